@@ -1,0 +1,70 @@
+//! Poll HTTP long-running operations as a [`Stream`](futures::Stream) of status
+//! updates and a [`Future`](std::future::Future) of the outcome.
+//!
+//! A service answers a slow request with `202 Accepted` and a monitor URL; the
+//! monitor answers `notStarted → inProgress 27.8% → completed` (or `failed`).
+//! An [`Operation`] polls the monitor over any HTTP client (a [`Transport`]), on
+//! any async runtime (a [`Timer`](timer::Timer)), with pluggable policies
+//! ([`policy`]): every status is yielded the moment it is read, the job's own
+//! error is kept when it fails, `Retry-After` is honoured and capped, and an
+//! overall deadline bounds the wait.
+//!
+//! ```
+//! # #[cfg(feature = "test-util")] {
+//! use std::time::Duration;
+//! use futures::StreamExt;
+//! use lro_poller::{Operation, policy::{Exponential, PollPolicy}};
+//! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+//!
+//! # futures::executor::block_on(async {
+//! // Any `Transport` works: a reqwest client, a tower stack, or this script.
+//! let transport = ScriptedTransport::new()
+//!     .with_json(202, r#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#)
+//!     .with_json(303, r#"{"percentageComplete":100.0,"resourceId":"01MOW","status":"completed"}"#);
+//!
+//! let mut operation = Operation::monitor(transport, "https://api.example/monitor/4A34")
+//!     .with_policy(PollPolicy::new(Exponential::new(
+//!         Duration::from_secs(1), 2.0, Duration::from_secs(30),
+//!     )).with_deadline(Duration::from_secs(600)))
+//!     .with_timer(VirtualTimer::new())
+//!     .build()?;
+//!
+//! while let Some(status) = operation.next().await {
+//!     let status = status?;
+//!     println!("{} {:?}", status.status, status.percentage_complete);
+//! }
+//! let outcome = operation.outcome().await?;
+//! assert_eq!(outcome.resource_id(), Some("01MOW"));
+//! # Ok::<(), lro_poller::Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
+//!
+//! # Features
+//! - `tokio`: [`timer::TokioTimer`], the default timer when enabled.
+//! - `futures-timer`: [`timer::FuturesTimer`], runtime-free.
+//! - `test-util`: [`testing::VirtualTimer`] and [`testing::ScriptedTransport`].
+//!
+//! With no feature the library still builds; pass a timer with
+//! [`OperationBuilder::with_timer`].
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod operation;
+mod origin;
+pub mod policy;
+pub mod protocol;
+mod status;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+pub mod timer;
+mod transport;
+
+pub use error::{
+    EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
+};
+pub use operation::{LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture};
+pub use origin::{redact, same_origin};
+pub use status::{AsyncJobStatus, JobState, ServiceError};
+pub use transport::{RequestKind, RequestMeta, Transport};

@@ -1,0 +1,618 @@
+//! The state machine: poll a monitor until the job ends.
+//!
+//! An [`Operation`] is a [`Stream`] of status reports and, through
+//! [`IntoFuture`], a future of the final [`Outcome`]. It is lazy: nothing is
+//! sent until it is polled. Its states are *idle* (nothing sent yet),
+//! *requesting* (a poll in flight), *sleeping* (waiting for the next poll) and
+//! *done*. Each status is yielded the moment it is read; the sleep comes after.
+//! After a terminal status the stream ends and no request is ever sent again.
+//! Dropping the operation drops the request in flight and the sleep: polling
+//! stops at once.
+
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::Stream;
+use futures::StreamExt;
+use url::Url;
+
+use crate::error::{Error, HttpError, TransportError};
+use crate::origin::{redact, same_origin};
+use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
+use crate::protocol::{Graph, Protocol, Reading, ResultSource};
+use crate::status::AsyncJobStatus;
+use crate::timer::{Sleep, Timer, default_timer};
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+/// How long the poll sent exactly at the deadline may take before it is cut.
+pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+
+type ResponseFuture =
+    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+
+/// The future of an operation's [`Outcome`] (what `.await` on an
+/// [`Operation`] runs).
+pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
+
+/// A long-running operation being polled.
+///
+/// Build one with [`Operation::monitor`]. Use it as a [`Stream`] to see every
+/// status as it arrives, or `.await` it for the [`Outcome`] — or both: drain
+/// the stream, then call [`Operation::outcome`].
+///
+/// ```
+/// # #[cfg(feature = "test-util")] {
+/// use futures::StreamExt;
+/// use lro_poller::{JobState, Operation};
+/// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+///
+/// let transport = ScriptedTransport::new()
+///     .with_json(202, r#"{"status":"inProgress","percentageComplete":27.8}"#)
+///     .with_json(303, r#"{"status":"completed","resourceId":"01MOW"}"#);
+/// let mut operation = Operation::monitor(transport, "https://api.example/monitor/1")
+///     .with_timer(VirtualTimer::new())
+///     .build()
+///     .unwrap();
+/// futures::executor::block_on(async {
+///     while let Some(status) = operation.next().await {
+///         println!("{:?}", status.unwrap().percentage_complete);
+///     }
+///     let outcome = operation.outcome().await.unwrap();
+///     assert_eq!(outcome.resource_id(), Some("01MOW"));
+/// });
+/// # }
+/// ```
+pub struct Operation {
+    transport: Arc<dyn Transport>,
+    protocol: Box<dyn Protocol>,
+    timer: Arc<dyn Timer>,
+    policy: PollPolicy,
+    errors: ErrorPolicy,
+    origin: Url,
+    monitor: Url,
+    started: Instant,
+    polls: u32,
+    failures: u32,
+    previous_delay: Option<Duration>,
+    initial_hint: Option<Duration>,
+    last_status: Option<AsyncJobStatus>,
+    state: State,
+    end: Option<End>,
+}
+
+enum State {
+    Idle,
+    Requesting {
+        response: ResponseFuture,
+        cutoff: Option<Duration>,
+        deadline: Option<Sleep>,
+    },
+    Sleeping(Sleep),
+    Failing(Error),
+    Done,
+}
+
+enum End {
+    Succeeded {
+        status: AsyncJobStatus,
+        location: Option<Url>,
+        result: ResultSource,
+    },
+    Failed(Error),
+}
+
+/// Sets up an [`Operation`].
+#[must_use = "call .build() to get the Operation"]
+pub struct OperationBuilder {
+    transport: Arc<dyn Transport>,
+    monitor: Result<Url, Error>,
+    policy: PollPolicy,
+    errors: ErrorPolicy,
+    timer: Option<Arc<dyn Timer>>,
+    protocol: Box<dyn Protocol>,
+}
+
+impl fmt::Debug for OperationBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OperationBuilder")
+            .field("monitor", &self.monitor.as_ref().map(redact))
+            .field("policy", &self.policy)
+            .field("errors", &self.errors)
+            .field("protocol", &self.protocol)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OperationBuilder {
+    /// The polling policy (default: [`PollPolicy::default`]).
+    pub fn with_policy(mut self, policy: PollPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The error policy (default: [`ErrorPolicy::default`]).
+    pub fn with_error_policy(mut self, errors: ErrorPolicy) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    /// The timer. Required unless the `tokio` or `futures-timer` feature is on.
+    pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
+        self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// The protocol (default: [`Graph`]).
+    pub fn with_protocol(mut self, protocol: impl Protocol + 'static) -> Self {
+        self.protocol = Box::new(protocol);
+        self
+    }
+
+    /// Builds the operation. Its clock starts now; nothing is sent until it is
+    /// polled.
+    pub fn build(self) -> Result<Operation, Error> {
+        let monitor = self.monitor?;
+        let timer = self.timer.or_else(default_timer).ok_or_else(|| {
+            Error::Config(
+                "no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature"
+                    .into(),
+            )
+        })?;
+        Ok(Operation {
+            transport: self.transport,
+            protocol: self.protocol,
+            started: timer.now(),
+            timer,
+            policy: self.policy,
+            errors: self.errors,
+            origin: monitor.clone(),
+            monitor,
+            polls: 0,
+            failures: 0,
+            previous_delay: None,
+            initial_hint: None,
+            last_status: None,
+            state: State::Idle,
+            end: None,
+        })
+    }
+}
+
+fn parse_monitor(url: &str) -> Result<Url, Error> {
+    let url = Url::parse(url)
+        .map_err(|e| Error::Config(format!("the monitor URL is not a valid URL: {e}")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(Error::Config(format!(
+            "the monitor URL has scheme `{other}`: only http and https are supported"
+        ))),
+    }
+}
+
+impl Operation {
+    /// An operation that polls `monitor_url`, a monitor the caller already has
+    /// (from a `202 Accepted`'s `Location`, say).
+    pub fn monitor(
+        transport: impl Transport + 'static,
+        monitor_url: impl AsRef<str>,
+    ) -> OperationBuilder {
+        OperationBuilder {
+            transport: Arc::new(transport),
+            monitor: parse_monitor(monitor_url.as_ref()),
+            policy: PollPolicy::default(),
+            errors: ErrorPolicy::default(),
+            timer: None,
+            protocol: Box::new(Graph),
+        }
+    }
+
+    /// The URL polled now. It can hold a credential in its query: do not log
+    /// it (use [`crate::redact`]).
+    pub fn monitor_url(&self) -> &Url {
+        &self.monitor
+    }
+
+    /// Polls sent so far (including failed ones).
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// Time since the operation started, on its timer.
+    pub fn elapsed(&self) -> Duration {
+        self.timer.now().saturating_duration_since(self.started)
+    }
+
+    /// The last status read, if any.
+    pub fn last_status(&self) -> Option<&AsyncJobStatus> {
+        self.last_status.as_ref()
+    }
+
+    /// The protocol's name.
+    pub fn protocol(&self) -> &'static str {
+        self.protocol.name()
+    }
+
+    /// Whether the stream has ended (a terminal status or an error).
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// Drives the operation to its end (whatever of the stream is left) and
+    /// returns the outcome: `Ok` when the job completed, the service's error in
+    /// [`Error::Failed`] when it failed, or why polling stopped.
+    pub async fn outcome(mut self) -> Result<Outcome, Error> {
+        while self.next().await.is_some() {}
+        match self.end.take() {
+            Some(End::Succeeded {
+                status,
+                location,
+                result,
+            }) => {
+                let body = match result {
+                    ResultSource::None => None,
+                    ResultSource::Body(body) => Some(body),
+                    ResultSource::Fetch(url) => {
+                        let meta = self.meta(RequestKind::Result, &url);
+                        Some(fetch_result(Arc::clone(&self.transport), &url, meta).await?)
+                    }
+                };
+                Ok(Outcome {
+                    status,
+                    location,
+                    body,
+                    polls: self.polls,
+                    elapsed: self.elapsed(),
+                })
+            }
+            Some(End::Failed(error)) => Err(error),
+            None => Err(Error::Config(
+                "the operation ended without an outcome".into(),
+            )),
+        }
+    }
+
+    fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
+        RequestMeta::new(
+            kind,
+            same_origin(&self.origin, url),
+            self.protocol.wants_credentials(kind),
+        )
+    }
+
+    fn send_poll(&mut self) {
+        let mut request = self.protocol.poll_request(&self.monitor);
+        request
+            .extensions_mut()
+            .insert(self.meta(RequestKind::Poll, &self.monitor));
+        let cutoff = self.policy.deadline().map(|deadline| {
+            let remaining = deadline.saturating_sub(self.elapsed());
+            if remaining.is_zero() {
+                LAST_POLL_GRACE
+            } else {
+                remaining
+            }
+        });
+        self.polls = self.polls.saturating_add(1);
+        let transport = Arc::clone(&self.transport);
+        self.state = State::Requesting {
+            response: Box::pin(async move { transport.send(request).await }),
+            cutoff,
+            deadline: None,
+        };
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.end = Some(End::Failed(error.clone()));
+        self.state = State::Failing(error);
+    }
+
+    fn deadline_error(&self) -> Error {
+        Error::DeadlineExceeded {
+            elapsed: self.elapsed(),
+            polls: self.polls,
+        }
+    }
+
+    /// Sleeps for what the policy decides, or fails on a limit.
+    fn schedule(&mut self, retry_after: Option<Duration>) {
+        let elapsed = self.elapsed();
+        let ctx = PollContext {
+            attempt: self.polls,
+            elapsed,
+            last_status: self.last_status.as_ref(),
+            retry_after,
+            previous_delay: self.previous_delay,
+            consecutive_failures: self.failures,
+        };
+        match self.policy.decide(&ctx) {
+            Decision::PollAfter(delay) => self.sleep(delay),
+            Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
+                polls: self.polls,
+                elapsed,
+            }),
+            _ => self.fail(self.deadline_error()),
+        }
+    }
+
+    fn sleep(&mut self, delay: Duration) {
+        self.previous_delay = Some(delay);
+        self.state = State::Sleeping(self.timer.sleep(delay));
+    }
+
+    fn start_polling(&mut self) {
+        let delay = self
+            .policy
+            .with_hint(self.policy.initial_delay(), self.initial_hint);
+        match self.policy.limit(delay, self.polls, self.elapsed()) {
+            Decision::PollAfter(delay) if delay.is_zero() => self.send_poll(),
+            Decision::PollAfter(delay) => self.sleep(delay),
+            Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
+                polls: self.polls,
+                elapsed: self.elapsed(),
+            }),
+            _ => self.fail(self.deadline_error()),
+        }
+    }
+
+    /// Handles a failure to read the status: retry or end.
+    fn read_failure(&mut self, class: FailureClass, retry_after: Option<Duration>, error: Error) {
+        self.failures = self.failures.saturating_add(1);
+        if class == FailureClass::Transient && self.errors.may_retry(self.failures) {
+            self.schedule(retry_after);
+        } else {
+            self.fail(error);
+        }
+    }
+
+    /// Reads one answer; returns the status to yield, if any.
+    fn on_answer(
+        &mut self,
+        answer: Result<http::Response<Bytes>, TransportError>,
+    ) -> Option<AsyncJobStatus> {
+        let response = match answer {
+            Ok(response) => response,
+            Err(source) => {
+                let class = self.errors.classify_transport(&source);
+                let error = Error::Transport {
+                    kind: RequestKind::Poll,
+                    attempts: self.failures.saturating_add(1),
+                    source,
+                };
+                self.read_failure(class, None, error);
+                return None;
+            }
+        };
+        let retry_after = match self.policy.retry_after_mode() {
+            RetryAfterMode::Ignore => None,
+            _ => crate::policy::parse_retry_after(response.headers(), self.timer.wall_clock()),
+        };
+        match self.protocol.interpret(&self.monitor, &response) {
+            Err(error) => {
+                self.fail(error);
+                None
+            }
+            Ok(Reading::ReadFailure) => {
+                let code = response.status();
+                let mut http = HttpError::new(
+                    code,
+                    RequestKind::Poll,
+                    redact(&self.monitor),
+                    response.body(),
+                );
+                http.attempts = self.failures.saturating_add(1);
+                let error = match code.as_u16() {
+                    404 | 410 => Error::MonitorExpired(Box::new(http)),
+                    _ => Error::Http(Box::new(http)),
+                };
+                let class = self.errors.classify_status(code);
+                self.read_failure(class, retry_after, error);
+                None
+            }
+            Ok(Reading::Status(reading)) => {
+                self.failures = 0;
+                if let Some(next) = reading.next_monitor {
+                    self.monitor = next;
+                }
+                let status = reading.status;
+                if status.status.is_terminal() {
+                    self.end = Some(if status.status.is_success() {
+                        End::Succeeded {
+                            status: status.clone(),
+                            location: reading.result_location,
+                            result: reading.result,
+                        }
+                    } else {
+                        End::Failed(Error::Failed(Box::new(status.clone())))
+                    });
+                    self.last_status = Some(status.clone());
+                    self.state = State::Done;
+                } else {
+                    self.last_status = Some(status.clone());
+                    self.schedule(retry_after);
+                }
+                Some(status)
+            }
+        }
+    }
+}
+
+async fn fetch_result(
+    transport: Arc<dyn Transport>,
+    url: &Url,
+    meta: RequestMeta,
+) -> Result<Bytes, Error> {
+    let mut request = crate::protocol::get_json(url);
+    request.extensions_mut().insert(meta);
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|source| Error::Transport {
+            kind: RequestKind::Result,
+            attempts: 1,
+            source,
+        })?;
+    let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Err(Error::Http(Box::new(HttpError::new(
+            code,
+            RequestKind::Result,
+            redact(url),
+            response.body(),
+        ))));
+    }
+    Ok(response.into_body())
+}
+
+impl Stream for Operation {
+    type Item = Result<AsyncJobStatus, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            match &mut this.state {
+                State::Idle => this.start_polling(),
+                State::Sleeping(sleep) => {
+                    ready!(sleep.as_mut().poll(cx));
+                    this.send_poll();
+                }
+                State::Requesting {
+                    response,
+                    cutoff,
+                    deadline,
+                } => match response.as_mut().poll(cx) {
+                    Poll::Ready(answer) => {
+                        if let Some(status) = this.on_answer(answer) {
+                            return Poll::Ready(Some(Ok(status)));
+                        }
+                    }
+                    Poll::Pending => {
+                        let Some(cutoff) = *cutoff else {
+                            return Poll::Pending;
+                        };
+                        let timer = &this.timer;
+                        let sleep = deadline.get_or_insert_with(|| timer.sleep(cutoff));
+                        ready!(sleep.as_mut().poll(cx));
+                        let error = this.deadline_error();
+                        this.fail(error);
+                    }
+                },
+                State::Failing(_) => {
+                    let State::Failing(error) = std::mem::replace(&mut this.state, State::Done)
+                    else {
+                        continue;
+                    };
+                    return Poll::Ready(Some(Err(error)));
+                }
+                State::Done => return Poll::Ready(None),
+            }
+        }
+    }
+}
+
+impl futures::stream::FusedStream for Operation {
+    fn is_terminated(&self) -> bool {
+        self.is_done()
+    }
+}
+
+impl IntoFuture for Operation {
+    type Output = Result<Outcome, Error>;
+    type IntoFuture = OutcomeFuture;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.outcome())
+    }
+}
+
+impl fmt::Debug for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.state {
+            State::Idle => "idle",
+            State::Requesting { .. } => "requesting",
+            State::Sleeping(_) => "sleeping",
+            State::Failing(_) => "failing",
+            State::Done => "done",
+        };
+        f.debug_struct("Operation")
+            .field("protocol", &self.protocol.name())
+            .field("monitor", &redact(&self.monitor))
+            .field("state", &state)
+            .field("polls", &self.polls)
+            .field("last_status", &self.last_status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a job ended, when it ended well.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Outcome {
+    status: AsyncJobStatus,
+    location: Option<Url>,
+    body: Option<Bytes>,
+    polls: u32,
+    elapsed: Duration,
+}
+
+impl Outcome {
+    /// The final status report.
+    pub fn status(&self) -> &AsyncJobStatus {
+        &self.status
+    }
+
+    /// The id of the resource the job produced, when the service said.
+    pub fn resource_id(&self) -> Option<&str> {
+        self.status.resource_id.as_deref()
+    }
+
+    /// The URL of the resource the job produced, when the service said. It can
+    /// hold a credential: do not log it (use [`crate::redact`]).
+    pub fn location(&self) -> Option<&Url> {
+        self.location.as_ref()
+    }
+
+    /// The final result body, when the protocol defines one.
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    /// The final result body parsed as JSON into `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let body = self.body.as_deref().unwrap_or_default();
+        serde_json::from_slice(body).map_err(|e| {
+            Error::protocol(
+                format!("the result is not the expected JSON: {e}"),
+                None,
+                None,
+                body,
+            )
+        })
+    }
+
+    /// Polls sent.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// Time from the operation's start to its end, on its timer.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("status", &self.status)
+            .field("location", &self.location.as_ref().map(redact))
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("polls", &self.polls)
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}

@@ -1,0 +1,157 @@
+//! Which failures to read the status are worth retrying.
+
+use http::StatusCode;
+
+use crate::error::{TransportError, TransportErrorKind};
+
+/// Whether a failure to read the status may go away if tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureClass {
+    /// Worth retrying after a backoff.
+    Transient,
+    /// Ends the operation at once.
+    Permanent,
+}
+
+/// Classifies failures to read the status, and bounds retries.
+///
+/// A failure to *read* the status is not a failed job: an I/O error, `408`,
+/// `429`, `500`, `502`, `503` or `504` is retried with the operation's backoff
+/// (and the answer's `Retry-After`), up to [`max_retries`](Self::max_retries)
+/// times in a row; any other error status ends the operation at once with a
+/// typed error. A successful read resets the count.
+///
+/// ```
+/// use lro_poller::policy::{ErrorPolicy, FailureClass};
+/// use http::StatusCode;
+///
+/// let policy = ErrorPolicy::default().with_max_retries(10);
+/// assert_eq!(policy.classify_status(StatusCode::SERVICE_UNAVAILABLE), FailureClass::Transient);
+/// assert_eq!(policy.classify_status(StatusCode::FORBIDDEN), FailureClass::Permanent);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorPolicy {
+    max_retries: u32,
+    transient: Vec<StatusCode>,
+}
+
+/// The default number of retries of consecutive transient failures.
+pub const DEFAULT_MAX_RETRIES: u32 = 5;
+
+impl Default for ErrorPolicy {
+    fn default() -> Self {
+        ErrorPolicy {
+            max_retries: DEFAULT_MAX_RETRIES,
+            transient: [408, 429, 500, 502, 503, 504]
+                .into_iter()
+                .filter_map(|code| StatusCode::from_u16(code).ok())
+                .collect(),
+        }
+    }
+}
+
+impl ErrorPolicy {
+    /// The default policy (5 retries; 408, 429, 500, 502, 503, 504 and
+    /// transport errors other than an oversized body are transient).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Retries at most `retries` consecutive transient failures; the next one
+    /// ends the operation. `0` never retries.
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Treats `status` as transient too.
+    pub fn with_transient_status(mut self, status: StatusCode) -> Self {
+        if !self.transient.contains(&status) {
+            self.transient.push(status);
+        }
+        self
+    }
+
+    /// Treats `status` as permanent.
+    pub fn with_permanent_status(mut self, status: StatusCode) -> Self {
+        self.transient.retain(|s| *s != status);
+        self
+    }
+
+    /// The retry limit.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// Classifies an error status on a poll.
+    pub fn classify_status(&self, status: StatusCode) -> FailureClass {
+        if self.transient.contains(&status) {
+            FailureClass::Transient
+        } else {
+            FailureClass::Permanent
+        }
+    }
+
+    /// Classifies a transport failure on a poll.
+    pub fn classify_transport(&self, error: &TransportError) -> FailureClass {
+        match error.kind() {
+            TransportErrorKind::BodyTooLarge | TransportErrorKind::InvalidRequest => {
+                FailureClass::Permanent
+            }
+            _ => FailureClass::Transient,
+        }
+    }
+
+    /// Whether the `failures`-th consecutive transient failure may still be
+    /// retried.
+    pub fn may_retry(&self, failures: u32) -> bool {
+        failures <= self.max_retries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_classes() {
+        let p = ErrorPolicy::default();
+        for code in [408, 429, 500, 502, 503, 504] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(p.classify_status(status), FailureClass::Transient, "{code}");
+        }
+        for code in [400, 401, 403, 404, 405, 409, 410, 422, 501, 505] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(p.classify_status(status), FailureClass::Permanent, "{code}");
+        }
+        let io = TransportError::msg(TransportErrorKind::Connect, "refused");
+        assert_eq!(p.classify_transport(&io), FailureClass::Transient);
+        let big = TransportError::msg(TransportErrorKind::BodyTooLarge, "2 MiB");
+        assert_eq!(p.classify_transport(&big), FailureClass::Permanent);
+    }
+
+    #[test]
+    fn retry_limit_counts_consecutive_failures() {
+        let p = ErrorPolicy::default().with_max_retries(2);
+        assert!(p.may_retry(1));
+        assert!(p.may_retry(2));
+        assert!(!p.may_retry(3));
+        assert!(!ErrorPolicy::default().with_max_retries(0).may_retry(1));
+    }
+
+    #[test]
+    fn statuses_can_be_reclassified() {
+        let p = ErrorPolicy::default()
+            .with_transient_status(StatusCode::CONFLICT)
+            .with_permanent_status(StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            p.classify_status(StatusCode::CONFLICT),
+            FailureClass::Transient
+        );
+        assert_eq!(
+            p.classify_status(StatusCode::INTERNAL_SERVER_ERROR),
+            FailureClass::Permanent
+        );
+    }
+}

@@ -1,0 +1,200 @@
+//! The OneDrive / Microsoft Graph monitor (`asyncJobStatus`).
+
+use bytes::Bytes;
+use http::StatusCode;
+use url::Url;
+
+use super::{Interpretation, Protocol, Reading};
+use crate::error::Error;
+use crate::origin::{redact, resolve_header_url};
+use crate::status::{AsyncJobStatus, JobState};
+use crate::transport::RequestKind;
+
+/// The OneDrive / Microsoft Graph protocol: the monitor answers an
+/// `asyncJobStatus`, and **the body's `status` decides** whether the job ended,
+/// never the HTTP code (business drives answer `200` on every poll, and a
+/// failure can come as `200` + `"status":"failed"`).
+///
+/// - `202` with an empty body: still running (`inProgress`).
+/// - `303 See Other` with an empty body: completed; the `Location` is the
+///   produced resource.
+/// - A `Location` on a non-terminal answer replaces the monitor URL; on a
+///   terminal one it is the produced resource.
+/// - `4xx`/`5xx`: a failure to read the status (`404`: the monitor expired).
+/// - Monitor polls carry no credentials: the monitor needs none, and it is
+///   often on another host.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Graph;
+
+impl Graph {
+    /// The Graph protocol.
+    pub fn new() -> Self {
+        Graph
+    }
+}
+
+impl Protocol for Graph {
+    fn name(&self) -> &'static str {
+        "graph"
+    }
+
+    fn wants_credentials(&self, kind: RequestKind) -> bool {
+        !matches!(kind, RequestKind::Poll)
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let code = response.status();
+        if code.is_client_error() || code.is_server_error() {
+            return Ok(Reading::ReadFailure);
+        }
+        let body = response.body();
+        let location = match response.headers().get(http::header::LOCATION) {
+            Some(value) => {
+                let text = value.to_str().map_err(|_| {
+                    Error::protocol(
+                        "Location header is not text",
+                        Some(code),
+                        Some(redact(url)),
+                        b"",
+                    )
+                })?;
+                Some(resolve_header_url(url, text).map_err(|message| {
+                    Error::protocol(message, Some(code), Some(redact(url)), b"")
+                })?)
+            }
+            None => None,
+        };
+        let status = if body.iter().all(u8::is_ascii_whitespace) {
+            match code {
+                StatusCode::SEE_OTHER if location.is_some() => {
+                    AsyncJobStatus::new(JobState::Completed)
+                }
+                StatusCode::ACCEPTED => AsyncJobStatus::new(JobState::InProgress),
+                _ => {
+                    return Err(Error::protocol(
+                        "empty answer where a status report was expected",
+                        Some(code),
+                        Some(redact(url)),
+                        body,
+                    ));
+                }
+            }
+        } else {
+            AsyncJobStatus::from_json(body).map_err(|e| {
+                Error::protocol(
+                    format!("not a status report: {e}"),
+                    Some(code),
+                    Some(redact(url)),
+                    body,
+                )
+            })?
+        };
+        let mut reading = Interpretation::new(status);
+        if let Some(location) = location {
+            if reading.status.status.is_terminal() {
+                reading = reading.with_result_location(location);
+            } else if &location != url {
+                reading = reading.with_next_monitor(location);
+            }
+        }
+        Ok(Reading::Status(reading))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Reading, Error> {
+        let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
+        *response.status_mut() = StatusCode::from_u16(code).unwrap();
+        for (name, value) in headers {
+            response.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
+        Graph.interpret(&url, &response)
+    }
+
+    fn status(reading: Result<Reading, Error>) -> Interpretation {
+        match reading {
+            Ok(Reading::Status(i)) => i,
+            other => panic!("expected a status, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn completion_comes_from_the_body_not_the_code() {
+        let failed = status(answer(200, &[], r#"{"status":"failed","errorCode":"x"}"#));
+        assert_eq!(failed.status.status, JobState::Failed);
+        let running = status(answer(
+            200,
+            &[],
+            r#"{"status":"inProgress","percentageComplete":5}"#,
+        ));
+        assert_eq!(running.status.status, JobState::InProgress);
+        let odd = status(answer(303, &[], r#"{"status":"Waiting"}"#));
+        assert_eq!(odd.status.status, JobState::Waiting);
+    }
+
+    #[test]
+    fn see_other_without_body_is_completed_with_the_resource_location() {
+        let done = status(answer(303, &[("location", "/drive/items/01ABC")], ""));
+        assert_eq!(done.status.status, JobState::Completed);
+        assert_eq!(
+            done.result_location.unwrap().as_str(),
+            "https://api.example/drive/items/01ABC"
+        );
+        assert!(answer(303, &[], "").is_err());
+    }
+
+    #[test]
+    fn empty_accepted_is_in_progress_and_location_moves_the_monitor() {
+        let running = status(answer(
+            202,
+            &[("location", "https://other.example/m/2")],
+            " ",
+        ));
+        assert_eq!(running.status.status, JobState::InProgress);
+        assert_eq!(
+            running.next_monitor.unwrap().as_str(),
+            "https://other.example/m/2"
+        );
+        assert!(running.result_location.is_none());
+    }
+
+    #[test]
+    fn errors_are_read_failures_and_garbage_is_a_protocol_error() {
+        assert!(matches!(answer(503, &[], "busy"), Ok(Reading::ReadFailure)));
+        assert!(matches!(answer(404, &[], ""), Ok(Reading::ReadFailure)));
+        let garbage = answer(200, &[], "<html>502 Bad Gateway</html>").unwrap_err();
+        assert!(matches!(garbage, Error::Protocol(_)));
+        let text = garbage.to_string();
+        assert!(
+            text.contains("<html>") && !text.contains("secret"),
+            "{text}"
+        );
+        assert!(matches!(answer(200, &[], ""), Err(Error::Protocol(_))));
+        assert!(matches!(
+            answer(200, &[], r#"{"status":"#),
+            Err(Error::Protocol(_))
+        ));
+        assert!(matches!(
+            answer(
+                202,
+                &[("location", "ftp://x/y")],
+                r#"{"status":"inProgress"}"#
+            ),
+            Err(Error::Protocol(_))
+        ));
+    }
+
+    #[test]
+    fn polls_carry_no_credentials() {
+        assert!(!Graph.wants_credentials(RequestKind::Poll));
+        assert!(Graph.wants_credentials(RequestKind::Start));
+    }
+}

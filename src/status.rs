@@ -1,0 +1,426 @@
+//! The status of a long-running job, as a monitor reports it.
+//!
+//! [`AsyncJobStatus`] is the OneDrive / Microsoft Graph `asyncJobStatus` resource,
+//! which is also the shape every protocol of this crate reports its progress in.
+//! [`JobState`] is its `status` field: every value the services document, parsed
+//! case-insensitively, and any value nobody has seen yet kept verbatim as
+//! [`JobState::Unknown`] — never mistaken for the end of the job.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// Where a job is in its life, from the `status` field of a status report.
+///
+/// Parsing is case-insensitive (`"Failed"` and `"failed"` are the same state).
+/// The US spelling `canceled` is accepted for [`JobState::Cancelled`]. A value
+/// that is not one of the documented ones becomes [`JobState::Unknown`] with the
+/// text kept as it was sent; an unknown state is never terminal, so an operation
+/// in an unknown state keeps polling (bounded by the policy's deadline).
+///
+/// ```
+/// use lro_poller::JobState;
+///
+/// assert_eq!("InProgress".parse::<JobState>().unwrap(), JobState::InProgress);
+/// assert!(JobState::Completed.is_success());
+/// assert!(JobState::DeleteFailed.is_terminal());
+/// let odd: JobState = "paused".parse().unwrap();
+/// assert_eq!(odd, JobState::Unknown("paused".into()));
+/// assert!(!odd.is_terminal());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum JobState {
+    /// The job has been accepted but has not started.
+    NotStarted,
+    /// The job is running.
+    InProgress,
+    /// The job finished successfully. Terminal.
+    Completed,
+    /// The job is updating.
+    Updating,
+    /// The job failed. Terminal.
+    Failed,
+    /// A deletion is pending.
+    DeletePending,
+    /// A deletion failed. Terminal.
+    DeleteFailed,
+    /// The job is waiting.
+    Waiting,
+    /// The job was cancelled. Terminal.
+    Cancelled,
+    /// A cancellation is pending.
+    CancelPending,
+    /// A value that is not documented, kept verbatim. Never terminal.
+    Unknown(String),
+}
+
+impl JobState {
+    /// Every documented state, in the order of the enum.
+    pub const KNOWN: [JobState; 10] = [
+        JobState::NotStarted,
+        JobState::InProgress,
+        JobState::Completed,
+        JobState::Updating,
+        JobState::Failed,
+        JobState::DeletePending,
+        JobState::DeleteFailed,
+        JobState::Waiting,
+        JobState::Cancelled,
+        JobState::CancelPending,
+    ];
+
+    /// Whether the job has ended: `completed`, `failed`, `deleteFailed` or
+    /// `cancelled`. No poll is sent after a terminal state.
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            JobState::Completed | JobState::Failed | JobState::DeleteFailed | JobState::Cancelled
+        )
+    }
+
+    /// Whether the job ended successfully (`completed`).
+    pub fn is_success(&self) -> bool {
+        matches!(self, JobState::Completed)
+    }
+
+    /// The state as the service spells it (camelCase for the documented states,
+    /// verbatim for unknown ones).
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobState::NotStarted => "notStarted",
+            JobState::InProgress => "inProgress",
+            JobState::Completed => "completed",
+            JobState::Updating => "updating",
+            JobState::Failed => "failed",
+            JobState::DeletePending => "deletePending",
+            JobState::DeleteFailed => "deleteFailed",
+            JobState::Waiting => "waiting",
+            JobState::Cancelled => "cancelled",
+            JobState::CancelPending => "cancelPending",
+            JobState::Unknown(other) => other,
+        }
+    }
+
+    /// Parses a state; never fails (unknown values become [`JobState::Unknown`]).
+    pub fn parse(text: &str) -> JobState {
+        let known = [
+            ("notstarted", JobState::NotStarted),
+            ("inprogress", JobState::InProgress),
+            ("completed", JobState::Completed),
+            ("updating", JobState::Updating),
+            ("failed", JobState::Failed),
+            ("deletepending", JobState::DeletePending),
+            ("deletefailed", JobState::DeleteFailed),
+            ("waiting", JobState::Waiting),
+            ("cancelled", JobState::Cancelled),
+            ("canceled", JobState::Cancelled),
+            ("cancelpending", JobState::CancelPending),
+        ];
+        known
+            .into_iter()
+            .find(|(name, _)| text.eq_ignore_ascii_case(name))
+            .map(|(_, state)| state)
+            .unwrap_or_else(|| JobState::Unknown(text.to_owned()))
+    }
+}
+
+impl std::str::FromStr for JobState {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(JobState::parse(s))
+    }
+}
+
+impl fmt::Display for JobState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for JobState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for JobState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Ok(JobState::parse(&text))
+    }
+}
+
+/// An error object a service attached to a status report
+/// (`{"code": "generalException", "message": "…"}`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ServiceError {
+    /// The service's machine-readable code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The service's human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl ServiceError {
+    /// An error with the given code and message.
+    pub fn new(code: Option<String>, message: Option<String>) -> Self {
+        ServiceError { code, message }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.code, &self.message) {
+            (Some(code), Some(message)) => write!(f, "{code}: {message}"),
+            (Some(code), None) => f.write_str(code),
+            (None, Some(message)) => f.write_str(message),
+            (None, None) => f.write_str("(no details)"),
+        }
+    }
+}
+
+/// One status report of a long-running job (Graph's `asyncJobStatus`).
+///
+/// JSON field names are camelCase; unknown fields are ignored;
+/// `percentageComplete` may be an integer, a float or a numeric string.
+///
+/// ```
+/// use lro_poller::{AsyncJobStatus, JobState};
+///
+/// let status: AsyncJobStatus = serde_json::from_str(
+///     r#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#,
+/// ).unwrap();
+/// assert_eq!(status.status, JobState::InProgress);
+/// assert_eq!(status.percentage_complete, Some(27.8));
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct AsyncJobStatus {
+    /// The kind of operation (`"ItemCopy"`), when the service says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// Progress from 0 to 100, when the service reports it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_percentage"
+    )]
+    pub percentage_complete: Option<f64>,
+    /// The id of the resource the job produced, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    /// Where the job is in its life.
+    pub status: JobState,
+    /// Free text about the state (`"Completed 0/0 files; 0/9314 bytes"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_description: Option<String>,
+    /// A failure code some services put beside the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// A failure object some services put beside the status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ServiceError>,
+}
+
+impl AsyncJobStatus {
+    /// A report with only a state.
+    pub fn new(status: JobState) -> Self {
+        AsyncJobStatus {
+            operation: None,
+            percentage_complete: None,
+            resource_id: None,
+            status,
+            status_description: None,
+            error_code: None,
+            error: None,
+        }
+    }
+
+    /// Sets the progress (0–100).
+    pub fn with_percentage(mut self, percentage: f64) -> Self {
+        self.percentage_complete = Some(percentage);
+        self
+    }
+
+    /// Sets the operation name.
+    pub fn with_operation(mut self, operation: impl Into<String>) -> Self {
+        self.operation = Some(operation.into());
+        self
+    }
+
+    /// Sets the id of the produced resource.
+    pub fn with_resource_id(mut self, id: impl Into<String>) -> Self {
+        self.resource_id = Some(id.into());
+        self
+    }
+
+    /// Sets the status description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.status_description = Some(description.into());
+        self
+    }
+
+    /// Sets the service's error object.
+    pub fn with_error(mut self, error: ServiceError) -> Self {
+        self.error = Some(error);
+        self
+    }
+
+    /// Sets the service's error code.
+    pub fn with_error_code(mut self, code: impl Into<String>) -> Self {
+        self.error_code = Some(code.into());
+        self
+    }
+
+    /// Parses a report from JSON bytes.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+
+    /// The most useful account of why the job failed: the error object, else the
+    /// error code, else the status description.
+    pub fn failure_summary(&self) -> Option<String> {
+        if let Some(error) = &self.error {
+            return Some(error.to_string());
+        }
+        match (&self.error_code, &self.status_description) {
+            (Some(code), Some(desc)) => Some(format!("{code}: {desc}")),
+            (Some(code), None) => Some(code.clone()),
+            (None, Some(desc)) => Some(desc.clone()),
+            (None, None) => None,
+        }
+    }
+}
+
+fn lenient_percentage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Number {
+        Float(f64),
+        Text(String),
+    }
+    Ok(match Option::<Number>::deserialize(deserializer)? {
+        Some(Number::Float(value)) => Some(value),
+        Some(Number::Text(text)) => text.trim().trim_end_matches('%').parse::<f64>().ok(),
+        None => None,
+    }
+    .filter(|value| value.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_state_parses_in_any_case() {
+        for state in JobState::KNOWN {
+            let name = state.as_str();
+            assert_eq!(JobState::parse(name), state);
+            assert_eq!(JobState::parse(&name.to_uppercase()), state);
+            assert_eq!(JobState::parse(&name.to_lowercase()), state);
+        }
+        assert_eq!(JobState::parse("Canceled"), JobState::Cancelled);
+    }
+
+    #[test]
+    fn terminal_set_is_exactly_the_documented_one() {
+        let terminal: Vec<_> = JobState::KNOWN
+            .iter()
+            .filter(|s| s.is_terminal())
+            .map(|s| s.as_str())
+            .collect();
+        assert_eq!(
+            terminal,
+            ["completed", "failed", "deleteFailed", "cancelled"]
+        );
+        let success: Vec<_> = JobState::KNOWN.iter().filter(|s| s.is_success()).collect();
+        assert_eq!(success, [&JobState::Completed]);
+    }
+
+    #[test]
+    fn unknown_states_are_kept_verbatim_and_not_terminal() {
+        for text in ["paused", "Succeeded", "", "COMPLETED!", "done"] {
+            let state = JobState::parse(text);
+            assert_eq!(state, JobState::Unknown(text.to_owned()));
+            assert!(!state.is_terminal());
+            assert_eq!(state.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn seed_examples_parse() {
+        let running = AsyncJobStatus::from_json(
+            br#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#,
+        )
+        .unwrap();
+        assert_eq!(running.operation.as_deref(), Some("ItemCopy"));
+        assert_eq!(running.percentage_complete, Some(27.8));
+        assert_eq!(running.status, JobState::InProgress);
+
+        let done = AsyncJobStatus::from_json(
+            br#"{"percentageComplete":100.0,"resourceId":"01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6","status":"completed"}"#,
+        )
+        .unwrap();
+        assert_eq!(done.status, JobState::Completed);
+        assert_eq!(
+            done.resource_id.as_deref(),
+            Some("01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6")
+        );
+    }
+
+    #[test]
+    fn percentage_accepts_integer_string_and_null() {
+        let int = AsyncJobStatus::from_json(br#"{"percentageComplete":50,"status":"inProgress"}"#)
+            .unwrap();
+        assert_eq!(int.percentage_complete, Some(50.0));
+        let text =
+            AsyncJobStatus::from_json(br#"{"percentageComplete":"12.5","status":"inProgress"}"#)
+                .unwrap();
+        assert_eq!(text.percentage_complete, Some(12.5));
+        let null =
+            AsyncJobStatus::from_json(br#"{"percentageComplete":null,"status":"inProgress"}"#)
+                .unwrap();
+        assert_eq!(null.percentage_complete, None);
+    }
+
+    #[test]
+    fn unknown_fields_are_ignored_and_failures_keep_details() {
+        let failed = AsyncJobStatus::from_json(
+            br#"{"status":"Failed","@odata.type":"x","errorCode":"nameAlreadyExists",
+                "statusDescription":"Completed 0/0 files","error":{"code":"generalException","message":"boom","innerError":{}}}"#,
+        )
+        .unwrap();
+        assert_eq!(failed.status, JobState::Failed);
+        assert_eq!(failed.error_code.as_deref(), Some("nameAlreadyExists"));
+        assert_eq!(
+            failed.failure_summary().as_deref(),
+            Some("generalException: boom")
+        );
+    }
+
+    #[test]
+    fn missing_status_is_an_error() {
+        assert!(AsyncJobStatus::from_json(br#"{"percentageComplete":5}"#).is_err());
+        assert!(AsyncJobStatus::from_json(b"<html>").is_err());
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let status = AsyncJobStatus::new(JobState::Unknown("Paused".into()))
+            .with_percentage(3.5)
+            .with_operation("ItemCopy")
+            .with_resource_id("abc")
+            .with_description("halfway")
+            .with_error_code("x")
+            .with_error(ServiceError::new(Some("c".into()), None));
+        let json = serde_json::to_string(&status).unwrap();
+        assert!(json.contains(r#""status":"Paused""#), "{json}");
+        let back: AsyncJobStatus = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, status);
+    }
+}
