@@ -98,12 +98,14 @@ enum State {
 }
 
 enum End {
-    Succeeded {
-        status: AsyncJobStatus,
-        location: Option<Url>,
-        result: ResultSource,
-    },
+    Succeeded(Box<Success>),
     Failed(Error),
+}
+
+struct Success {
+    status: AsyncJobStatus,
+    location: Option<Url>,
+    result: ResultSource,
 }
 
 /// Sets up an [`Operation`].
@@ -248,11 +250,12 @@ impl Operation {
     pub async fn outcome(mut self) -> Result<Outcome, Error> {
         while self.next().await.is_some() {}
         match self.end.take() {
-            Some(End::Succeeded {
-                status,
-                location,
-                result,
-            }) => {
+            Some(End::Succeeded(success)) => {
+                let Success {
+                    status,
+                    location,
+                    result,
+                } = *success;
                 let body = match result {
                     ResultSource::None => None,
                     ResultSource::Body(body) => Some(body),
@@ -421,11 +424,11 @@ impl Operation {
                 let status = reading.status;
                 if status.status.is_terminal() {
                     self.end = Some(if status.status.is_success() {
-                        End::Succeeded {
+                        End::Succeeded(Box::new(Success {
                             status: status.clone(),
                             location: reading.result_location,
                             result: reading.result,
-                        }
+                        }))
                     } else {
                         End::Failed(Error::Failed(Box::new(status.clone())))
                     });

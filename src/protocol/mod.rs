@@ -75,6 +75,7 @@ pub fn get_json(url: &Url) -> http::Request<Bytes> {
 /// What one answer from a monitor says.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // read once per poll; boxing would add an allocation
 pub enum Reading {
     /// A status report.
     Status(Interpretation),
