@@ -108,6 +108,13 @@ struct Success {
     result: ResultSource,
 }
 
+// `Operation` and its future are `Send`: a compile-time proof.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Operation>();
+    assert_send::<OutcomeFuture>();
+};
+
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]
 pub struct OperationBuilder {
