@@ -24,7 +24,10 @@ use url::Url;
 use crate::error::{Error, HttpError, TransportError};
 use crate::origin::{redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
-use crate::protocol::{Graph, Protocol, Reading, ResultSource};
+use crate::protocol::start::{Choice, Started, detect};
+use crate::protocol::{
+    Auto, FinalStateVia, Interpretation, Protocol, ProtocolKind, Reading, ResultSource,
+};
 use crate::status::AsyncJobStatus;
 use crate::timer::{Sleep, Timer, default_timer};
 use crate::transport::{RequestKind, RequestMeta, Transport};
@@ -81,12 +84,26 @@ pub struct Operation {
     previous_delay: Option<Duration>,
     initial_hint: Option<Duration>,
     last_status: Option<AsyncJobStatus>,
+    start: Option<PendingStart>,
     state: State,
     end: Option<End>,
 }
 
+/// The caller's initial request, not sent yet.
+struct PendingStart {
+    request: http::Request<Bytes>,
+    choice: Choice,
+    final_state: Option<FinalStateVia>,
+}
+
 enum State {
     Idle,
+    Starting {
+        response: ResponseFuture,
+        method: http::Method,
+        choice: Choice,
+        final_state: Option<FinalStateVia>,
+    },
     Requesting {
         response: ResponseFuture,
         cutoff: Option<Duration>,
@@ -119,25 +136,51 @@ const _: () = {
 #[must_use = "call .build() to get the Operation"]
 pub struct OperationBuilder {
     transport: Arc<dyn Transport>,
-    monitor: Result<Url, Error>,
+    target: Result<Target, Error>,
     policy: PollPolicy,
     errors: ErrorPolicy,
     timer: Option<Arc<dyn Timer>>,
-    protocol: Box<dyn Protocol>,
+    protocol: Choice,
+    final_state: Option<FinalStateVia>,
+}
+
+enum Target {
+    Monitor(Url),
+    Start(http::Request<Bytes>, Url),
+}
+
+impl Target {
+    fn url(&self) -> &Url {
+        match self {
+            Target::Monitor(url) | Target::Start(_, url) => url,
+        }
+    }
 }
 
 impl fmt::Debug for OperationBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OperationBuilder")
-            .field("monitor", &self.monitor.as_ref().map(redact))
+            .field("url", &self.target.as_ref().map(|t| redact(t.url())))
             .field("policy", &self.policy)
             .field("errors", &self.errors)
-            .field("protocol", &self.protocol)
+            .field("final_state", &self.final_state)
             .finish_non_exhaustive()
     }
 }
 
 impl OperationBuilder {
+    fn new(transport: Arc<dyn Transport>, target: Result<Target, Error>) -> Self {
+        OperationBuilder {
+            transport,
+            target,
+            policy: PollPolicy::default(),
+            errors: ErrorPolicy::default(),
+            timer: None,
+            protocol: Choice::Kind(ProtocolKind::Auto),
+            final_state: None,
+        }
+    }
+
     /// The polling policy (default: [`PollPolicy::default`]).
     pub fn with_policy(mut self, policy: PollPolicy) -> Self {
         self.policy = policy;
@@ -156,25 +199,59 @@ impl OperationBuilder {
         self
     }
 
-    /// The protocol (default: [`Graph`]).
+    /// A protocol of your own. For a started operation, its monitor is taken
+    /// from the start response's `Azure-AsyncOperation`, `Operation-Location`
+    /// or (on a `202`) `Location` header.
     pub fn with_protocol(mut self, protocol: impl Protocol + 'static) -> Self {
-        self.protocol = Box::new(protocol);
+        self.protocol = Choice::Custom(Box::new(protocol));
+        self
+    }
+
+    /// The protocol family (default: [`ProtocolKind::Auto`], detected from
+    /// the start response; for a monitor URL, see [`crate::protocol::Auto`]).
+    pub fn with_protocol_kind(mut self, kind: ProtocolKind) -> Self {
+        self.protocol = Choice::Kind(kind);
+        self
+    }
+
+    /// Where an Azure operation's final result comes from (default: per the
+    /// start request's method, see [`FinalStateVia::default_for`]).
+    pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
+        self.final_state = Some(via);
         self
     }
 
     /// Builds the operation. Its clock starts now; nothing is sent until it is
     /// polled.
     pub fn build(self) -> Result<Operation, Error> {
-        let monitor = self.monitor?;
+        let target = self.target?;
         let timer = self.timer.or_else(default_timer).ok_or_else(|| {
             Error::Config(
                 "no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature"
                     .into(),
             )
         })?;
+        let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
+            Target::Monitor(url) => {
+                let protocol = match self.protocol {
+                    Choice::Kind(kind) => kind.for_monitor(&url),
+                    Choice::Custom(protocol) => protocol,
+                };
+                (url, None, protocol)
+            }
+            Target::Start(request, url) => {
+                let start = PendingStart {
+                    request,
+                    choice: self.protocol,
+                    final_state: self.final_state,
+                };
+                // Replaced by the detected protocol once the start answers.
+                (url, Some(start), Box::new(Auto))
+            }
+        };
         Ok(Operation {
             transport: self.transport,
-            protocol: self.protocol,
+            protocol,
             started: timer.now(),
             timer,
             policy: self.policy,
@@ -186,22 +263,26 @@ impl OperationBuilder {
             previous_delay: None,
             initial_hint: None,
             last_status: None,
+            start,
             state: State::Idle,
             end: None,
         })
     }
 }
 
-fn parse_monitor(url: &str) -> Result<Url, Error> {
+fn parse_url(what: &str, url: &str) -> Result<Url, Error> {
     let url = Url::parse(url)
-        .map_err(|e| Error::Config(format!("the monitor URL is not a valid URL: {e}")))?;
+        .map_err(|e| Error::Config(format!("the {what} URL is not a valid absolute URL: {e}")))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
         other => Err(Error::Config(format!(
-            "the monitor URL has scheme `{other}`: only http and https are supported"
+            "the {what} URL has scheme `{other}`: only http and https are supported"
         ))),
     }
 }
+
+/// `Prefer: respond-async`, added to a start request that has no `Prefer`.
+const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond-async");
 
 impl Operation {
     /// An operation that polls `monitor_url`, a monitor the caller already has
@@ -210,14 +291,32 @@ impl Operation {
         transport: impl Transport + 'static,
         monitor_url: impl AsRef<str>,
     ) -> OperationBuilder {
-        OperationBuilder {
-            transport: Arc::new(transport),
-            monitor: parse_monitor(monitor_url.as_ref()),
-            policy: PollPolicy::default(),
-            errors: ErrorPolicy::default(),
-            timer: None,
-            protocol: Box::new(Graph),
-        }
+        OperationBuilder::new(
+            Arc::new(transport),
+            parse_url("monitor", monitor_url.as_ref()).map(Target::Monitor),
+        )
+    }
+
+    /// An operation that begins by sending `request` (with
+    /// `Prefer: respond-async` added unless it has a `Prefer` header), then
+    /// follows what the answer says: a monitor to poll (`202` with
+    /// `Location`, `Operation-Location` or `Azure-AsyncOperation`; a Google
+    /// `Operation`; an Azure resource still provisioning) or a result right
+    /// away (`200`/`201`/`204`). Nothing is sent until the operation is
+    /// polled. The start request is never retried (it may not be idempotent).
+    ///
+    /// The request's URI must be absolute (`https://host/path`).
+    pub fn start(
+        transport: impl Transport + 'static,
+        mut request: http::Request<Bytes>,
+    ) -> OperationBuilder {
+        let target = parse_url("start", &request.uri().to_string()).map(|url| {
+            if !request.headers().contains_key("prefer") {
+                request.headers_mut().insert("prefer", RESPOND_ASYNC);
+            }
+            Target::Start(request, url)
+        });
+        OperationBuilder::new(Arc::new(transport), target)
     }
 
     /// The URL polled now. It can hold a credential in its query: do not log
@@ -316,6 +415,119 @@ impl Operation {
         };
     }
 
+    fn send_start(&mut self, start: PendingStart) {
+        let PendingStart {
+            mut request,
+            choice,
+            final_state,
+        } = start;
+        request
+            .extensions_mut()
+            .insert(RequestMeta::new(RequestKind::Start, true, true));
+        let method = request.method().clone();
+        let transport = Arc::clone(&self.transport);
+        self.state = State::Starting {
+            response: Box::pin(async move { transport.send(request).await }),
+            method,
+            choice,
+            final_state,
+        };
+    }
+
+    /// Reads the start response; returns a status to yield, if any.
+    fn on_start(
+        &mut self,
+        answer: Result<http::Response<Bytes>, TransportError>,
+        method: &http::Method,
+        choice: Choice,
+        final_state: Option<FinalStateVia>,
+    ) -> Option<AsyncJobStatus> {
+        let response = match answer {
+            Ok(response) => response,
+            Err(source) => {
+                self.fail(Error::Transport {
+                    kind: RequestKind::Start,
+                    attempts: 1,
+                    source,
+                });
+                return None;
+            }
+        };
+        let code = response.status();
+        if code.is_client_error() || code.is_server_error() {
+            let error = HttpError::new(
+                code,
+                RequestKind::Start,
+                redact(&self.origin),
+                response.body(),
+            );
+            self.fail(Error::Http(Box::new(error)));
+            return None;
+        }
+        let retry_after = self.retry_after(&response);
+        match detect(choice, final_state, method, &self.origin, &response) {
+            Err(error) => {
+                self.fail(error);
+                None
+            }
+            Ok(Started::Poll {
+                protocol,
+                monitor,
+                status,
+            }) => {
+                self.protocol = protocol;
+                self.monitor = monitor;
+                self.initial_hint = retry_after;
+                if status.is_some() {
+                    self.last_status.clone_from(&status);
+                }
+                self.start_polling();
+                status
+            }
+            Ok(Started::Done { protocol, reading }) => {
+                self.protocol = protocol;
+                Some(self.on_reading(reading, None))
+            }
+        }
+    }
+
+    fn retry_after(&self, response: &http::Response<Bytes>) -> Option<Duration> {
+        match self.policy.retry_after_mode() {
+            RetryAfterMode::Ignore => None,
+            _ => crate::policy::parse_retry_after(response.headers(), self.timer.wall_clock()),
+        }
+    }
+
+    /// Records a status report: ends on a terminal status, else schedules the
+    /// next poll. Returns the status to yield.
+    fn on_reading(
+        &mut self,
+        reading: Interpretation,
+        retry_after: Option<Duration>,
+    ) -> AsyncJobStatus {
+        self.failures = 0;
+        if let Some(next) = reading.next_monitor {
+            self.monitor = next;
+        }
+        let status = reading.status;
+        self.last_status = Some(status.clone());
+        if status.status.is_terminal() {
+            self.end = Some(if status.status.is_success() {
+                End::Succeeded(Box::new(Success {
+                    status: status.clone(),
+                    location: reading.result_location,
+                    result: reading.result,
+                }))
+            } else {
+                End::Failed(Error::Failed(Box::new(status.clone())))
+            });
+            self.state = State::Done;
+        } else {
+            self.schedule(retry_after);
+        }
+        status
+    }
+
     fn fail(&mut self, error: Error) {
         self.end = Some(End::Failed(error.clone()));
         self.state = State::Failing(error);
@@ -397,10 +609,7 @@ impl Operation {
                 return None;
             }
         };
-        let retry_after = match self.policy.retry_after_mode() {
-            RetryAfterMode::Ignore => None,
-            _ => crate::policy::parse_retry_after(response.headers(), self.timer.wall_clock()),
-        };
+        let retry_after = self.retry_after(&response);
         match self.protocol.interpret(&self.monitor, &response) {
             Err(error) => {
                 self.fail(error);
@@ -423,30 +632,7 @@ impl Operation {
                 self.read_failure(class, retry_after, error);
                 None
             }
-            Ok(Reading::Status(reading)) => {
-                self.failures = 0;
-                if let Some(next) = reading.next_monitor {
-                    self.monitor = next;
-                }
-                let status = reading.status;
-                if status.status.is_terminal() {
-                    self.end = Some(if status.status.is_success() {
-                        End::Succeeded(Box::new(Success {
-                            status: status.clone(),
-                            location: reading.result_location,
-                            result: reading.result,
-                        }))
-                    } else {
-                        End::Failed(Error::Failed(Box::new(status.clone())))
-                    });
-                    self.last_status = Some(status.clone());
-                    self.state = State::Done;
-                } else {
-                    self.last_status = Some(status.clone());
-                    self.schedule(retry_after);
-                }
-                Some(status)
-            }
+            Ok(Reading::Status(reading)) => Some(self.on_reading(reading, retry_after)),
         }
     }
 }
@@ -485,7 +671,25 @@ impl Stream for Operation {
         let this = self.get_mut();
         loop {
             match &mut this.state {
-                State::Idle => this.start_polling(),
+                State::Idle => match this.start.take() {
+                    Some(start) => this.send_start(start),
+                    None => this.start_polling(),
+                },
+                State::Starting { response, .. } => {
+                    let answer = ready!(response.as_mut().poll(cx));
+                    let State::Starting {
+                        method,
+                        choice,
+                        final_state,
+                        ..
+                    } = std::mem::replace(&mut this.state, State::Done)
+                    else {
+                        continue;
+                    };
+                    if let Some(status) = this.on_start(answer, &method, choice, final_state) {
+                        return Poll::Ready(Some(Ok(status)));
+                    }
+                }
                 State::Sleeping(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
                     this.send_poll();
@@ -543,6 +747,7 @@ impl fmt::Debug for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match self.state {
             State::Idle => "idle",
+            State::Starting { .. } => "starting",
             State::Requesting { .. } => "requesting",
             State::Sleeping(_) => "sleeping",
             State::Failing(_) => "failing",

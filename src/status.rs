@@ -13,7 +13,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Where a job is in its life, from the `status` field of a status report.
 ///
 /// Parsing is case-insensitive (`"Failed"` and `"failed"` are the same state).
-/// The US spelling `canceled` is accepted for [`JobState::Cancelled`]. A value
+/// Azure's vocabulary for the same states is accepted too: `Succeeded` is
+/// [`JobState::Completed`], `Running` is [`JobState::InProgress`], and the US
+/// spelling `Canceled` is [`JobState::Cancelled`]. A value
 /// that is not one of the documented ones becomes [`JobState::Unknown`] with the
 /// text kept as it was sent; an unknown state is never terminal, so an operation
 /// in an unknown state keeps polling (bounded by the policy's deadline).
@@ -116,6 +118,8 @@ impl JobState {
             ("cancelled", JobState::Cancelled),
             ("canceled", JobState::Cancelled),
             ("cancelpending", JobState::CancelPending),
+            ("succeeded", JobState::Completed),
+            ("running", JobState::InProgress),
         ];
         known
             .into_iter()
@@ -204,9 +208,11 @@ pub struct AsyncJobStatus {
     /// The kind of operation (`"ItemCopy"`), when the service says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operation: Option<String>,
-    /// Progress from 0 to 100, when the service reports it.
+    /// Progress from 0 to 100, when the service reports it (Azure's
+    /// `percentComplete` is read too).
     #[serde(
         default,
+        alias = "percentComplete",
         skip_serializing_if = "Option::is_none",
         deserialize_with = "lenient_percentage"
     )]
@@ -214,6 +220,10 @@ pub struct AsyncJobStatus {
     /// The id of the resource the job produced, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource_id: Option<String>,
+    /// The URL of the resource the job produced, when the service says
+    /// (`resourceLocation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_location: Option<String>,
     /// Where the job is in its life.
     pub status: JobState,
     /// Free text about the state (`"Completed 0/0 files; 0/9314 bytes"`).
@@ -234,6 +244,7 @@ impl AsyncJobStatus {
             operation: None,
             percentage_complete: None,
             resource_id: None,
+            resource_location: None,
             status,
             status_description: None,
             error_code: None,
@@ -325,6 +336,8 @@ mod tests {
             assert_eq!(JobState::parse(&name.to_lowercase()), state);
         }
         assert_eq!(JobState::parse("Canceled"), JobState::Cancelled);
+        assert_eq!(JobState::parse("Succeeded"), JobState::Completed);
+        assert_eq!(JobState::parse("RUNNING"), JobState::InProgress);
     }
 
     #[test]
@@ -344,7 +357,7 @@ mod tests {
 
     #[test]
     fn unknown_states_are_kept_verbatim_and_not_terminal() {
-        for text in ["paused", "Succeeded", "", "COMPLETED!", "done"] {
+        for text in ["paused", "Accepted", "", "COMPLETED!", "done", "Creating"] {
             let state = JobState::parse(text);
             assert_eq!(state, JobState::Unknown(text.to_owned()));
             assert!(!state.is_terminal());

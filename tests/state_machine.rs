@@ -111,7 +111,9 @@ const RUNNING: [&str; 6] = [
     "waiting",
     "cancelPending",
 ];
-const KNOWN: [&str; 11] = [
+const KNOWN: [&str; 13] = [
+    "succeeded",
+    "running",
     "notstarted",
     "inprogress",
     "completed",

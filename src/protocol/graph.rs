@@ -4,9 +4,9 @@ use bytes::Bytes;
 use http::StatusCode;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading};
+use super::{Interpretation, Protocol, Reading, header_url};
 use crate::error::Error;
-use crate::origin::{redact, resolve_header_url};
+use crate::origin::redact;
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
 
@@ -59,9 +59,7 @@ impl Protocol for Graph {
                         b"",
                     )
                 })?;
-                Some(resolve_header_url(url, text).map_err(|message| {
-                    Error::protocol(message, Some(code), Some(redact(url)), b"")
-                })?)
+                Some(header_url(url, text, code)?)
             }
             None => None,
         };

@@ -6,18 +6,33 @@
 //! [`ErrorPolicy`](crate::policy::ErrorPolicy). Protocols own no timing and do
 //! no I/O; the [`Operation`](crate::Operation) state machine does both.
 //!
-//! [`Graph`] is the OneDrive / Microsoft Graph `asyncJobStatus` protocol.
+//! The families:
+//! - [`Graph`]: the OneDrive / Microsoft Graph `asyncJobStatus` monitor;
+//! - [`Azure`]: `Azure-AsyncOperation`, `Operation-Location`, `Location` and
+//!   body polling on `provisioningState`, with [`FinalStateVia`];
+//! - [`Google`]: AIP-151 `google.longrunning.Operation`;
+//! - [`Auto`]: for a monitor URL of unknown family, reads each answer as a
+//!   Google `Operation` when it looks like one, else as a status report.
+//!
+//! When an operation is started with [`Operation::start`](crate::Operation::start),
+//! the family is detected from the start response (see [`ProtocolKind::Auto`]).
 
+mod azure;
+mod google;
 mod graph;
+pub(crate) mod start;
 
 use std::fmt;
 
 use bytes::Bytes;
 use url::Url;
 
+pub use azure::{Azure, AzureMode, FinalStateVia};
+pub use google::Google;
 pub use graph::Graph;
 
 use crate::error::Error;
+use crate::origin::{redact, resolve_header_url};
 use crate::status::AsyncJobStatus;
 use crate::transport::RequestKind;
 
@@ -139,4 +154,110 @@ impl Interpretation {
         self.result = result;
         self
     }
+}
+
+/// Which protocol family to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProtocolKind {
+    /// Detect it. From a start response: `Azure-AsyncOperation` or
+    /// `Operation-Location` → Azure; a body that is a Google `Operation` →
+    /// Google; `202` + `Location` → Azure's Location pattern when the response
+    /// carries ARM's `x-ms-request-id` or `x-ms-correlation-request-id`, else
+    /// Graph; a `PUT`/`PATCH` answered `200`/`201` with a running
+    /// `properties.provisioningState` → Azure body polling; any other `2xx` → a
+    /// completed operation. For a monitor URL: [`Auto`].
+    #[default]
+    Auto,
+    /// [`Graph`].
+    Graph,
+    /// [`Azure`].
+    Azure,
+    /// [`Google`].
+    Google,
+}
+
+impl ProtocolKind {
+    /// The name (`"auto"`, `"graph"`, `"azure"`, `"google"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProtocolKind::Auto => "auto",
+            ProtocolKind::Graph => "graph",
+            ProtocolKind::Azure => "azure",
+            ProtocolKind::Google => "google",
+        }
+    }
+
+    /// The protocol that reads answers of a monitor URL given directly.
+    /// Azure's status monitors speak the same language as Graph's for this
+    /// purpose (the vocabularies are merged in [`crate::JobState`]), but
+    /// request credentials on polls.
+    pub fn for_monitor(&self, monitor: &Url) -> Box<dyn Protocol> {
+        match self {
+            ProtocolKind::Auto => Box::new(Auto),
+            ProtocolKind::Graph => Box::new(Graph),
+            ProtocolKind::Azure => Box::new(Azure::new(
+                AzureMode::AsyncOperation,
+                FinalStateVia::AzureAsyncOperation,
+                monitor.clone(),
+                None,
+            )),
+            ProtocolKind::Google => Box::new(Google),
+        }
+    }
+}
+
+impl fmt::Display for ProtocolKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ProtocolKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "auto" => Ok(ProtocolKind::Auto),
+            "graph" | "onedrive" => Ok(ProtocolKind::Graph),
+            "azure" => Ok(ProtocolKind::Azure),
+            "google" => Ok(ProtocolKind::Google),
+            other => Err(format!(
+                "unknown protocol `{other}` (expected auto, graph, azure or google)"
+            )),
+        }
+    }
+}
+
+/// For a monitor URL of unknown family: each answer that looks like a Google
+/// `Operation` is read as one, every other answer as a [`Graph`] status report
+/// (which also understands Azure's status monitors). Polls carry no
+/// credentials, as for Graph.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Auto;
+
+impl Protocol for Auto {
+    fn name(&self) -> &'static str {
+        "auto"
+    }
+
+    fn wants_credentials(&self, kind: RequestKind) -> bool {
+        Graph.wants_credentials(kind)
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        if google::looks_like_operation(response.body()) {
+            Google.interpret(url, response)
+        } else {
+            Graph.interpret(url, response)
+        }
+    }
+}
+
+/// Resolves a URL from a header or body against `base`, as a protocol error
+/// when it is unusable.
+pub(crate) fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {
+    resolve_header_url(base, value)
+        .map_err(|message| Error::protocol(message, Some(code), Some(redact(base)), b""))
 }

@@ -1,0 +1,529 @@
+//! Azure's long-running operation patterns (REST API guidelines and ARM).
+
+use std::fmt;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use url::Url;
+
+use super::{Interpretation, Protocol, Reading, ResultSource, header_url};
+use crate::error::Error;
+use crate::origin::redact;
+use crate::status::{AsyncJobStatus, JobState};
+
+/// Where the final result of a successful Azure operation comes from
+/// (`x-ms-long-running-operation-options.final-state-via`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FinalStateVia {
+    /// `GET` the `Location` header of the start response.
+    Location,
+    /// The final answer of the `Azure-AsyncOperation` monitor.
+    AzureAsyncOperation,
+    /// `GET` the URL of the start request (the resource that was `PUT`).
+    OriginalUri,
+    /// The `Operation-Location` monitor: its `resourceLocation` if it has one,
+    /// else its `result`, else its final answer.
+    OperationLocation,
+}
+
+impl FinalStateVia {
+    /// The documented default for a start request with `method`: `PUT` and
+    /// `PATCH` read the original URI, `POST` the `Location`, others the
+    /// monitor's final answer.
+    pub fn default_for(method: &Method) -> FinalStateVia {
+        if method == Method::PUT || method == Method::PATCH {
+            FinalStateVia::OriginalUri
+        } else if method == Method::POST {
+            FinalStateVia::Location
+        } else {
+            FinalStateVia::AzureAsyncOperation
+        }
+    }
+
+    /// The name as written in API specs (`"original-uri"`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            FinalStateVia::Location => "location",
+            FinalStateVia::AzureAsyncOperation => "azure-async-operation",
+            FinalStateVia::OriginalUri => "original-uri",
+            FinalStateVia::OperationLocation => "operation-location",
+        }
+    }
+}
+
+impl fmt::Display for FinalStateVia {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FinalStateVia {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "location" => Ok(FinalStateVia::Location),
+            "azure-async-operation" => Ok(FinalStateVia::AzureAsyncOperation),
+            "original-uri" => Ok(FinalStateVia::OriginalUri),
+            "operation-location" => Ok(FinalStateVia::OperationLocation),
+            other => Err(format!(
+                "unknown final-state-via `{other}` (expected location, azure-async-operation, original-uri or operation-location)"
+            )),
+        }
+    }
+}
+
+/// Which header (or body) an Azure operation is followed through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AzureMode {
+    /// `Azure-AsyncOperation` (ARM): a status monitor answering `200`.
+    AsyncOperation,
+    /// `Operation-Location` (data plane): a status monitor.
+    OperationLocation,
+    /// `Location` (ARM): `202` while running, then the final response.
+    Location,
+    /// Body polling: `GET` the original URI until
+    /// `properties.provisioningState` is terminal.
+    Body,
+}
+
+/// The Azure protocol, in one of its [`AzureMode`]s.
+///
+/// Status monitors answer `{"status", "percentComplete", "error", …}` with
+/// `NotStarted | Running | Succeeded | Failed | Canceled` (case-insensitive;
+/// anything else is kept and not terminal). A `4xx`/`5xx` on a monitor is a
+/// failure to *read* the status, not a failed operation. When the job
+/// succeeds, the final result is found per [`FinalStateVia`].
+#[derive(Debug, Clone)]
+pub struct Azure {
+    mode: AzureMode,
+    final_state: FinalStateVia,
+    original_uri: Url,
+    start_location: Option<Url>,
+}
+
+impl Azure {
+    /// An Azure operation followed in `mode`, started by a request to
+    /// `original_uri`, whose start response had `start_location` as its
+    /// `Location` header.
+    pub fn new(
+        mode: AzureMode,
+        final_state: FinalStateVia,
+        original_uri: Url,
+        start_location: Option<Url>,
+    ) -> Self {
+        Azure {
+            mode,
+            final_state,
+            original_uri,
+            start_location,
+        }
+    }
+
+    /// The mode.
+    pub fn mode(&self) -> AzureMode {
+        self.mode
+    }
+
+    /// Where the final result comes from.
+    pub fn final_state_via(&self) -> FinalStateVia {
+        self.final_state
+    }
+
+    /// The URL of the start request.
+    pub fn original_uri(&self) -> &Url {
+        &self.original_uri
+    }
+
+    /// The `Location` of the start response, if any.
+    pub fn start_location(&self) -> Option<&Url> {
+        self.start_location.as_ref()
+    }
+
+    fn monitor_header(&self) -> Option<&'static str> {
+        match self.mode {
+            AzureMode::AsyncOperation => Some("azure-asyncoperation"),
+            AzureMode::OperationLocation => Some("operation-location"),
+            AzureMode::Location => Some("location"),
+            AzureMode::Body => None,
+        }
+    }
+
+    fn status_monitor(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, Error> {
+        let code = response.status();
+        let body = response.body();
+        let status = if is_blank(body) {
+            if code == StatusCode::ACCEPTED {
+                AsyncJobStatus::new(JobState::InProgress)
+            } else {
+                return Err(Error::protocol(
+                    "empty answer from an Azure status monitor",
+                    Some(code),
+                    Some(redact(url)),
+                    body,
+                ));
+            }
+        } else {
+            AsyncJobStatus::from_json(body).map_err(|e| {
+                Error::protocol(
+                    format!("not an Azure operation status: {e}"),
+                    Some(code),
+                    Some(redact(url)),
+                    body,
+                )
+            })?
+        };
+        let mut reading = Interpretation::new(status);
+        if reading.status.status.is_success() {
+            let resource = reading
+                .status
+                .resource_location
+                .as_deref()
+                .map(|location| header_url(url, location, code))
+                .transpose()?;
+            let result = match self.final_state {
+                FinalStateVia::Location => match &self.start_location {
+                    Some(location) => ResultSource::Fetch(location.clone()),
+                    None => ResultSource::None,
+                },
+                FinalStateVia::OriginalUri => ResultSource::Fetch(self.original_uri.clone()),
+                FinalStateVia::AzureAsyncOperation => ResultSource::Body(body.clone()),
+                FinalStateVia::OperationLocation => match &resource {
+                    Some(location) => ResultSource::Fetch(location.clone()),
+                    None => ResultSource::Body(result_field(body).unwrap_or_else(|| body.clone())),
+                },
+            };
+            if let ResultSource::Fetch(location) = &result {
+                reading = reading.with_result_location(location.clone());
+            } else if let Some(location) = resource {
+                reading = reading.with_result_location(location);
+            }
+            reading = reading.with_result(result);
+        }
+        Ok(Reading::Status(reading))
+    }
+
+    fn location(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let code = response.status();
+        if code == StatusCode::ACCEPTED {
+            return Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
+                JobState::InProgress,
+            ))));
+        }
+        if !code.is_success() {
+            return Err(Error::protocol(
+                "unexpected status from an Azure Location monitor",
+                Some(code),
+                Some(redact(url)),
+                response.body(),
+            ));
+        }
+        let body = response.body();
+        let result = if is_blank(body) {
+            ResultSource::None
+        } else {
+            ResultSource::Body(body.clone())
+        };
+        Ok(Reading::Status(
+            Interpretation::new(AsyncJobStatus::new(JobState::Completed))
+                .with_result_location(url.clone())
+                .with_result(result),
+        ))
+    }
+
+    fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let code = response.status();
+        if code == StatusCode::ACCEPTED && is_blank(response.body()) {
+            return Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
+                JobState::InProgress,
+            ))));
+        }
+        let status = provisioning_status(response.body()).map_err(|message| {
+            Error::protocol(message, Some(code), Some(redact(url)), response.body())
+        })?;
+        let mut reading = Interpretation::new(status);
+        if reading.status.status.is_success() {
+            reading = reading
+                .with_result_location(url.clone())
+                .with_result(ResultSource::Body(response.body().clone()));
+        }
+        Ok(Reading::Status(reading))
+    }
+}
+
+impl Protocol for Azure {
+    fn name(&self) -> &'static str {
+        "azure"
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let code = response.status();
+        if code.is_client_error() || code.is_server_error() {
+            return Ok(Reading::ReadFailure);
+        }
+        let mut reading = match self.mode {
+            AzureMode::AsyncOperation | AzureMode::OperationLocation => {
+                self.status_monitor(url, response)?
+            }
+            AzureMode::Location => self.location(url, response)?,
+            AzureMode::Body => self.body(url, response)?,
+        };
+        // A new monitor header on a running answer replaces the monitor.
+        if let (Reading::Status(interpretation), Some(name)) = (&mut reading, self.monitor_header())
+        {
+            if !interpretation.status.status.is_terminal() {
+                if let Some(value) = response.headers().get(name) {
+                    let text = value.to_str().map_err(|_| {
+                        Error::protocol(
+                            format!("{name} header is not text"),
+                            Some(code),
+                            Some(redact(url)),
+                            b"",
+                        )
+                    })?;
+                    let next = header_url(url, text, code)?;
+                    if &next != url {
+                        interpretation.next_monitor = Some(next);
+                    }
+                }
+            }
+        }
+        Ok(reading)
+    }
+}
+
+fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// The `result` member of a status body, if any.
+fn result_field(body: &[u8]) -> Option<Bytes> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let result = value.get("result")?;
+    serde_json::to_vec(result).ok().map(Bytes::from)
+}
+
+/// Reads `properties.provisioningState` (absent: `Succeeded`) from a resource
+/// body; used for body polling and for the start response of a `PUT`.
+pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String> {
+    if is_blank(body) {
+        return Ok(AsyncJobStatus::new(JobState::Completed));
+    }
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("the resource is not JSON: {e}"))?;
+    let state = match value.pointer("/properties/provisioningState") {
+        None | Some(serde_json::Value::Null) => JobState::Completed,
+        Some(serde_json::Value::String(text)) => JobState::parse(text),
+        Some(_) => return Err("properties.provisioningState is not a string".into()),
+    };
+    let mut status = AsyncJobStatus::new(state);
+    status.resource_id = value
+        .get("id")
+        .and_then(|id| id.as_str())
+        .map(str::to_owned);
+    if let Some(error) = value
+        .get("error")
+        .or_else(|| value.pointer("/properties/error"))
+        .and_then(|e| serde_json::from_value(e.clone()).ok())
+    {
+        status.error = Some(error);
+    }
+    Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(code: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Bytes> {
+        let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
+        *response.status_mut() = StatusCode::from_u16(code).unwrap();
+        for (name, value) in headers {
+            response.headers_mut().insert(
+                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                value.parse().unwrap(),
+            );
+        }
+        response
+    }
+
+    fn azure(mode: AzureMode, via: FinalStateVia) -> Azure {
+        Azure::new(
+            mode,
+            via,
+            Url::parse("https://management.example/sub/rg/vm1").unwrap(),
+            Some(Url::parse("https://management.example/results/9").unwrap()),
+        )
+    }
+
+    fn read(azure: &Azure, response: http::Response<Bytes>) -> Interpretation {
+        let url = Url::parse("https://management.example/ops/1").unwrap();
+        match azure.interpret(&url, &response).unwrap() {
+            Reading::Status(i) => i,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn status_monitor_vocabulary() {
+        let az = azure(
+            AzureMode::AsyncOperation,
+            FinalStateVia::AzureAsyncOperation,
+        );
+        for (text, state) in [
+            ("NotStarted", JobState::NotStarted),
+            ("Running", JobState::InProgress),
+            ("succeeded", JobState::Completed),
+            ("Failed", JobState::Failed),
+            ("Canceled", JobState::Cancelled),
+            ("Deleting", JobState::Unknown("Deleting".into())),
+        ] {
+            let body = format!(r#"{{"id":"1","status":"{text}","percentComplete":40}}"#);
+            let reading = read(&az, response(200, &[], &body));
+            assert_eq!(reading.status.status, state);
+            assert_eq!(reading.status.percentage_complete, Some(40.0));
+        }
+    }
+
+    #[test]
+    fn final_state_via_picks_the_result() {
+        let done =
+            r#"{"status":"Succeeded","result":{"answer":42},"resourceLocation":"/things/7"}"#;
+        let via = |v| {
+            read(
+                &azure(AzureMode::OperationLocation, v),
+                response(200, &[], done),
+            )
+            .result
+        };
+        assert_eq!(
+            via(FinalStateVia::Location),
+            ResultSource::Fetch(Url::parse("https://management.example/results/9").unwrap())
+        );
+        assert_eq!(
+            via(FinalStateVia::OriginalUri),
+            ResultSource::Fetch(Url::parse("https://management.example/sub/rg/vm1").unwrap())
+        );
+        assert_eq!(
+            via(FinalStateVia::OperationLocation),
+            ResultSource::Fetch(Url::parse("https://management.example/things/7").unwrap())
+        );
+        assert_eq!(
+            via(FinalStateVia::AzureAsyncOperation),
+            ResultSource::Body(Bytes::from_static(done.as_bytes()))
+        );
+        let no_location = r#"{"status":"Succeeded","result":{"answer":42}}"#;
+        let reading = read(
+            &azure(
+                AzureMode::OperationLocation,
+                FinalStateVia::OperationLocation,
+            ),
+            response(200, &[], no_location),
+        );
+        assert_eq!(
+            reading.result,
+            ResultSource::Body(Bytes::from_static(br#"{"answer":42}"#))
+        );
+    }
+
+    #[test]
+    fn failed_monitor_keeps_the_error() {
+        let az = azure(
+            AzureMode::AsyncOperation,
+            FinalStateVia::AzureAsyncOperation,
+        );
+        let reading = read(
+            &az,
+            response(
+                200,
+                &[],
+                r#"{"status":"Failed","error":{"code":"Conflict","message":"busy"}}"#,
+            ),
+        );
+        assert_eq!(reading.status.status, JobState::Failed);
+        assert_eq!(
+            reading.status.error.unwrap().code.as_deref(),
+            Some("Conflict")
+        );
+        assert_eq!(reading.result, ResultSource::None);
+    }
+
+    #[test]
+    fn location_mode() {
+        let az = azure(AzureMode::Location, FinalStateVia::Location);
+        let running = read(&az, response(202, &[("location", "/ops/2")], ""));
+        assert_eq!(running.status.status, JobState::InProgress);
+        assert_eq!(
+            running.next_monitor.unwrap().as_str(),
+            "https://management.example/ops/2"
+        );
+        let done = read(&az, response(200, &[], r#"{"name":"vm1"}"#));
+        assert_eq!(done.status.status, JobState::Completed);
+        assert_eq!(
+            done.result,
+            ResultSource::Body(Bytes::from_static(br#"{"name":"vm1"}"#))
+        );
+        let empty = read(&az, response(204, &[], ""));
+        assert_eq!(empty.status.status, JobState::Completed);
+        let url = Url::parse("https://management.example/ops/1").unwrap();
+        assert!(matches!(
+            az.interpret(&url, &response(500, &[], "")),
+            Ok(Reading::ReadFailure)
+        ));
+    }
+
+    #[test]
+    fn body_mode() {
+        let az = azure(AzureMode::Body, FinalStateVia::OriginalUri);
+        let creating = read(
+            &az,
+            response(
+                200,
+                &[],
+                r#"{"properties":{"provisioningState":"Creating"}}"#,
+            ),
+        );
+        assert_eq!(creating.status.status, JobState::Unknown("Creating".into()));
+        let done = read(&az, response(200, &[], r#"{"id":"/vm1","properties":{}}"#));
+        assert_eq!(done.status.status, JobState::Completed);
+        assert_eq!(done.status.resource_id.as_deref(), Some("/vm1"));
+        let failed = read(
+            &az,
+            response(200, &[], r#"{"properties":{"provisioningState":"Failed"}}"#),
+        );
+        assert_eq!(failed.status.status, JobState::Failed);
+        let url = Url::parse("https://management.example/ops/1").unwrap();
+        assert!(az.interpret(&url, &response(200, &[], "<html>")).is_err());
+    }
+
+    #[test]
+    fn final_state_via_parses_and_defaults() {
+        assert_eq!(
+            "Original-URI".parse::<FinalStateVia>().unwrap(),
+            FinalStateVia::OriginalUri
+        );
+        assert!("nope".parse::<FinalStateVia>().is_err());
+        assert_eq!(
+            FinalStateVia::default_for(&Method::PUT),
+            FinalStateVia::OriginalUri
+        );
+        assert_eq!(
+            FinalStateVia::default_for(&Method::PATCH),
+            FinalStateVia::OriginalUri
+        );
+        assert_eq!(
+            FinalStateVia::default_for(&Method::POST),
+            FinalStateVia::Location
+        );
+        assert_eq!(
+            FinalStateVia::default_for(&Method::DELETE),
+            FinalStateVia::AzureAsyncOperation
+        );
+    }
+}
