@@ -44,6 +44,8 @@
 //! - `tokio`: [`timer::TokioTimer`], the default timer when enabled.
 //! - `futures-timer`: [`timer::FuturesTimer`], runtime-free.
 //! - `test-util`: [`testing::VirtualTimer`] and [`testing::ScriptedTransport`].
+//! - `reqwest`: [`transport::ReqwestTransport`].
+//! - `cli`: the `lro` command-line tool.
 //!
 //! With no feature the library still builds; pass a timer with
 //! [`OperationBuilder::with_timer`].
@@ -59,7 +61,7 @@ mod status;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod timer;
-mod transport;
+pub mod transport;
 
 pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,

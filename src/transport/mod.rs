@@ -14,7 +14,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 
-pub use crate::error::TransportError;
+pub use crate::error::{TransportError, TransportErrorKind};
+
+#[cfg(feature = "reqwest")]
+mod reqwest;
+#[cfg(feature = "reqwest")]
+pub use self::reqwest::{DEFAULT_BODY_LIMIT, ReqwestTransport};
 
 /// Sends one HTTP request and returns its response, body read whole.
 ///
