@@ -84,7 +84,7 @@ pub struct Operation {
     previous_delay: Option<Duration>,
     initial_hint: Option<Duration>,
     last_status: Option<AsyncJobStatus>,
-    start: Option<PendingStart>,
+    start: Option<Box<PendingStart>>,
     state: State,
     end: Option<End>,
 }
@@ -146,7 +146,7 @@ pub struct OperationBuilder {
 
 enum Target {
     Monitor(Url),
-    Start(http::Request<Bytes>, Url),
+    Start(Box<http::Request<Bytes>>, Url),
 }
 
 impl Target {
@@ -240,11 +240,11 @@ impl OperationBuilder {
                 (url, None, protocol)
             }
             Target::Start(request, url) => {
-                let start = PendingStart {
-                    request,
+                let start = Box::new(PendingStart {
+                    request: *request,
                     choice: self.protocol,
                     final_state: self.final_state,
-                };
+                });
                 // Replaced by the detected protocol once the start answers.
                 (url, Some(start), Box::new(Auto))
             }
@@ -314,7 +314,7 @@ impl Operation {
             if !request.headers().contains_key("prefer") {
                 request.headers_mut().insert("prefer", RESPOND_ASYNC);
             }
-            Target::Start(request, url)
+            Target::Start(Box::new(request), url)
         });
         OperationBuilder::new(Arc::new(transport), target)
     }
@@ -415,12 +415,12 @@ impl Operation {
         };
     }
 
-    fn send_start(&mut self, start: PendingStart) {
+    fn send_start(&mut self, start: Box<PendingStart>) {
         let PendingStart {
             mut request,
             choice,
             final_state,
-        } = start;
+        } = *start;
         request
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));

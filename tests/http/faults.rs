@@ -1,0 +1,344 @@
+//! Sad paths: errors at the start, broken answers, limits and faults.
+
+use std::time::Duration;
+
+use lro_poller::policy::{Constant, ErrorPolicy, PollPolicy};
+use lro_poller::transport::ReqwestTransport;
+use lro_poller::{Error, Operation, RequestKind, TransportErrorKind};
+
+use crate::{Server, fast, reply, request, run, start};
+
+const MONITOR: &str = "/monitor/1";
+
+fn monitor_start(server: &Server) {
+    server.on(
+        "/start",
+        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
+    );
+}
+
+#[tokio::test]
+async fn start_rejected_with_the_service_error() {
+    let server = Server::start().await;
+    server.on(
+        "/start",
+        vec![
+            reply(400).json(r#"{"error":{"code":"invalidRequest","message":"name is required"}}"#),
+        ],
+    );
+    let (items, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert_eq!(items.len(), 1);
+    match outcome.unwrap_err() {
+        Error::Http(e) => {
+            assert_eq!(e.status, 400);
+            assert_eq!(e.kind, RequestKind::Start);
+            let service = e.service_error.unwrap();
+            assert_eq!(service.code.as_deref(), Some("invalidRequest"));
+            assert_eq!(service.message.as_deref(), Some("name is required"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn start_failure_is_never_retried() {
+    let server = Server::start().await;
+    server.on("/start", vec![reply(503).header("retry-after", "0")]);
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert_eq!(
+        outcome.unwrap_err().http_status(),
+        Some(http::StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn garbage_json_is_a_protocol_error_with_an_excerpt() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(MONITOR, vec![reply(200).json(r#"{"status":"inProg"#)]);
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    let error = outcome.unwrap_err();
+    let Error::Protocol(protocol) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(protocol.excerpt.as_deref(), Some(r#"{"status":"inProg"#));
+    assert!(!error.to_string().contains("SECRET"), "{error}");
+    assert_eq!(server.requests_to(MONITOR).len(), 1);
+}
+
+#[tokio::test]
+async fn html_error_page_with_200_is_not_a_completion() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![
+            reply(200)
+                .header("content-type", "text/html")
+                .body("<html><body>Service Unavailable</body></html>"),
+        ],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(matches!(outcome.unwrap_err(), Error::Protocol(_)));
+}
+
+#[tokio::test]
+async fn empty_200_is_a_protocol_error() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(MONITOR, vec![reply(200)]);
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(matches!(outcome.unwrap_err(), Error::Protocol(_)));
+}
+
+#[tokio::test]
+async fn transient_failures_with_retry_after_are_retried() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![
+            reply(503).header("retry-after", "0"),
+            reply(429).header("retry-after-ms", "5"),
+            reply(504),
+            reply(200).json(r#"{"status":"completed"}"#),
+        ],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(server.requests_to(MONITOR).len(), 4);
+}
+
+#[tokio::test]
+async fn transient_failures_past_the_limit_end_the_operation() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![reply(500).json(r#"{"error":{"code":"oops"}}"#)],
+    );
+    let builder = start("POST", &server.url("/start"), "{}")
+        .with_error_policy(ErrorPolicy::default().with_max_retries(2));
+    let (_, outcome) = run(builder).await;
+    match outcome.unwrap_err() {
+        Error::Http(e) => {
+            assert_eq!(e.status, 500);
+            assert_eq!(e.attempts, 3);
+            assert!(!e.url.contains("SECRET"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests_to(MONITOR).len(), 3);
+}
+
+#[tokio::test]
+async fn permanent_failure_on_a_poll_ends_at_once() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![reply(401).json(r#"{"error":{"code":"unauthenticated"}}"#)],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    let error = outcome.unwrap_err();
+    assert_eq!(error.http_status(), Some(http::StatusCode::UNAUTHORIZED));
+    assert!(!format!("{error} {error:?}").contains("SECRET"));
+    assert_eq!(server.requests_to(MONITOR).len(), 1);
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_a_typed_error() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    let huge = format!(
+        r#"{{"status":"inProgress","pad":"{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    server.on(MONITOR, vec![reply(200).json(&huge)]);
+    let transport = ReqwestTransport::default().with_body_limit(16 * 1024);
+    let builder = Operation::start(transport, request("POST", &server.url("/start"), "{}"))
+        .with_policy(fast());
+    let (_, outcome) = run(builder).await;
+    match outcome.unwrap_err() {
+        Error::Transport { source, kind, .. } => {
+            assert_eq!(source.kind(), TransportErrorKind::BodyTooLarge);
+            assert_eq!(kind, RequestKind::Poll);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        server.requests_to(MONITOR).len(),
+        1,
+        "an oversized body is not retried"
+    );
+}
+
+#[tokio::test]
+async fn connection_refused_is_retried_then_reported() {
+    // A port that was just free: nothing listens there.
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let builder = Operation::monitor(
+        ReqwestTransport::default(),
+        format!("http://127.0.0.1:{port}/m?tempauth=SECRET"),
+    )
+    .with_policy(fast())
+    .with_error_policy(ErrorPolicy::default().with_max_retries(2));
+    let (items, outcome) = run(builder).await;
+    assert_eq!(items.len(), 1);
+    match outcome.unwrap_err() {
+        error @ Error::Transport { .. } => {
+            let Error::Transport {
+                source, attempts, ..
+            } = &error
+            else {
+                unreachable!()
+            };
+            assert_eq!(source.kind(), TransportErrorKind::Connect);
+            assert_eq!(*attempts, 3);
+            assert!(!format!("{error} {error:?}").contains("SECRET"), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_response_slower_than_the_request_timeout_is_a_transient_timeout() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![
+            reply(200)
+                .json(r#"{"status":"inProgress"}"#)
+                .delay(Duration::from_secs(2)),
+            reply(200).json(r#"{"status":"completed"}"#),
+        ],
+    );
+    let transport = ReqwestTransport::default().with_timeout(Duration::from_millis(100));
+    let builder = Operation::start(transport, request("POST", &server.url("/start"), "{}"))
+        .with_policy(fast());
+    let (_, outcome) = run(builder).await;
+    assert!(
+        outcome.is_ok(),
+        "the timed-out poll is retried: {outcome:?}"
+    );
+    assert_eq!(server.requests_to(MONITOR).len(), 2);
+}
+
+#[tokio::test]
+async fn a_job_that_never_ends_meets_the_deadline() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(MONITOR, vec![reply(202).json(r#"{"status":"inProgress"}"#)]);
+    let policy = PollPolicy::new(Constant::new(Duration::from_millis(40)))
+        .with_deadline(Duration::from_millis(300));
+    let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
+    let (items, outcome) = run(builder).await;
+    match outcome.unwrap_err() {
+        Error::DeadlineExceeded { elapsed, polls } => {
+            assert!(elapsed >= Duration::from_millis(300));
+            assert_eq!(polls as usize, server.requests_to(MONITOR).len());
+            assert_eq!(
+                items.len() as u32,
+                polls + 1,
+                "each poll's status, then the error"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_hanging_poll_is_cut_at_the_deadline() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![
+            reply(200)
+                .json(r#"{"status":"inProgress"}"#)
+                .delay(Duration::from_secs(30)),
+        ],
+    );
+    let policy = PollPolicy::new(Constant::new(Duration::from_millis(10)))
+        .with_deadline(Duration::from_millis(200));
+    let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
+    let (_, outcome) = run(builder).await;
+    match outcome.unwrap_err() {
+        Error::DeadlineExceeded { polls, .. } => assert_eq!(polls, 1),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_202_without_a_monitor_is_a_protocol_error() {
+    let server = Server::start().await;
+    server.on("/start", vec![reply(202)]);
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(matches!(outcome.unwrap_err(), Error::Protocol(_)));
+}
+
+#[tokio::test]
+async fn a_monitor_url_with_another_scheme_is_refused() {
+    let server = Server::start().await;
+    server.on(
+        "/start",
+        vec![reply(202).header("location", "file:///etc/passwd")],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(matches!(outcome.unwrap_err(), Error::Protocol(_)));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn absurd_and_garbage_retry_after_values_are_safe() {
+    let server = Server::start().await;
+    server.on(
+        "/start",
+        vec![
+            reply(202)
+                .header("location", "/monitor/1")
+                .header("retry-after", "-1"),
+        ],
+    );
+    server.on(
+        MONITOR,
+        vec![
+            reply(202)
+                .header("retry-after", "soon")
+                .json(r#"{"status":"inProgress"}"#),
+            reply(202)
+                .header("retry-after", "Thu, 01 Jan 1970 00:00:00 GMT")
+                .json(r#"{"status":"inProgress"}"#),
+            reply(200).json(r#"{"status":"completed"}"#),
+        ],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(outcome.is_ok(), "{outcome:?}");
+
+    // 9999999999 seconds is capped by the policy.
+    let capped = Server::start().await;
+    capped.on(
+        "/start",
+        vec![
+            reply(202)
+                .header("location", "/monitor/1")
+                .header("retry-after", "9999999999"),
+        ],
+    );
+    capped.on(MONITOR, vec![reply(200).json(r#"{"status":"completed"}"#)]);
+    let timer = lro_poller::testing::VirtualTimer::new();
+    let builder = start("POST", &capped.url("/start"), "{}")
+        .with_timer(timer.clone())
+        .with_policy(
+            fast()
+                .without_deadline()
+                .with_retry_after_cap(Duration::from_secs(90)),
+        );
+    run(builder).await.1.unwrap();
+    assert_eq!(timer.sleeps(), [Duration::from_secs(90)]);
+}
