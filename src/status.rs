@@ -138,8 +138,9 @@ impl std::str::FromStr for JobState {
 }
 
 impl fmt::Display for JobState {
+    /// The state as the service spells it; width and alignment apply.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -363,6 +364,7 @@ mod tests {
             assert!(!state.is_terminal());
             assert_eq!(state.to_string(), text);
         }
+        assert_eq!(format!("{:<12}|", JobState::Completed), "completed   |");
     }
 
     #[test]
