@@ -13,6 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 
+use crate::resume::ResumeToken;
 use crate::status::{AsyncJobStatus, ServiceError};
 use crate::transport::RequestKind;
 
@@ -31,6 +32,7 @@ pub enum Error {
     /// The HTTP exchange failed (connection, timeout, body too large, …), and
     /// retrying did not help or was not worth it.
     #[error("{kind} request failed after {attempts} attempt(s): {source}")]
+    #[non_exhaustive]
     Transport {
         /// What the request was for.
         kind: RequestKind,
@@ -39,6 +41,8 @@ pub enum Error {
         /// The transport's error.
         #[source]
         source: TransportError,
+        /// A token to try again later, when the failure was on a poll.
+        resume: Option<Box<ResumeToken>>,
     },
     /// The server answered a request with an error status.
     #[error("{0}")]
@@ -53,24 +57,43 @@ pub enum Error {
     Protocol(Box<ProtocolError>),
     /// The overall deadline passed before the job ended.
     #[error("deadline exceeded: the job had not ended after {elapsed:?} and {polls} poll(s)")]
+    #[non_exhaustive]
     DeadlineExceeded {
         /// Time since the operation started, on the operation's timer.
         elapsed: Duration,
         /// Polls sent.
         polls: u32,
+        /// A token to go on waiting later (with a new deadline).
+        resume: Option<Box<ResumeToken>>,
     },
     /// The policy's limit on polls was reached before the job ended.
     #[error("poll limit reached: the job had not ended after {polls} poll(s) and {elapsed:?}")]
+    #[non_exhaustive]
     PollLimitExceeded {
         /// Polls sent.
         polls: u32,
         /// Time since the operation started, on the operation's timer.
         elapsed: Duration,
+        /// A token to go on waiting later.
+        resume: Option<Box<ResumeToken>>,
     },
     /// The operation was set up wrongly (for example, no timer was given and
     /// no timer feature is enabled).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A resume token could not be read (damaged, or from a newer version).
+    #[error("invalid resume token: {0}")]
+    InvalidToken(String),
+    /// The protocol, or the service, has no way to cancel the job. Nothing was
+    /// sent when `http_status` is `None`.
+    #[error("cancel is not supported by {}{}", .protocol, .http_status.map(|s| format!(" (the service answered {s})")).unwrap_or_default())]
+    #[non_exhaustive]
+    CancelUnsupported {
+        /// The protocol's name.
+        protocol: &'static str,
+        /// The service's answer, when it was asked.
+        http_status: Option<StatusCode>,
+    },
 }
 
 fn describe_failure(status: &AsyncJobStatus) -> String {
@@ -98,10 +121,26 @@ impl Error {
         }
     }
 
+    /// A token to resume the operation later, when the error ended it before
+    /// the job did and a later try may succeed (deadline, poll limit, a
+    /// failure to read the status).
+    pub fn resume_token(&self) -> Option<&ResumeToken> {
+        match self {
+            Error::Transport { resume, .. }
+            | Error::DeadlineExceeded { resume, .. }
+            | Error::PollLimitExceeded { resume, .. } => resume.as_deref(),
+            Error::Http(e) => e.resume.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Whether the error ended the operation before the job did (a deadline, a
     /// poll limit, a transport or HTTP failure): the job may still be running.
     pub fn job_may_still_run(&self) -> bool {
-        !matches!(self, Error::Failed(_) | Error::Config(_))
+        !matches!(
+            self,
+            Error::Failed(_) | Error::Config(_) | Error::InvalidToken(_)
+        )
     }
 
     pub(crate) fn protocol(
@@ -135,6 +174,8 @@ pub struct HttpError {
     pub excerpt: Option<String>,
     /// How many times in a row this kind of answer came back.
     pub attempts: u32,
+    /// A token to try again later, when the error was on a poll.
+    pub resume: Option<Box<ResumeToken>>,
 }
 
 impl HttpError {
@@ -146,6 +187,7 @@ impl HttpError {
             service_error: service_error_from_body(body),
             excerpt: excerpt(body),
             attempts: 1,
+            resume: None,
         }
     }
 }

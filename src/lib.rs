@@ -57,6 +57,7 @@ mod operation;
 mod origin;
 pub mod policy;
 pub mod protocol;
+mod resume;
 mod status;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
@@ -66,7 +67,10 @@ pub mod transport;
 pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
 };
-pub use operation::{LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture};
+pub use operation::{
+    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
+};
 pub use origin::{redact, same_origin};
+pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport};

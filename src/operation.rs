@@ -14,7 +14,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use futures::Stream;
@@ -28,6 +28,7 @@ use crate::protocol::start::{Choice, Started, detect};
 use crate::protocol::{
     Auto, FinalStateVia, Interpretation, Protocol, ProtocolKind, Reading, ResultSource,
 };
+use crate::resume::{ResumeToken, to_ms};
 use crate::status::AsyncJobStatus;
 use crate::timer::{Sleep, Timer, default_timer};
 use crate::transport::{RequestKind, RequestMeta, Transport};
@@ -37,6 +38,9 @@ pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 
 type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+
+/// The future of [`Operation::cancel`].
+pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 /// The future of an operation's [`Outcome`] (what `.await` on an
 /// [`Operation`] runs).
@@ -79,6 +83,8 @@ pub struct Operation {
     origin: Url,
     monitor: Url,
     started: Instant,
+    started_wall: SystemTime,
+    carried: Duration,
     polls: u32,
     failures: u32,
     previous_delay: Option<Duration>,
@@ -87,6 +93,8 @@ pub struct Operation {
     start: Option<Box<PendingStart>>,
     state: State,
     end: Option<End>,
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 /// The caller's initial request, not sent yet.
@@ -147,12 +155,14 @@ pub struct OperationBuilder {
 enum Target {
     Monitor(Url),
     Start(Box<http::Request<Bytes>>, Url),
+    Resume(Box<ResumeToken>),
 }
 
 impl Target {
-    fn url(&self) -> &Url {
+    fn redacted(&self) -> String {
         match self {
-            Target::Monitor(url) | Target::Start(_, url) => url,
+            Target::Monitor(url) | Target::Start(_, url) => redact(url),
+            Target::Resume(token) => format!("{token:?}"),
         }
     }
 }
@@ -160,7 +170,7 @@ impl Target {
 impl fmt::Debug for OperationBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OperationBuilder")
-            .field("url", &self.target.as_ref().map(|t| redact(t.url())))
+            .field("target", &self.target.as_ref().map(Target::redacted))
             .field("policy", &self.policy)
             .field("errors", &self.errors)
             .field("final_state", &self.final_state)
@@ -231,6 +241,10 @@ impl OperationBuilder {
                     .into(),
             )
         })?;
+        let mut started_wall = timer.wall_clock();
+        let mut carried = Duration::ZERO;
+        let mut polls = 0;
+        let mut origin = None;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
             Target::Monitor(url) => {
                 let protocol = match self.protocol {
@@ -238,6 +252,18 @@ impl OperationBuilder {
                     Choice::Custom(protocol) => protocol,
                 };
                 (url, None, protocol)
+            }
+            Target::Resume(token) => {
+                token.validate()?;
+                let protocol = token.protocol.to_protocol()?;
+                started_wall = token.started_at();
+                carried = timer
+                    .wall_clock()
+                    .duration_since(started_wall)
+                    .unwrap_or(Duration::ZERO);
+                polls = token.polls;
+                origin = Some(token.origin_url()?);
+                (token.monitor_url()?, None, protocol)
             }
             Target::Start(request, url) => {
                 let start = Box::new(PendingStart {
@@ -249,16 +275,29 @@ impl OperationBuilder {
                 (url, Some(start), Box::new(Auto))
             }
         };
+        let origin = origin.unwrap_or_else(|| monitor.clone());
+        #[cfg(feature = "tracing")]
+        let span = tracing::info_span!(
+            "lro.operation",
+            protocol = tracing::field::Empty,
+            monitor = %redact(&monitor),
+        );
+        #[cfg(feature = "tracing")]
+        span.record("protocol", protocol.name());
         Ok(Operation {
             transport: self.transport,
             protocol,
             started: timer.now(),
+            started_wall,
+            carried,
+            polls,
+            #[cfg(feature = "tracing")]
+            span,
             timer,
             policy: self.policy,
             errors: self.errors,
-            origin: monitor.clone(),
+            origin,
             monitor,
-            polls: 0,
             failures: 0,
             previous_delay: None,
             initial_hint: None,
@@ -319,6 +358,106 @@ impl Operation {
         OperationBuilder::new(Arc::new(transport), target)
     }
 
+    /// An operation that goes on from a [`ResumeToken`] (taken with
+    /// [`Operation::resume_token`], perhaps in another process). The token's
+    /// protocol is used; set the policies again as you like. The deadline
+    /// counts from the operation's original start (on the wall clock), and
+    /// the poll count goes on from the token's.
+    pub fn resume(transport: impl Transport + 'static, token: ResumeToken) -> OperationBuilder {
+        OperationBuilder::new(Arc::new(transport), Ok(Target::Resume(Box::new(token))))
+    }
+
+    /// A token to go on with this operation later or elsewhere
+    /// ([`Operation::resume`]). `None` while the start request has not been
+    /// answered, and for a protocol of your own that does not say how to save
+    /// itself ([`Protocol::saved`]).
+    ///
+    /// The token can hold a secret (the monitor URL's query); see
+    /// [`ResumeToken`].
+    pub fn resume_token(&self) -> Option<ResumeToken> {
+        if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
+            return None;
+        }
+        let mut token = ResumeToken::new(self.protocol.saved()?, self.monitor.clone());
+        token.origin = self.origin.to_string();
+        token.started_at_ms = to_ms(self.started_wall);
+        token.polls = self.polls;
+        Some(token)
+    }
+
+    /// Asks the service to cancel the job, where the protocol has a way
+    /// (Azure `Operation-Location`: `POST {monitor}:cancel`, then
+    /// `DELETE {monitor}`; Google: `POST {operation}:cancel`). For a protocol
+    /// without one it returns [`Error::CancelUnsupported`] without sending
+    /// anything; a service that answers `404`/`405` to every way gives the
+    /// same error with its status.
+    ///
+    /// Cancelling is a request, not an end: keep polling the operation (or
+    /// await it) until the service reports a terminal status — usually
+    /// `cancelled`, but the job may also complete first. To stop polling
+    /// without asking the service, drop the operation.
+    ///
+    /// The returned future does not borrow the operation.
+    pub fn cancel(&self) -> CancelFuture {
+        let protocol = self.protocol.name();
+        if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
+            return Box::pin(async {
+                Err(Error::Config(
+                    "the operation has not started yet: there is nothing to cancel".into(),
+                ))
+            });
+        }
+        let mut requests = self.protocol.cancel_requests(&self.monitor);
+        for request in &mut requests {
+            let meta = match Url::parse(&request.uri().to_string()) {
+                Ok(url) => self.meta(RequestKind::Cancel, &url),
+                Err(_) => RequestMeta::new(RequestKind::Cancel, false, false),
+            };
+            request.extensions_mut().insert(meta);
+        }
+        let transport = Arc::clone(&self.transport);
+        let url = redact(&self.monitor);
+        Box::pin(async move {
+            let count = requests.len();
+            for (i, request) in requests.into_iter().enumerate() {
+                let response =
+                    transport
+                        .send(request)
+                        .await
+                        .map_err(|source| Error::Transport {
+                            kind: RequestKind::Cancel,
+                            attempts: 1,
+                            source,
+                            resume: None,
+                        })?;
+                let code = response.status();
+                if code.is_success() {
+                    return Ok(());
+                }
+                let unsupported = matches!(code.as_u16(), 404 | 405);
+                if unsupported && i + 1 < count {
+                    continue;
+                }
+                if unsupported {
+                    return Err(Error::CancelUnsupported {
+                        protocol,
+                        http_status: Some(code),
+                    });
+                }
+                return Err(Error::Http(Box::new(HttpError::new(
+                    code,
+                    RequestKind::Cancel,
+                    url,
+                    response.body(),
+                ))));
+            }
+            Err(Error::CancelUnsupported {
+                protocol,
+                http_status: None,
+            })
+        })
+    }
+
     /// The URL polled now. It can hold a credential in its query: do not log
     /// it (use [`crate::redact`]).
     pub fn monitor_url(&self) -> &Url {
@@ -332,7 +471,10 @@ impl Operation {
 
     /// Time since the operation started, on its timer.
     pub fn elapsed(&self) -> Duration {
-        self.timer.now().saturating_duration_since(self.started)
+        self.timer
+            .now()
+            .saturating_duration_since(self.started)
+            .saturating_add(self.carried)
     }
 
     /// The last status read, if any.
@@ -449,6 +591,7 @@ impl Operation {
                     kind: RequestKind::Start,
                     attempts: 1,
                     source,
+                    resume: None,
                 });
                 return None;
             }
@@ -475,6 +618,13 @@ impl Operation {
                 monitor,
                 status,
             }) => {
+                #[cfg(feature = "tracing")]
+                {
+                    self.span.record("protocol", protocol.name());
+                    self.span
+                        .record("monitor", tracing::field::display(redact(&monitor)));
+                    tracing::debug!(parent: &self.span, retry_after = ?retry_after, "started");
+                }
                 self.protocol = protocol;
                 self.monitor = monitor;
                 self.initial_hint = retry_after;
@@ -485,6 +635,8 @@ impl Operation {
                 status
             }
             Ok(Started::Done { protocol, reading }) => {
+                #[cfg(feature = "tracing")]
+                self.span.record("protocol", protocol.name());
                 self.protocol = protocol;
                 Some(self.on_reading(reading, None))
             }
@@ -525,10 +677,45 @@ impl Operation {
         } else {
             self.schedule(retry_after);
         }
+        #[cfg(feature = "tracing")]
+        {
+            let next_delay = match self.state {
+                State::Sleeping(_) => self.previous_delay,
+                _ => None,
+            };
+            tracing::debug!(
+                parent: &self.span,
+                status = %status.status,
+                progress = ?status.percentage_complete,
+                next_delay = ?next_delay,
+                retry_after = ?retry_after,
+                poll = self.polls,
+                "status"
+            );
+            if status.status.is_terminal() {
+                tracing::info!(
+                    parent: &self.span,
+                    outcome = if status.status.is_success() { "succeeded" } else { "failed" },
+                    status = %status.status,
+                    polls = self.polls,
+                    elapsed = ?self.elapsed(),
+                    "operation ended"
+                );
+            }
+        }
         status
     }
 
     fn fail(&mut self, error: Error) {
+        #[cfg(feature = "tracing")]
+        tracing::warn!(
+            parent: &self.span,
+            outcome = "error",
+            error = %error,
+            polls = self.polls,
+            elapsed = ?self.elapsed(),
+            "operation ended"
+        );
         self.end = Some(End::Failed(error.clone()));
         self.state = State::Failing(error);
     }
@@ -537,6 +724,7 @@ impl Operation {
         Error::DeadlineExceeded {
             elapsed: self.elapsed(),
             polls: self.polls,
+            resume: self.resume_token().map(Box::new),
         }
     }
 
@@ -556,6 +744,7 @@ impl Operation {
             Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
                 polls: self.polls,
                 elapsed,
+                resume: self.resume_token().map(Box::new),
             }),
             _ => self.fail(self.deadline_error()),
         }
@@ -576,6 +765,7 @@ impl Operation {
             Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
                 polls: self.polls,
                 elapsed: self.elapsed(),
+                resume: self.resume_token().map(Box::new),
             }),
             _ => self.fail(self.deadline_error()),
         }
@@ -585,6 +775,14 @@ impl Operation {
     fn read_failure(&mut self, class: FailureClass, retry_after: Option<Duration>, error: Error) {
         self.failures = self.failures.saturating_add(1);
         if class == FailureClass::Transient && self.errors.may_retry(self.failures) {
+            #[cfg(feature = "tracing")]
+            tracing::debug!(
+                parent: &self.span,
+                error = %error,
+                failures = self.failures,
+                retry_after = ?retry_after,
+                "failed to read the status; retrying"
+            );
             self.schedule(retry_after);
         } else {
             self.fail(error);
@@ -604,6 +802,7 @@ impl Operation {
                     kind: RequestKind::Poll,
                     attempts: self.failures.saturating_add(1),
                     source,
+                    resume: self.resume_token().map(Box::new),
                 };
                 self.read_failure(class, None, error);
                 return None;
@@ -626,7 +825,10 @@ impl Operation {
                 http.attempts = self.failures.saturating_add(1);
                 let error = match code.as_u16() {
                     404 | 410 => Error::MonitorExpired(Box::new(http)),
-                    _ => Error::Http(Box::new(http)),
+                    _ => {
+                        http.resume = self.resume_token().map(Box::new);
+                        Error::Http(Box::new(http))
+                    }
                 };
                 let class = self.errors.classify_status(code);
                 self.read_failure(class, retry_after, error);
@@ -651,6 +853,7 @@ async fn fetch_result(
             kind: RequestKind::Result,
             attempts: 1,
             source,
+            resume: None,
         })?;
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
@@ -669,6 +872,10 @@ impl Stream for Operation {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        #[cfg(feature = "tracing")]
+        let span = this.span.clone();
+        #[cfg(feature = "tracing")]
+        let _entered = span.enter();
         loop {
             match &mut this.state {
                 State::Idle => match this.start.take() {
@@ -1006,7 +1213,7 @@ mod tests {
         let policy = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(25));
         let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
         assert!(
-            matches!(error, Error::DeadlineExceeded { elapsed, polls: 4 } if elapsed == secs(25)),
+            matches!(error, Error::DeadlineExceeded { elapsed, polls: 4, .. } if elapsed == secs(25)),
             "{error:?}"
         );
         assert_eq!(timer.sleeps(), [secs(10), secs(10), secs(5)]);

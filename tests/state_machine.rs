@@ -487,7 +487,7 @@ fn error_end(error: &Error) -> End {
         Error::Transport { .. } => End::Transport,
         Error::Http(e) => End::Http(e.status.as_u16()),
         Error::MonitorExpired(e) => End::Expired(e.status.as_u16()),
-        Error::DeadlineExceeded { elapsed, polls } => End::Deadline {
+        Error::DeadlineExceeded { elapsed, polls, .. } => End::Deadline {
             elapsed: *elapsed,
             polls: *polls,
         },
@@ -647,7 +647,7 @@ proptest! {
         if let Some(deadline) = config.deadline {
             prop_assert!(total <= deadline, "slept {:?} past {:?}", total, deadline);
         }
-        if let Some(Err(Error::DeadlineExceeded { elapsed, polls })) = run.items.last() {
+        if let Some(Err(Error::DeadlineExceeded { elapsed, polls, .. })) = run.items.last() {
             prop_assert_eq!(Some(*elapsed), config.deadline);
             prop_assert_eq!(*elapsed, total);
             prop_assert_eq!(*polls as usize, run.transport.requests().len());

@@ -6,14 +6,16 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, header_url};
+use super::{Interpretation, Protocol, Reading, ResultSource, header_url, post_cancel};
 use crate::error::Error;
 use crate::origin::redact;
+use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
 
 /// Where the final result of a successful Azure operation comes from
 /// (`x-ms-long-running-operation-options.final-state-via`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum FinalStateVia {
     /// `GET` the `Location` header of the start response.
@@ -75,7 +77,8 @@ impl std::str::FromStr for FinalStateVia {
 }
 
 /// Which header (or body) an Azure operation is followed through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum AzureMode {
     /// `Azure-AsyncOperation` (ARM): a status monitor answering `200`.
@@ -260,6 +263,32 @@ impl Azure {
 impl Protocol for Azure {
     fn name(&self) -> &'static str {
         "azure"
+    }
+
+    fn saved(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::Azure {
+            mode: self.mode,
+            final_state_via: self.final_state,
+            original_uri: self.original_uri.to_string(),
+            start_location: self.start_location.as_ref().map(Url::to_string),
+        })
+    }
+
+    /// `Operation-Location` monitors: `POST {monitor}:cancel` (newer
+    /// guidelines), then `DELETE {monitor}` (older ones) if the first is not
+    /// found or not allowed. ARM's patterns have no cancel.
+    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
+        match self.mode {
+            AzureMode::OperationLocation => {
+                let mut delete = http::Request::new(Bytes::new());
+                *delete.method_mut() = Method::DELETE;
+                if let Ok(uri) = monitor.as_str().parse() {
+                    *delete.uri_mut() = uri;
+                }
+                vec![post_cancel(monitor), delete]
+            }
+            _ => Vec::new(),
+        }
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {

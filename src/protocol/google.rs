@@ -4,9 +4,10 @@ use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource};
+use super::{Interpretation, Protocol, Reading, ResultSource, post_cancel};
 use crate::error::Error;
 use crate::origin::redact;
+use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState, ServiceError};
 
 /// The `google.rpc.Code` of a cancelled operation.
@@ -178,6 +179,16 @@ fn progress(metadata: &serde_json::Value) -> Option<f64> {
 impl Protocol for Google {
     fn name(&self) -> &'static str {
         "google"
+    }
+
+    fn saved(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::Google)
+    }
+
+    /// `POST {operation}:cancel` (best effort: the operation may still
+    /// complete; a cancelled one ends with `error.code = 1`).
+    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
+        vec![post_cancel(monitor)]
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {

@@ -7,6 +7,7 @@ use url::Url;
 use super::{Interpretation, Protocol, Reading, header_url};
 use crate::error::Error;
 use crate::origin::redact;
+use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
 
@@ -41,6 +42,10 @@ impl Protocol for Graph {
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
         !matches!(kind, RequestKind::Poll)
+    }
+
+    fn saved(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::Graph)
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {

@@ -33,6 +33,7 @@ pub use graph::Graph;
 
 use crate::error::Error;
 use crate::origin::{redact, resolve_header_url};
+use crate::resume::SavedProtocol;
 use crate::status::AsyncJobStatus;
 use crate::transport::RequestKind;
 
@@ -56,6 +57,20 @@ pub trait Protocol: Send + Sync + fmt::Debug {
 
     /// Reads the answer to a poll of `url`.
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
+
+    /// How a resume token records this protocol; `None` (the default) makes
+    /// operations with this protocol not resumable.
+    fn saved(&self) -> Option<SavedProtocol> {
+        None
+    }
+
+    /// The requests that ask the service to cancel the job polled at
+    /// `monitor`, tried in order while the service answers `404` or `405`.
+    /// Empty (the default) when the protocol has no way to cancel.
+    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
+        let _ = monitor;
+        Vec::new()
+    }
 }
 
 impl<P: Protocol + ?Sized> Protocol for Box<P> {
@@ -70,6 +85,12 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
     }
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
         (**self).interpret(url, response)
+    }
+    fn saved(&self) -> Option<SavedProtocol> {
+        (**self).saved()
+    }
+    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
+        (**self).cancel_requests(monitor)
     }
 }
 
@@ -242,6 +263,10 @@ impl Protocol for Auto {
         "auto"
     }
 
+    fn saved(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::Auto)
+    }
+
     fn wants_credentials(&self, kind: RequestKind) -> bool {
         Graph.wants_credentials(kind)
     }
@@ -253,6 +278,20 @@ impl Protocol for Auto {
             Graph.interpret(url, response)
         }
     }
+}
+
+/// `POST {url}:cancel`: the custom method of Google's and Azure's newer
+/// guidelines, appended to the path (the query is kept).
+pub(crate) fn post_cancel(url: &Url) -> http::Request<Bytes> {
+    let mut target = url.clone();
+    let path = format!("{}:cancel", url.path());
+    target.set_path(&path);
+    let mut request = http::Request::new(Bytes::new());
+    *request.method_mut() = http::Method::POST;
+    if let Ok(uri) = target.as_str().parse() {
+        *request.uri_mut() = uri;
+    }
+    request
 }
 
 /// Resolves a URL from a header or body against `base`, as a protocol error

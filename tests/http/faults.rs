@@ -239,7 +239,7 @@ async fn a_job_that_never_ends_meets_the_deadline() {
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
     let (items, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::DeadlineExceeded { elapsed, polls } => {
+        Error::DeadlineExceeded { elapsed, polls, .. } => {
             assert!(elapsed >= Duration::from_millis(300));
             assert_eq!(polls as usize, server.requests_to(MONITOR).len());
             assert_eq!(

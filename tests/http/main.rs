@@ -5,6 +5,7 @@ mod azure;
 mod faults;
 mod google;
 mod graph;
+mod lifecycle;
 mod server;
 
 use std::time::Duration;

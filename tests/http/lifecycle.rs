@@ -1,0 +1,286 @@
+//! Resume tokens and cancellation against the loopback server.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::{Error, JobState, Operation, ResumeToken};
+
+use crate::{Server, fast, reply, run, start, transport};
+
+fn graph_job(server: &Server) {
+    server.on(
+        "/copy",
+        vec![reply(202).header("location", "/monitor/9?tempauth=SECRET")],
+    );
+    server.on(
+        "/monitor/9",
+        vec![
+            reply(202).json(r#"{"status":"inProgress","percentageComplete":10}"#),
+            reply(202).json(r#"{"status":"inProgress","percentageComplete":60}"#),
+            reply(303).json(r#"{"status":"completed","resourceId":"01DONE"}"#),
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_operation_resumes_from_its_token() {
+    let server = Server::start().await;
+    graph_job(&server);
+    let mut operation = start("POST", &server.url("/copy"), "{}").build().unwrap();
+    assert!(
+        operation.resume_token().is_none(),
+        "no token before the start is answered"
+    );
+    let first = operation.next().await.unwrap().unwrap();
+    assert_eq!(first.percentage_complete, Some(10.0));
+    let text = operation.resume_token().unwrap().to_string();
+    drop(operation);
+    assert_eq!(server.requests_to("/monitor/9").len(), 1);
+
+    let token: ResumeToken = text.parse().unwrap();
+    assert!(!format!("{token:?}").contains("SECRET"));
+    let resumed = Operation::resume(transport(), token).with_policy(fast());
+    let (items, outcome) = run(resumed).await;
+    assert_eq!(items.len(), 2);
+    let outcome = outcome.unwrap();
+    assert_eq!(outcome.resource_id(), Some("01DONE"));
+    assert_eq!(outcome.polls(), 3, "the poll count goes on from the token");
+    let polls = server.requests_to("/monitor/9");
+    assert_eq!(polls.len(), 3);
+    assert!(
+        polls
+            .iter()
+            .all(|p| p.query.as_deref() == Some("tempauth=SECRET"))
+    );
+    assert_eq!(
+        server.requests_to("/copy").len(),
+        1,
+        "resuming does not start again"
+    );
+}
+
+#[tokio::test]
+async fn a_deadline_keeps_counting_across_a_resume() {
+    let server = Server::start().await;
+    server.on(
+        "/copy",
+        vec![reply(202).header("location", "/monitor/slow")],
+    );
+    server.on(
+        "/monitor/slow",
+        vec![reply(202).json(r#"{"status":"inProgress"}"#)],
+    );
+    let policy = || {
+        PollPolicy::new(Constant::new(Duration::from_millis(20)))
+            .with_deadline(Duration::from_millis(400))
+    };
+    let mut operation = start("POST", &server.url("/copy"), "{}")
+        .with_policy(policy())
+        .build()
+        .unwrap();
+    operation.next().await.unwrap().unwrap();
+    let token = operation.resume_token().unwrap();
+    drop(operation);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let before = server.requests_to("/monitor/slow").len();
+    let (_, outcome) = run(Operation::resume(transport(), token).with_policy(policy())).await;
+    match outcome.unwrap_err() {
+        Error::DeadlineExceeded { elapsed, .. } => assert!(elapsed >= Duration::from_millis(600)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        server.requests_to("/monitor/slow").len(),
+        before,
+        "no poll past the deadline"
+    );
+}
+
+#[tokio::test]
+async fn an_operation_ended_by_its_deadline_carries_a_token_to_go_on() {
+    let server = Server::start().await;
+    server.on("/copy", vec![reply(202).header("location", "/monitor/d")]);
+    server.on(
+        "/monitor/d",
+        vec![
+            reply(202).json(r#"{"status":"inProgress"}"#),
+            reply(202).json(r#"{"status":"inProgress"}"#),
+            reply(200).json(r#"{"status":"completed","resourceId":"01LATE"}"#),
+        ],
+    );
+    let policy = PollPolicy::new(Constant::new(Duration::from_millis(50))).with_max_polls(1);
+    let (_, outcome) = run(start("POST", &server.url("/copy"), "{}").with_policy(policy)).await;
+    let error = outcome.unwrap_err();
+    let token = error.resume_token().expect("a token to try again").clone();
+    let outcome = run(Operation::resume(transport(), token).with_policy(fast()))
+        .await
+        .1;
+    assert_eq!(outcome.unwrap().resource_id(), Some("01LATE"));
+}
+
+#[tokio::test]
+async fn cancel_an_azure_operation_location_job() {
+    let server = Server::start().await;
+    server.on(
+        "/jobs",
+        vec![reply(202).header("operation-location", "/ops/1?api-version=1")],
+    );
+    server.on(
+        "/ops/1",
+        vec![
+            reply(200).json(r#"{"status":"Running"}"#),
+            reply(200).json(r#"{"status":"Running"}"#),
+            reply(200).json(r#"{"status":"Canceled"}"#),
+        ],
+    );
+    server.on("/ops/1:cancel", vec![reply(202)]);
+    let mut operation = start("POST", &server.url("/jobs"), "{}").build().unwrap();
+    operation.next().await.unwrap().unwrap();
+    operation.cancel().await.unwrap();
+    let cancel = &server.requests_to("/ops/1:cancel")[0];
+    assert_eq!(cancel.method, "POST");
+    assert_eq!(cancel.query.as_deref(), Some("api-version=1"));
+    let error = operation.await.unwrap_err();
+    assert_eq!(error.job_status().unwrap().status, JobState::Cancelled);
+}
+
+#[tokio::test]
+async fn cancel_falls_back_to_delete_on_older_services() {
+    let server = Server::start().await;
+    server.on(
+        "/jobs",
+        vec![reply(202).header("operation-location", "/ops/2")],
+    );
+    server.on(
+        "/ops/2",
+        vec![reply(200).json(r#"{"status":"Running"}"#), reply(204)],
+    );
+    server.on("/ops/2:cancel", vec![reply(404)]);
+    let mut operation = start("POST", &server.url("/jobs"), "{}").build().unwrap();
+    operation.next().await.unwrap().unwrap();
+    operation.cancel().await.unwrap();
+    let deletes: Vec<_> = server
+        .requests_to("/ops/2")
+        .into_iter()
+        .filter(|r| r.method == "DELETE")
+        .collect();
+    assert_eq!(deletes.len(), 1);
+}
+
+#[tokio::test]
+async fn a_service_without_cancel_answers_405() {
+    let server = Server::start().await;
+    server.on(
+        "/jobs",
+        vec![reply(202).header("operation-location", "/ops/3")],
+    );
+    server.on(
+        "/ops/3",
+        vec![reply(200).json(r#"{"status":"Running"}"#), reply(405)],
+    );
+    server.on("/ops/3:cancel", vec![reply(405)]);
+    let mut operation = start("POST", &server.url("/jobs"), "{}").build().unwrap();
+    operation.next().await.unwrap().unwrap();
+    match operation.cancel().await.unwrap_err() {
+        Error::CancelUnsupported {
+            http_status,
+            protocol,
+            ..
+        } => {
+            assert_eq!(http_status, Some(http::StatusCode::METHOD_NOT_ALLOWED));
+            assert_eq!(protocol, "azure");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn cancel_a_google_operation() {
+    let server = Server::start().await;
+    server.on(
+        "/v1/things",
+        vec![reply(200).json(r#"{"name":"operations/g","done":false}"#)],
+    );
+    server.on(
+        "/v1/operations/g",
+        vec![
+            reply(200).json(r#"{"name":"operations/g","done":false}"#),
+            reply(200).json(
+                r#"{"name":"operations/g","done":true,"error":{"code":1,"message":"Cancelled"}}"#,
+            ),
+        ],
+    );
+    server.on("/v1/operations/g:cancel", vec![reply(200).json("{}")]);
+    let mut operation = start("POST", &server.url("/v1/things"), "{}")
+        .build()
+        .unwrap();
+    operation.next().await.unwrap().unwrap();
+    operation.cancel().await.unwrap();
+    assert_eq!(
+        server.requests_to("/v1/operations/g:cancel")[0].method,
+        "POST"
+    );
+    let error = operation.await.unwrap_err();
+    assert_eq!(error.job_status().unwrap().status, JobState::Cancelled);
+}
+
+#[tokio::test]
+async fn graph_has_no_cancel_and_sends_nothing() {
+    let server = Server::start().await;
+    graph_job(&server);
+    let mut operation = start("POST", &server.url("/copy"), "{}").build().unwrap();
+    assert!(
+        matches!(operation.cancel().await, Err(Error::Config(_))),
+        "not started yet"
+    );
+    operation.next().await.unwrap().unwrap();
+    let sent = server.requests().len();
+    match operation.cancel().await.unwrap_err() {
+        Error::CancelUnsupported {
+            http_status: None,
+            protocol,
+            ..
+        } => assert_eq!(protocol, "graph"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), sent);
+    assert!(
+        operation.await.is_ok(),
+        "polling goes on after a refused cancel"
+    );
+}
+
+#[tokio::test]
+async fn a_cancel_that_races_completion_ends_in_success() {
+    let server = Server::start().await;
+    server.on(
+        "/jobs",
+        vec![reply(202).header("operation-location", "/ops/r")],
+    );
+    server.on(
+        "/ops/r",
+        vec![
+            reply(200).json(r#"{"status":"Running"}"#),
+            reply(200).json(r#"{"status":"Succeeded","result":{"n":1}}"#),
+        ],
+    );
+    server.on(
+        "/ops/r:cancel",
+        vec![reply(409).json(r#"{"error":{"code":"OperationCompleted"}}"#)],
+    );
+    let mut operation = start("POST", &server.url("/jobs"), "{}")
+        .with_final_state_via(lro_poller::protocol::FinalStateVia::OperationLocation)
+        .build()
+        .unwrap();
+    operation.next().await.unwrap().unwrap();
+    let cancel = operation.cancel();
+    let (cancelled, outcome) = futures::join!(cancel, operation.outcome());
+    match cancelled.unwrap_err() {
+        Error::Http(e) => assert_eq!(e.status, 409),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        outcome.unwrap().json::<serde_json::Value>().unwrap()["n"],
+        1
+    );
+}
