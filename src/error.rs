@@ -81,6 +81,17 @@ pub enum Error {
     /// no timer feature is enabled).
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A server handed out a URL the operation's
+    /// [`UrlPolicy`](crate::UrlPolicy) does not follow, or changed the monitor
+    /// URL too many times.
+    #[error("refused to follow {url}: {reason}")]
+    #[non_exhaustive]
+    UrlRejected {
+        /// The URL, redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// A resume token could not be read (damaged, or from a newer version).
     #[error("invalid resume token: {0}")]
     InvalidToken(String),

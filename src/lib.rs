@@ -1,5 +1,5 @@
 //! Poll HTTP long-running operations as a [`Stream`](futures::Stream) of status
-//! updates and a [`Future`](std::future::Future) of the outcome.
+//! updates and a [`Future`] of the outcome.
 //!
 //! A service answers a slow request with `202 Accepted` and a monitor URL; the
 //! monitor answers `notStarted → inProgress 27.8% → completed` (or `failed`).
@@ -70,7 +70,7 @@ pub use error::{
 pub use operation::{
     CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
 };
-pub use origin::{redact, same_origin};
+pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
 pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport};

@@ -22,7 +22,7 @@ use futures::StreamExt;
 use url::Url;
 
 use crate::error::{Error, HttpError, TransportError};
-use crate::origin::{redact, same_origin};
+use crate::origin::{UrlPolicy, redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
 use crate::protocol::start::{Choice, Started, detect};
 use crate::protocol::{
@@ -82,6 +82,8 @@ pub struct Operation {
     errors: ErrorPolicy,
     origin: Url,
     monitor: Url,
+    urls: UrlPolicy,
+    url_changes: u32,
     started: Instant,
     started_wall: SystemTime,
     carried: Duration,
@@ -150,6 +152,7 @@ pub struct OperationBuilder {
     timer: Option<Arc<dyn Timer>>,
     protocol: Choice,
     final_state: Option<FinalStateVia>,
+    urls: UrlPolicy,
 }
 
 enum Target {
@@ -188,7 +191,14 @@ impl OperationBuilder {
             timer: None,
             protocol: Choice::Kind(ProtocolKind::Auto),
             final_state: None,
+            urls: UrlPolicy::default(),
         }
+    }
+
+    /// Which server-provided URLs to follow (default: [`UrlPolicy::default`]).
+    pub fn with_url_policy(mut self, urls: UrlPolicy) -> Self {
+        self.urls = urls;
+        self
     }
 
     /// The polling policy (default: [`PollPolicy::default`]).
@@ -276,6 +286,12 @@ impl OperationBuilder {
             }
         };
         let origin = origin.unwrap_or_else(|| monitor.clone());
+        self.urls
+            .check(&origin, &monitor)
+            .map_err(|reason| Error::UrlRejected {
+                url: redact(&monitor),
+                reason,
+            })?;
         #[cfg(feature = "tracing")]
         let span = tracing::info_span!(
             "lro.operation",
@@ -298,6 +314,8 @@ impl OperationBuilder {
             errors: self.errors,
             origin,
             monitor,
+            urls: self.urls,
+            url_changes: 0,
             failures: 0,
             previous_delay: None,
             initial_hint: None,
@@ -508,6 +526,7 @@ impl Operation {
                     ResultSource::None => None,
                     ResultSource::Body(body) => Some(body),
                     ResultSource::Fetch(url) => {
+                        self.follow(&url)?;
                         let meta = self.meta(RequestKind::Result, &url);
                         Some(fetch_result(Arc::clone(&self.transport), &url, meta).await?)
                     }
@@ -626,6 +645,10 @@ impl Operation {
                     tracing::debug!(parent: &self.span, retry_after = ?retry_after, "started");
                 }
                 self.protocol = protocol;
+                if let Err(error) = self.follow(&monitor) {
+                    self.fail(error);
+                    return None;
+                }
                 self.monitor = monitor;
                 self.initial_hint = retry_after;
                 if status.is_some() {
@@ -658,7 +681,24 @@ impl Operation {
         retry_after: Option<Duration>,
     ) -> AsyncJobStatus {
         self.failures = 0;
-        if let Some(next) = reading.next_monitor {
+        let running = !reading.status.status.is_terminal();
+        if let Some(next) = reading.next_monitor.filter(|_| running) {
+            self.url_changes = self.url_changes.saturating_add(1);
+            let checked = if self.url_changes > self.urls.max_url_changes() {
+                Err(Error::UrlRejected {
+                    url: redact(&next),
+                    reason: format!(
+                        "the monitor URL changed more than {} times",
+                        self.urls.max_url_changes()
+                    ),
+                })
+            } else {
+                self.follow(&next)
+            };
+            if let Err(error) = checked {
+                self.fail(error);
+                return reading.status;
+            }
             self.monitor = next;
         }
         let status = reading.status;
@@ -704,6 +744,16 @@ impl Operation {
             }
         }
         status
+    }
+
+    /// Checks a URL the server handed out against the URL policy.
+    fn follow(&self, url: &Url) -> Result<(), Error> {
+        self.urls
+            .check(&self.origin, url)
+            .map_err(|reason| Error::UrlRejected {
+                url: redact(url),
+                reason,
+            })
     }
 
     fn fail(&mut self, error: Error) {

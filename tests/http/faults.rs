@@ -342,3 +342,129 @@ async fn absurd_and_garbage_retry_after_values_are_safe() {
     run(builder).await.1.unwrap();
     assert_eq!(timer.sleeps(), [Duration::from_secs(90)]);
 }
+
+#[tokio::test]
+async fn a_location_loop_is_bounded() {
+    let server = Server::start().await;
+    server.on("/start", vec![reply(202).header("location", "/a")]);
+    server.on(
+        "/a",
+        vec![
+            reply(202)
+                .header("location", "/b")
+                .json(r#"{"status":"inProgress"}"#),
+        ],
+    );
+    server.on(
+        "/b",
+        vec![
+            reply(202)
+                .header("location", "/a")
+                .json(r#"{"status":"inProgress"}"#),
+        ],
+    );
+    let builder = start("POST", &server.url("/start"), "{}")
+        .with_url_policy(lro_poller::UrlPolicy::new().with_max_url_changes(5));
+    let (_, outcome) = run(builder).await;
+    assert!(matches!(outcome.unwrap_err(), Error::UrlRejected { .. }));
+    assert_eq!(server.requests().len(), 1 + 6, "the start, then six polls");
+}
+
+#[tokio::test]
+async fn url_policy_refuses_other_hosts_and_never_sends_to_them() {
+    let api = Server::start().await;
+    let elsewhere = Server::start().await;
+    api.on(
+        "/start",
+        vec![reply(202).header("location", &elsewhere.url("/m?tempauth=SECRET"))],
+    );
+    elsewhere.on("/m", vec![reply(200).json(r#"{"status":"completed"}"#)]);
+    for policy in [
+        lro_poller::UrlPolicy::new().same_origin_only(),
+        lro_poller::UrlPolicy::new().allow_host("only.example"),
+    ] {
+        let builder = start("POST", &api.url("/start"), "{}").with_url_policy(policy);
+        let (_, outcome) = run(builder).await;
+        let error = outcome.unwrap_err();
+        assert!(matches!(error, Error::UrlRejected { .. }), "{error:?}");
+        assert!(!error.to_string().contains("SECRET"));
+    }
+    assert!(elsewhere.requests().is_empty());
+    // The default policy follows it (Graph monitors live on other hosts).
+    let (_, outcome) = run(start("POST", &api.url("/start"), "{}")).await;
+    assert!(outcome.is_ok());
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_does_not_matter_when_the_body_is_a_status() {
+    let server = Server::start().await;
+    monitor_start(&server);
+    server.on(
+        MONITOR,
+        vec![
+            reply(200)
+                .header("content-type", "text/plain")
+                .body(r#"{"status":"completed"}"#),
+        ],
+    );
+    let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
+    assert!(outcome.is_ok());
+}
+
+/// A raw TCP server that answers the n-th connection with `answers[n]` (the
+/// last repeating), then closes it; an empty answer resets the connection.
+async fn raw_server(
+    answers: Vec<&'static [u8]>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let answer = answers[n.min(answers.len() - 1)];
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(answer).await;
+            if answer.is_empty() {
+                // Reset: close with linger 0 sends RST instead of FIN.
+                #[allow(deprecated)]
+                let _ = socket.set_linger(Some(Duration::ZERO));
+            }
+            drop(socket);
+        }
+    });
+    (base, count)
+}
+
+#[tokio::test]
+async fn connection_closed_without_an_answer_and_reset_mid_body_are_retried() {
+    let ok: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 22\r\nconnection: close\r\n\r\n{\"status\":\"completed\"}";
+    let truncated: &[u8] =
+        b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{\"status\":\"comp";
+    let (base, count) = raw_server(vec![b"", truncated, ok]).await;
+    let builder =
+        Operation::monitor(ReqwestTransport::default(), format!("{base}/m")).with_policy(fast());
+    let (items, outcome) = run(builder).await;
+    assert_eq!(items.len(), 1);
+    assert!(outcome.is_ok(), "{outcome:?}");
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_server_that_keeps_dropping_connections_ends_in_a_transport_error() {
+    let (base, count) = raw_server(vec![b""]).await;
+    let builder = Operation::monitor(ReqwestTransport::default(), format!("{base}/m"))
+        .with_policy(fast())
+        .with_error_policy(ErrorPolicy::default().with_max_retries(3));
+    let (items, outcome) = run(builder).await;
+    assert_eq!(items.len(), 1, "exactly one terminal item");
+    assert!(matches!(outcome.unwrap_err(), Error::Transport { .. }));
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
+}
