@@ -2,6 +2,7 @@
 //! reaches its outcome, none is lost or duplicated, and memory stays bounded.
 
 #[path = "http/server.rs"]
+#[allow(dead_code)] // shared with the scenario tests, which use all of it
 mod server;
 
 use std::sync::Arc;
