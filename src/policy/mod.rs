@@ -25,12 +25,14 @@
 
 mod backoff;
 mod error_policy;
+mod progress;
 mod retry_after;
 
 use std::time::Duration;
 
 pub use backoff::{Backoff, BackoffExt, Clamped, Constant, Exponential, Jitter, Jittered, scale};
 pub use error_policy::{ErrorPolicy, FailureClass};
+pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
 pub use retry_after::parse_retry_after;
 
 use crate::status::AsyncJobStatus;
