@@ -9,6 +9,10 @@ use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, scale};
 /// The fewest progress reports a prediction is made from.
 const MIN_SAMPLES: usize = 2;
 
+/// How much faster than the fitted rate the latest interval must be for its
+/// own, earlier, prediction to be taken instead.
+const SPEED_UP: f64 = 1.5;
+
 /// Polls shortly after the job is predicted to finish, from the progress it
 /// reports.
 ///
@@ -19,6 +23,17 @@ const MIN_SAMPLES: usize = 2;
 /// estimate), and predicts when the line reaches 100%. The next poll is
 /// scheduled a little after that moment — the *slack*, a fraction of the
 /// predicted remaining time — and always within `[min, max]`.
+///
+/// Two guards keep a wrong prediction cheap:
+///
+/// - the *reach*: a prediction is followed at most a multiple of the time the
+///   operation has run so far (30× by default), because a slow start — an
+///   S-shaped progress curve, a job warming up — looks exactly like a long
+///   job from two reports;
+/// - when the latest interval ran markedly faster than the fitted rate (a job
+///   resuming after a stall, or speeding up), the earlier of the two
+///   predictions is taken: polling early costs one poll, polling late costs
+///   the caller's time.
 ///
 /// It hands the decision to its *fallback* backoff (by default an exponential
 /// from 1 s by ×1.5 up to 30 s with equal jitter) whenever progress cannot be
@@ -31,11 +46,12 @@ const MIN_SAMPLES: usize = 2;
 /// - time going backwards (the history is dropped and starts again);
 /// - a failed read just now (the last status is stale).
 ///
-/// The fallback's delays are clamped to `[min, max]` too. When the predicted
-/// completion has passed and the job is still running, the delay doubles from
-/// `min` on each such poll until the prediction is back in the future, so a
-/// wrong prediction costs a few short polls, not a long wait. A stalled job
-/// makes the prediction recede, and the maximum delay bounds each wait.
+/// The fallback's delays are clamped to `[min, max]` too. When a poll sent at
+/// or after the predicted completion finds the job still running, the delay
+/// doubles from `min` on each such poll (or follows the new prediction, if
+/// that is later), so a job sitting at 99% costs a few polls, not one every
+/// `min`. A stalled job makes the prediction recede, and the maximum delay
+/// bounds each wait.
 ///
 /// The server's `Retry-After` is not read here: [`PollPolicy`] applies it on
 /// top ([`RetryAfterMode::Floor`] by default), so a poll never comes sooner
@@ -78,6 +94,7 @@ pub struct ProgressAware {
     min: Duration,
     max: Duration,
     slack: f64,
+    reach: f64,
     window: usize,
     smoothing: f64,
     fallback: Box<dyn Backoff>,
@@ -95,8 +112,8 @@ struct Sample {
 
 /// The default shortest delay: 1 s.
 pub const PROGRESS_MIN_DELAY: Duration = Duration::from_secs(1);
-/// The default longest delay: 2 minutes.
-pub const PROGRESS_MAX_DELAY: Duration = Duration::from_secs(120);
+/// The default longest delay: 1 minute.
+pub const PROGRESS_MAX_DELAY: Duration = Duration::from_secs(60);
 
 impl Default for ProgressAware {
     fn default() -> Self {
@@ -106,18 +123,22 @@ impl Default for ProgressAware {
 
 impl ProgressAware {
     /// A progress-aware backoff with the defaults: delays within
-    /// [`PROGRESS_MIN_DELAY`] (1 s) and [`PROGRESS_MAX_DELAY`] (2 minutes), a
-    /// slack of 2% of the predicted remaining time, a fit over the last 6
-    /// reports with weights halving every report or so (smoothing 0.6), and a
-    /// fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
-    /// jitter.
+    /// [`PROGRESS_MIN_DELAY`] (1 s) and [`PROGRESS_MAX_DELAY`] (1 minute), a
+    /// slack of 1% of the predicted remaining time, a reach of 30× the time
+    /// run so far, a fit over the last 6 reports with a smoothing of 0.9, and
+    /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
+    /// jitter (randomly seeded).
+    ///
+    /// These defaults come from the simulation in `examples/policy_sim.rs`
+    /// (see the README's "Polling efficiency").
     pub fn new() -> Self {
         ProgressAware {
             min: PROGRESS_MIN_DELAY,
             max: PROGRESS_MAX_DELAY,
-            slack: 0.02,
+            slack: 0.01,
+            reach: 30.0,
             window: 6,
-            smoothing: 0.6,
+            smoothing: 0.9,
             fallback: Box::new(
                 Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(30))
                     .with_jitter(Jitter::Equal),
@@ -148,8 +169,8 @@ impl ProgressAware {
     }
 
     /// How long after the predicted completion to poll, as a fraction of the
-    /// predicted remaining time (default 0.02: a job predicted to need 50 s
-    /// more is polled after 51 s). Larger values trade detection delay for
+    /// predicted remaining time (default 0.01: a job predicted to need 100 s
+    /// more is polled after 101 s). Larger values trade detection delay for
     /// fewer early polls when progress is noisy. NaN or negative values are
     /// taken as 0; values above 10 as 10.
     pub fn with_slack(mut self, slack: f64) -> Self {
@@ -158,6 +179,17 @@ impl ProgressAware {
         } else {
             slack.clamp(0.0, 10.0)
         };
+        self
+    }
+
+    /// How far ahead a prediction is followed, as a multiple of the time the
+    /// operation has run (default 30). A job at 1% after 1 s is predicted to
+    /// need 99 s more, but a slow start (an S-shaped progress curve, a job
+    /// warming up) looks the same; with a reach of 30 the next poll comes after
+    /// at most 30 s, where the rate is measured again. NaN or values below 1
+    /// are taken as 1.
+    pub fn with_reach(mut self, reach: f64) -> Self {
+        self.reach = if reach.is_nan() { 1.0 } else { reach.max(1.0) };
         self
     }
 
@@ -172,12 +204,12 @@ impl ProgressAware {
     }
 
     /// How much each older report weighs relative to the next newer one in
-    /// the fit, in `(0, 1]` (default 0.6). Near 1 averages noise out over the
+    /// the fit, in `(0, 1]` (default 0.9). Near 1 averages noise out over the
     /// whole window; near 0 follows the latest change in rate. Values outside
     /// are clamped to `[0.01, 1]`; NaN is taken as the default.
     pub fn with_smoothing(mut self, smoothing: f64) -> Self {
         self.smoothing = if smoothing.is_nan() {
-            0.6
+            0.9
         } else {
             smoothing.clamp(0.01, 1.0)
         };
@@ -273,7 +305,14 @@ impl ProgressAware {
         if !rate.is_finite() || rate <= 0.0 {
             return None;
         }
-        let at = last.t + tm + (100.0 - pm) / rate;
+        let mut at = last.t + tm + (100.0 - pm) / rate;
+        if self.samples.len() > MIN_SAMPLES {
+            let previous = self.samples[newest - 1];
+            let recent = (last.p - previous.p) / (last.t - previous.t);
+            if recent > rate * SPEED_UP {
+                at = at.min(last.t + (100.0 - last.p) / recent);
+            }
+        }
         at.is_finite().then_some(at)
     }
 }
@@ -299,7 +338,8 @@ impl Backoff for ProgressAware {
             0
         };
         self.aimed_at = Some(at);
-        let remaining = scale(Duration::from_secs(1), (at - now) * (1.0 + self.slack));
+        let remaining = ((at - now) * (1.0 + self.slack)).min(now * self.reach);
+        let remaining = scale(Duration::from_secs(1), remaining);
         let search = match self.overdue {
             0 => Duration::ZERO,
             n => scale(self.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
@@ -345,10 +385,28 @@ mod tests {
     #[test]
     fn linear_progress_is_polled_right_at_completion() {
         let mut b = plain();
-        // 1% a second: done at 100 s.
-        let delays = feed(&mut b, &[(0, 0.0), (4, 4.0)]);
-        assert_eq!(delays, [secs(7), secs(96)]);
-        assert_eq!(b.predicted_completion(), Some(secs(100)));
+        // 2% a second: done at 50 s.
+        let delays = feed(&mut b, &[(0, 0.0), (4, 8.0)]);
+        assert_eq!(delays, [secs(7), secs(46)]);
+        assert_eq!(b.predicted_completion(), Some(secs(50)));
+    }
+
+    #[test]
+    fn a_slow_start_is_followed_only_within_reach() {
+        let mut b = plain().with_max_delay(secs(600));
+        // 1% after 1 s looks like a 100 s job, or like the start of an S-curve.
+        assert_eq!(feed(&mut b, &[(0, 0.0), (1, 1.0)])[1], secs(30));
+        let mut far = plain().with_max_delay(secs(600)).with_reach(1000.0);
+        assert_eq!(feed(&mut far, &[(0, 0.0), (1, 1.0)])[1], secs(99));
+    }
+
+    #[test]
+    fn a_job_speeding_up_is_polled_on_its_new_pace() {
+        let mut b = plain().with_max_delay(secs(600));
+        // 0.1%/s for 200 s, then 2%/s: at 40% after 210 s, done at 240 s
+        // at the new pace (the smoothed rate alone would say minutes).
+        let delays = feed(&mut b, &[(0, 0.0), (100, 10.0), (200, 20.0), (210, 40.0)]);
+        assert_eq!(delays[3], secs(30));
     }
 
     #[test]
