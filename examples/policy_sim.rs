@@ -409,7 +409,7 @@ impl Workload {
 }
 
 fn table(workload: &Workload, results: &[Summary]) -> String {
-    let mut out = format!("### {}\n\n", workload.title());
+    let mut out = format!("#### {}\n\n", workload.title());
     out.push_str("| policy | polls/job | mean delay (s) | p95 delay (s) |\n");
     out.push_str("| --- | ---: | ---: | ---: |\n");
     for (policy, s) in Policy::ALL.iter().zip(results) {
@@ -493,7 +493,7 @@ fn main() {
     });
     let results: Vec<Vec<Summary>> = results.into_iter().map(Option::unwrap_or_default).collect();
 
-    println!("## Simulated polling: {jobs} jobs per workload\n");
+    println!("### Simulated polling: {jobs} jobs per workload\n");
     println!(
         "Every policy polls at once, then as it decides, with a {} h deadline. \
          Progress is reported rounded to 0.1 and at most 99.9 while running; \
@@ -526,7 +526,7 @@ fn find<'a>(
 }
 
 fn targets(workloads: &[Workload], results: &[Vec<Summary>]) {
-    println!("### Targets\n");
+    println!("#### Targets\n");
     for (progress, factor) in [(Progress::Linear, 1.0), (Progress::Noisy, 1.5)] {
         for retry_after in [None, Some(SERVER_RETRY_AFTER)] {
             let r = find(

@@ -306,8 +306,12 @@ impl ProgressAware {
             return None;
         }
         let mut at = last.t + tm + (100.0 - pm) / rate;
-        if self.samples.len() > MIN_SAMPLES {
-            let previous = self.samples[newest - 1];
+        // With a single interval the fit is that interval: nothing to compare.
+        let previous = self
+            .samples
+            .get(newest - 1)
+            .filter(|_| newest >= MIN_SAMPLES);
+        if let Some(previous) = previous {
             let recent = (last.p - previous.p) / (last.t - previous.t);
             if recent > rate * SPEED_UP {
                 at = at.min(last.t + (100.0 - last.p) / recent);
