@@ -25,12 +25,14 @@
 
 mod backoff;
 mod error_policy;
+mod progress;
 mod retry_after;
 
 use std::time::Duration;
 
 pub use backoff::{Backoff, BackoffExt, Clamped, Constant, Exponential, Jitter, Jittered, scale};
 pub use error_policy::{ErrorPolicy, FailureClass};
+pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
 pub use retry_after::parse_retry_after;
 
 use crate::status::AsyncJobStatus;
@@ -128,9 +130,13 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 /// The rules around a [`Backoff`]: initial delay, `Retry-After`, poll limit and
 /// deadline.
 ///
-/// The default is an exponential backoff from 1 s by ×1.5 up to 30 s with equal
-/// jitter, no initial delay, `Retry-After` as a floor capped at 10 minutes, no
-/// poll limit, and a 24-hour deadline.
+/// The default is [`ProgressAware::new()`]: when the monitor reports
+/// `percentageComplete`, the next poll lands just after the predicted
+/// completion (1 s to 1 minute); when it does not, an exponential backoff from
+/// 1 s by ×1.5 up to 30 s with equal jitter. Around it: no initial delay,
+/// `Retry-After` as a floor capped at 10 minutes, no poll limit, and a 24-hour
+/// deadline. The choice is measured against the SDKs' defaults by
+/// `examples/policy_sim.rs` (see the README's "Polling efficiency").
 #[derive(Debug)]
 pub struct PollPolicy {
     backoff: Box<dyn Backoff>,
@@ -143,10 +149,7 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        PollPolicy::new(
-            Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(30))
-                .with_jitter(Jitter::Equal),
-        )
+        PollPolicy::new(ProgressAware::new())
     }
 }
 
@@ -343,9 +346,24 @@ mod tests {
     fn default_policy_is_bounded() {
         let mut p = PollPolicy::default();
         assert_eq!(p.deadline(), Some(DEFAULT_DEADLINE));
+        // No progress reported: the exponential fallback, 1 s to 30 s.
         for attempt in [1, 2, 10, 1000, u32::MAX] {
             let d = p.delay(&PollContext::new(attempt, secs(0)));
-            assert!(d >= Duration::from_millis(500) && d <= secs(30), "{d:?}");
+            assert!(d >= secs(1) && d <= secs(30), "{d:?}");
         }
+        // Progress so slow the job needs hours: still polled every minute.
+        let mut p = PollPolicy::default();
+        let start = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(0.0);
+        let slow = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(0.1);
+        p.delay(&PollContext::new(1, secs(0)).with_last_status(&start));
+        let d = p.delay(&PollContext::new(2, secs(100)).with_last_status(&slow));
+        assert_eq!(d, PROGRESS_MAX_DELAY);
+        // Nearly done: polled again after the minimum, not the fallback's.
+        let mut p = PollPolicy::default();
+        let half = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(50.0);
+        let near = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(99.99);
+        p.delay(&PollContext::new(1, secs(500)).with_last_status(&half));
+        let d = p.delay(&PollContext::new(2, secs(1000)).with_last_status(&near));
+        assert_eq!(d, PROGRESS_MIN_DELAY);
     }
 }

@@ -1,0 +1,589 @@
+//! Measures polling policies against each other on virtual time.
+//!
+//! ```sh
+//! cargo run --release --example policy_sim --features test-util [-- --jobs N]
+//! ```
+//!
+//! Every job is polled by the real [`Operation`] on a [`VirtualTimer`]; the
+//! monitor is a [`Transport`] that answers from the virtual clock: a job with a
+//! true duration and a progress curve answers `inProgress` with its
+//! `percentageComplete` (rounded to 0.1, as Graph does, and at most 99.9 while
+//! running) until the duration has passed, then `completed`. Per job it
+//! records the number of polls and the detection delay: the time from the
+//! true completion to the poll that saw it. Everything is seeded: two runs
+//! print the same tables.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use lro_poller::policy::{BackoffExt, Constant, Exponential, Jitter, PollPolicy, RetryAfterMode};
+use lro_poller::testing::VirtualTimer;
+use lro_poller::{Operation, Transport, TransportError};
+
+/// Jobs per workload unless `--jobs N` says otherwise.
+const DEFAULT_JOBS: usize = 1000;
+/// The overall deadline every policy runs with: long enough for the long tail.
+const DEADLINE: Duration = Duration::from_secs(24 * 3600);
+/// The `Retry-After` (seconds) the server sends in the workloads that send one.
+const SERVER_RETRY_AFTER: u64 = 10;
+const SEED: u64 = 0x5EED_4A34;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Durations {
+    LogNormal,
+    Uniform,
+    LongTail,
+}
+
+impl Durations {
+    const ALL: [Durations; 3] = [
+        Durations::LogNormal,
+        Durations::Uniform,
+        Durations::LongTail,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Durations::LogNormal => "lognormal durations (median 30 s, σ 1)",
+            Durations::Uniform => "uniform durations (1–600 s)",
+            Durations::LongTail => "long tail (lognormal; 5% of jobs 1–4 h)",
+        }
+    }
+
+    /// The true duration of job `index`, in seconds: the same job in every
+    /// workload with these durations, whatever the progress curve or policy.
+    fn sample(self, index: usize) -> f64 {
+        let mut rng = fastrand::Rng::with_seed(mix(SEED, self as u64, index as u64));
+        let lognormal = |rng: &mut fastrand::Rng| 30.0 * standard_normal(rng).exp();
+        match self {
+            Durations::LogNormal => lognormal(&mut rng),
+            Durations::Uniform => 1.0 + 599.0 * rng.f64(),
+            Durations::LongTail => {
+                if rng.f64() < 0.05 {
+                    3600.0 + 3.0 * 3600.0 * rng.f64()
+                } else {
+                    lognormal(&mut rng)
+                }
+            }
+        }
+    }
+}
+
+/// A standard normal deviate (Box–Muller).
+fn standard_normal(rng: &mut fastrand::Rng) -> f64 {
+    let u1 = 1.0 - rng.f64(); // (0, 1]: ln is finite
+    let u2 = rng.f64();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A seed from a few numbers (splitmix64 finaliser).
+fn mix(a: u64, b: u64, c: u64) -> u64 {
+    let mut z = a ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ c.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Progress {
+    Linear,
+    Noisy,
+    SShaped,
+    Stalled,
+    Absent,
+}
+
+impl Progress {
+    const ALL: [Progress; 5] = [
+        Progress::Linear,
+        Progress::Noisy,
+        Progress::SShaped,
+        Progress::Stalled,
+        Progress::Absent,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Progress::Linear => "linear progress",
+            Progress::Noisy => "linear progress ±10% noise",
+            Progress::SShaped => "S-shaped progress",
+            Progress::Stalled => "stalled-then-resumed progress",
+            Progress::Absent => "no progress reported",
+        }
+    }
+
+    /// The percentage reported at fraction `x` of the job (0 ≤ x < 1).
+    fn report(self, x: f64, rng: &mut fastrand::Rng) -> Option<f64> {
+        let p = match self {
+            Progress::Linear => 100.0 * x,
+            // Each report off by up to ±10% of its value, independently.
+            Progress::Noisy => 100.0 * x * (1.0 + 0.2 * (rng.f64() - 0.5)),
+            // Smoothstep: slow start, fast middle, slow end.
+            Progress::SShaped => 100.0 * x * x * (3.0 - 2.0 * x),
+            // Runs to 50% in the first 30% of the time, sits at 50% for 40%,
+            // then runs to the end at the same speed.
+            Progress::Stalled => {
+                if x < 0.3 {
+                    x / 0.6 * 100.0
+                } else if x < 0.7 {
+                    50.0
+                } else {
+                    50.0 + (x - 0.7) / 0.6 * 100.0
+                }
+            }
+            Progress::Absent => return None,
+        };
+        Some((p.clamp(0.0, 99.9) * 10.0).round() / 10.0)
+    }
+}
+
+/// The simulated monitor of one job.
+struct Monitor {
+    timer: VirtualTimer,
+    duration: Duration,
+    progress: Progress,
+    retry_after: Option<u64>,
+    state: Mutex<MonitorState>,
+}
+
+struct MonitorState {
+    rng: fastrand::Rng,
+    polls: u32,
+    seen_at: Option<Duration>,
+}
+
+impl Monitor {
+    fn state(&self) -> MutexGuard<'_, MonitorState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[async_trait]
+impl Transport for Monitor {
+    async fn send(
+        &self,
+        _request: http::Request<Bytes>,
+    ) -> Result<http::Response<Bytes>, TransportError> {
+        let now = self.timer.elapsed();
+        let mut state = self.state();
+        state.polls += 1;
+        let mut response = if now >= self.duration {
+            state.seen_at.get_or_insert(now);
+            http::Response::new(Bytes::from_static(
+                br#"{"status":"completed","percentageComplete":100}"#,
+            ))
+        } else {
+            let x = now.as_secs_f64() / self.duration.as_secs_f64();
+            let body = match self.progress.report(x, &mut state.rng) {
+                Some(p) => format!(r#"{{"status":"inProgress","percentageComplete":{p:.1}}}"#),
+                None => r#"{"status":"inProgress"}"#.to_owned(),
+            };
+            let mut response = http::Response::new(Bytes::from(body));
+            *response.status_mut() = http::StatusCode::ACCEPTED;
+            if let Some(seconds) = self.retry_after {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, seconds.into());
+            }
+            response
+        };
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok(response)
+    }
+}
+
+/// The policies compared. Every one runs with the same 24-hour deadline
+/// (deadline-aware last poll) and no initial delay: the first poll is sent at
+/// once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Policy {
+    CrateDefault,
+    OldDefault,
+    AzureFixed30,
+    GaxExponential,
+    SmithyWaiter,
+    DotNetFixed1,
+}
+
+impl Policy {
+    const ALL: [Policy; 6] = [
+        Policy::CrateDefault,
+        Policy::OldDefault,
+        Policy::AzureFixed30,
+        Policy::GaxExponential,
+        Policy::SmithyWaiter,
+        Policy::DotNetFixed1,
+    ];
+
+    const SDKS: [Policy; 4] = [
+        Policy::AzureFixed30,
+        Policy::GaxExponential,
+        Policy::SmithyWaiter,
+        Policy::DotNetFixed1,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            Policy::CrateDefault => "crate default: progress-aware (`PollPolicy::default()`)",
+            Policy::OldDefault => "exp 1 s ×1.5 ≤ 30 s, equal jitter (0.1 default)",
+            Policy::AzureFixed30 => "fixed 30 s, Retry-After replaces (azure_core, Azure Go)",
+            Policy::GaxExponential => "exp 1 s ×2 ≤ 60 s, no jitter (google-cloud-gax)",
+            Policy::SmithyWaiter => "Smithy waiter (2–120 s, jittered)",
+            Policy::DotNetFixed1 => "fixed 1 s (.NET data plane)",
+        }
+    }
+
+    /// The policy for one job; `seed` seeds its jitter.
+    fn build(self, seed: u64) -> PollPolicy {
+        // `PollPolicy::default()` draws its jitter seed from the thread's
+        // generator: seed it, for reproducible runs.
+        fastrand::seed(seed);
+        let secs = Duration::from_secs;
+        let policy = match self {
+            Policy::CrateDefault => PollPolicy::default(),
+            Policy::OldDefault => PollPolicy::new(
+                Exponential::new(secs(1), 1.5, secs(30)).with_jitter_seeded(Jitter::Equal, seed),
+            ),
+            Policy::AzureFixed30 => {
+                PollPolicy::new(Constant::new(secs(30))).with_retry_after(RetryAfterMode::Replace)
+            }
+            Policy::GaxExponential => PollPolicy::new(Exponential::new(secs(1), 2.0, secs(60)))
+                .with_retry_after(RetryAfterMode::Ignore),
+            // Smithy draws uniformly from [min, min·2^(n−1)] (capped at max);
+            // the crate's full jitter clamped at the minimum is the closest
+            // shape: uniform in [0, d], raised to 2 s.
+            Policy::SmithyWaiter => PollPolicy::new(
+                Exponential::new(secs(2), 2.0, secs(120))
+                    .with_jitter_seeded(Jitter::Full, seed)
+                    .with_min_delay(secs(2)),
+            )
+            .with_retry_after(RetryAfterMode::Ignore),
+            // Azure.Core takes the larger of its delay and the server's.
+            Policy::DotNetFixed1 => {
+                PollPolicy::new(Constant::new(secs(1))).with_retry_after(RetryAfterMode::Floor)
+            }
+        };
+        policy.with_deadline(DEADLINE)
+    }
+}
+
+/// One job's result.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    polls: u32,
+    /// Seconds from true completion to the poll that saw it; `None` if the
+    /// policy gave up first.
+    delay: Option<f64>,
+}
+
+fn simulate(
+    duration: f64,
+    progress: Progress,
+    retry_after: Option<u64>,
+    policy: PollPolicy,
+    seed: u64,
+) -> Run {
+    let timer =
+        VirtualTimer::with_wall_clock(SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30));
+    let duration = Duration::from_secs_f64(duration);
+    let monitor = Arc::new(Monitor {
+        timer: timer.clone(),
+        duration,
+        progress,
+        retry_after,
+        state: Mutex::new(MonitorState {
+            rng: fastrand::Rng::with_seed(seed),
+            polls: 0,
+            seen_at: None,
+        }),
+    });
+    let operation = Operation::monitor(Arc::clone(&monitor), "https://sim.example/monitor/1")
+        .with_timer(timer)
+        .with_policy(policy)
+        .build();
+    if let Ok(mut operation) = operation {
+        futures::executor::block_on(async { while let Some(Ok(_)) = operation.next().await {} });
+    }
+    let state = monitor.state();
+    Run {
+        polls: state.polls,
+        delay: state
+            .seen_at
+            .map(|seen| seen.saturating_sub(duration).as_secs_f64()),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Summary {
+    polls: f64,
+    mean_delay: f64,
+    p95_delay: f64,
+    gave_up: usize,
+}
+
+fn summarise(runs: &[Run]) -> Summary {
+    let n = runs.len().max(1) as f64;
+    let polls = runs.iter().map(|r| f64::from(r.polls)).sum::<f64>() / n;
+    let mut delays: Vec<f64> = runs.iter().filter_map(|r| r.delay).collect();
+    delays.sort_by(f64::total_cmp);
+    let mean_delay = delays.iter().sum::<f64>() / delays.len().max(1) as f64;
+    let p95_delay = match delays.len() {
+        0 => f64::NAN,
+        len => delays[(len * 95).div_ceil(100).clamp(1, len) - 1],
+    };
+    Summary {
+        polls,
+        mean_delay,
+        p95_delay,
+        gave_up: runs.len() - delays.len(),
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Workload {
+    durations: Durations,
+    progress: Progress,
+    retry_after: Option<u64>,
+}
+
+impl Workload {
+    fn all() -> Vec<Workload> {
+        let mut all = Vec::new();
+        for durations in Durations::ALL {
+            for retry_after in [None, Some(SERVER_RETRY_AFTER)] {
+                for progress in Progress::ALL {
+                    all.push(Workload {
+                        durations,
+                        progress,
+                        retry_after,
+                    });
+                }
+            }
+        }
+        all
+    }
+
+    fn title(&self) -> String {
+        let hint = match self.retry_after {
+            None => "no Retry-After".to_owned(),
+            Some(s) => format!("Retry-After: {s}"),
+        };
+        format!(
+            "{} · {} · {hint}",
+            self.durations.label(),
+            self.progress.label()
+        )
+    }
+
+    fn run(&self, jobs: usize) -> Vec<Summary> {
+        Policy::ALL
+            .iter()
+            .enumerate()
+            .map(|(p, policy)| {
+                let runs: Vec<Run> = (0..jobs)
+                    .map(|i| {
+                        let duration = self.durations.sample(i);
+                        let seed = mix(SEED ^ self.progress as u64, p as u64, i as u64);
+                        let noise = mix(SEED, self.progress as u64 + 17, i as u64);
+                        simulate(
+                            duration,
+                            self.progress,
+                            self.retry_after,
+                            policy.build(seed),
+                            noise,
+                        )
+                    })
+                    .collect();
+                summarise(&runs)
+            })
+            .collect()
+    }
+}
+
+fn table(workload: &Workload, results: &[Summary]) -> String {
+    let mut out = format!("#### {}\n\n", workload.title());
+    out.push_str("| policy | polls/job | mean delay (s) | p95 delay (s) |\n");
+    out.push_str("| --- | ---: | ---: | ---: |\n");
+    for (policy, s) in Policy::ALL.iter().zip(results) {
+        let gave_up = if s.gave_up > 0 {
+            format!(" ({} gave up)", s.gave_up)
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "| {}{gave_up} | {:.2} | {:.2} | {:.2} |\n",
+            policy.label(),
+            s.polls,
+            s.mean_delay,
+            s.p95_delay
+        ));
+    }
+    out.push_str("| oracle (one poll at completion) | 1.00 | 0.00 | 0.00 |\n");
+    let dominated: Vec<&str> = dominators(results, Policy::CrateDefault)
+        .into_iter()
+        .map(Policy::label)
+        .collect();
+    out.push_str(&format!(
+        "\nDefault dominated (fewer polls and lower mean delay) by: {}.\n",
+        if dominated.is_empty() {
+            "none".to_owned()
+        } else {
+            dominated.join("; ")
+        }
+    ));
+    out
+}
+
+fn index(policy: Policy) -> usize {
+    Policy::ALL.iter().position(|&p| p == policy).unwrap_or(0)
+}
+
+/// The SDK policies with both fewer polls and a lower mean delay than `who`.
+fn dominators(results: &[Summary], who: Policy) -> Vec<Policy> {
+    let mine = results[index(who)];
+    Policy::SDKS
+        .into_iter()
+        .filter(|&sdk| {
+            let theirs = results[index(sdk)];
+            theirs.polls < mine.polls && theirs.mean_delay < mine.mean_delay
+        })
+        .collect()
+}
+
+fn main() {
+    let jobs = std::env::args()
+        .skip_while(|a| a != "--jobs")
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(DEFAULT_JOBS);
+    let workloads = Workload::all();
+    // Two threads, workloads interleaved between them.
+    let threads = 2;
+    let mut results: Vec<Option<Vec<Summary>>> = vec![None; workloads.len()];
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|k| {
+                let workloads = &workloads;
+                scope.spawn(move || {
+                    workloads
+                        .iter()
+                        .enumerate()
+                        .skip(k)
+                        .step_by(threads)
+                        .map(|(i, w)| (i, w.run(jobs)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        for handle in handles {
+            if let Ok(done) = handle.join() {
+                for (i, summary) in done {
+                    results[i] = Some(summary);
+                }
+            }
+        }
+    });
+    let results: Vec<Vec<Summary>> = results.into_iter().map(Option::unwrap_or_default).collect();
+
+    println!("### Simulated polling: {jobs} jobs per workload\n");
+    println!(
+        "Every policy polls at once, then as it decides, with a {} h deadline. \
+         Progress is reported rounded to 0.1 and at most 99.9 while running; \
+         \"±10% noise\" puts each report off by up to ±10% of its value, \
+         independently. Workloads with Retry-After send `Retry-After: {SERVER_RETRY_AFTER}` \
+         on every in-progress answer. Delay is the time from the job's true \
+         completion to the poll that saw it.\n",
+        DEADLINE.as_secs() / 3600
+    );
+    for (workload, summary) in workloads.iter().zip(&results) {
+        println!("{}", table(workload, summary));
+    }
+    targets(&workloads, &results);
+}
+
+fn find<'a>(
+    workloads: &[Workload],
+    results: &'a [Vec<Summary>],
+    durations: Durations,
+    progress: Progress,
+    retry_after: Option<u64>,
+) -> &'a [Summary] {
+    workloads
+        .iter()
+        .position(|w| {
+            w.durations == durations && w.progress == progress && w.retry_after == retry_after
+        })
+        .map(|i| results[i].as_slice())
+        .unwrap_or_default()
+}
+
+fn targets(workloads: &[Workload], results: &[Vec<Summary>]) {
+    println!("#### Targets\n");
+    for (progress, factor) in [(Progress::Linear, 1.0), (Progress::Noisy, 1.5)] {
+        for retry_after in [None, Some(SERVER_RETRY_AFTER)] {
+            let r = find(
+                workloads,
+                results,
+                Durations::LogNormal,
+                progress,
+                retry_after,
+            );
+            if r.is_empty() {
+                continue;
+            }
+            let pa = r[index(Policy::CrateDefault)];
+            let fixed30 = r[index(Policy::AzureFixed30)];
+            let fixed1 = r[index(Policy::DotNetFixed1)];
+            let polls_ok = pa.polls <= factor * fixed30.polls;
+            let delay_ok = pa.mean_delay <= factor * 2.0 * fixed1.mean_delay;
+            let hint = match retry_after {
+                None => "no Retry-After".to_owned(),
+                Some(s) => format!("Retry-After: {s}"),
+            };
+            println!(
+                "- {} · lognormal · {hint}: progress-aware {:.2} polls/job vs {factor}× fixed-30 s {:.2} → {}; mean delay {:.2} s vs {factor}× 2× fixed-1 s {:.2} s → {}",
+                progress.label(),
+                pa.polls,
+                factor * fixed30.polls,
+                if polls_ok { "holds" } else { "does not hold" },
+                pa.mean_delay,
+                factor * 2.0 * fixed1.mean_delay,
+                if delay_ok { "holds" } else { "does not hold" },
+            );
+        }
+    }
+    let dominated: Vec<String> = workloads
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| !dominators(r, Policy::CrateDefault).is_empty())
+        .map(|(w, _)| w.title())
+        .collect();
+    if dominated.is_empty() {
+        println!(
+            "- The crate default is dominated by no SDK default on any of the {} workloads.",
+            workloads.len()
+        );
+    } else {
+        println!(
+            "- The crate default is dominated on: {}",
+            dominated.join("; ")
+        );
+    }
+    let old_dominated = workloads
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| !dominators(r, Policy::OldDefault).is_empty())
+        .count();
+    println!(
+        "- The 0.1 default (exponential ×1.5, equal jitter) is dominated on {old_dominated} of {} workloads.",
+        workloads.len()
+    );
+}

@@ -1,0 +1,516 @@
+//! A backoff that reads the job's progress and polls when it should be done.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use super::PollContext;
+use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, scale};
+
+/// The fewest progress reports a prediction is made from.
+const MIN_SAMPLES: usize = 2;
+
+/// How much faster than the fitted rate the latest interval must be for its
+/// own, earlier, prediction to be taken instead.
+const SPEED_UP: f64 = 1.5;
+
+/// Polls shortly after the job is predicted to finish, from the progress it
+/// reports.
+///
+/// Each time it is asked for a delay, `ProgressAware` records the
+/// `percentageComplete` of the last status with the time it was read, fits a
+/// straight line through the recent reports (a weighted least-squares fit, the
+/// newest report weighing most, so one noisy report does not swing the
+/// estimate), and predicts when the line reaches 100%. The next poll is
+/// scheduled a little after that moment — the *slack*, a fraction of the
+/// predicted remaining time — and always within `[min, max]`.
+///
+/// Two guards keep a wrong prediction cheap:
+///
+/// - the *reach*: a prediction is followed at most a multiple of the time the
+///   operation has run so far (30× by default), because a slow start — an
+///   S-shaped progress curve, a job warming up — looks exactly like a long
+///   job from two reports;
+/// - when the latest interval ran markedly faster than the fitted rate (a job
+///   resuming after a stall, or speeding up), the earlier of the two
+///   predictions is taken: polling early costs one poll, polling late costs
+///   the caller's time.
+///
+/// It hands the decision to its *fallback* backoff (by default an exponential
+/// from 1 s by ×1.5 up to 30 s with equal jitter) whenever progress cannot be
+/// trusted:
+///
+/// - no status yet, or no `percentageComplete` in it;
+/// - a value that is not a percentage (NaN, infinite, negative, above 100);
+/// - fewer than two reports, or progress that is flat or going backwards over
+///   the recent reports;
+/// - time going backwards (the history is dropped and starts again);
+/// - a failed read just now (the last status is stale).
+///
+/// The fallback's delays are clamped to `[min, max]` too. When a poll sent at
+/// or after the predicted completion finds the job still running, the delay
+/// doubles from `min` on each such poll (or follows the new prediction, if
+/// that is later), so a job sitting at 99% costs a few polls, not one every
+/// `min`. A stalled job makes the prediction recede, and the maximum delay
+/// bounds each wait.
+///
+/// The server's `Retry-After` is not read here: [`PollPolicy`] applies it on
+/// top ([`RetryAfterMode::Floor`] by default), so a poll never comes sooner
+/// than an honoured `Retry-After`.
+///
+/// Each operation should own its own `ProgressAware`: it keeps the history of
+/// one job.
+///
+/// [`PollPolicy`]: super::PollPolicy
+/// [`RetryAfterMode::Floor`]: super::RetryAfterMode::Floor
+///
+/// ```
+/// use std::time::Duration;
+/// use lro_poller::{AsyncJobStatus, JobState};
+/// use lro_poller::policy::{Backoff, Constant, PollContext, PollPolicy, ProgressAware};
+///
+/// let mut backoff = ProgressAware::new()
+///     .with_min_delay(Duration::from_secs(1))
+///     .with_max_delay(Duration::from_secs(120))
+///     .with_slack(0.0)
+///     .with_fallback(Constant::new(Duration::from_secs(2)));
+///
+/// // 10% after 5 s, then 20% after 10 s: done at 50 s.
+/// let at = |percent| AsyncJobStatus::new(JobState::InProgress).with_percentage(percent);
+/// let first = at(10.0);
+/// let delay = backoff.next_delay(
+///     &PollContext::new(1, Duration::from_secs(5)).with_last_status(&first));
+/// assert_eq!(delay, Duration::from_secs(2)); // one report is not a trend: fallback
+/// let second = at(20.0);
+/// let delay = backoff.next_delay(
+///     &PollContext::new(2, Duration::from_secs(10)).with_last_status(&second));
+/// assert_eq!(delay, Duration::from_secs(40)); // poll again at 50 s
+/// assert_eq!(backoff.predicted_completion(), Some(Duration::from_secs(50)));
+///
+/// // In an operation, wrap it in a policy (Retry-After is a floor on top).
+/// let policy = PollPolicy::new(ProgressAware::new());
+/// ```
+#[derive(Debug)]
+pub struct ProgressAware {
+    min: Duration,
+    max: Duration,
+    slack: f64,
+    reach: f64,
+    window: usize,
+    smoothing: f64,
+    fallback: Box<dyn Backoff>,
+    samples: VecDeque<Sample>,
+    aimed_at: Option<f64>,
+    overdue: u32,
+}
+
+/// One progress report: seconds since the start, percent complete.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Sample {
+    t: f64,
+    p: f64,
+}
+
+/// The default shortest delay: 1 s.
+pub const PROGRESS_MIN_DELAY: Duration = Duration::from_secs(1);
+/// The default longest delay: 1 minute.
+pub const PROGRESS_MAX_DELAY: Duration = Duration::from_secs(60);
+
+impl Default for ProgressAware {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ProgressAware {
+    /// A progress-aware backoff with the defaults: delays within
+    /// [`PROGRESS_MIN_DELAY`] (1 s) and [`PROGRESS_MAX_DELAY`] (1 minute), a
+    /// slack of 1% of the predicted remaining time, a reach of 30× the time
+    /// run so far, a fit over the last 6 reports with a smoothing of 0.9, and
+    /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
+    /// jitter (randomly seeded).
+    ///
+    /// These defaults come from the simulation in `examples/policy_sim.rs`
+    /// (see the README's "Polling efficiency").
+    pub fn new() -> Self {
+        ProgressAware {
+            min: PROGRESS_MIN_DELAY,
+            max: PROGRESS_MAX_DELAY,
+            slack: 0.01,
+            reach: 30.0,
+            window: 6,
+            smoothing: 0.9,
+            fallback: Box::new(
+                Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(30))
+                    .with_jitter(Jitter::Equal),
+            ),
+            samples: VecDeque::new(),
+            aimed_at: None,
+            overdue: 0,
+        }
+    }
+
+    /// Never waits less than `min` (also applies to the fallback's delays).
+    pub fn with_min_delay(mut self, min: Duration) -> Self {
+        self.min = min;
+        self
+    }
+
+    /// Never waits more than `max` (also applies to the fallback's delays).
+    /// When `max` is below `min`, `max` wins.
+    pub fn with_max_delay(mut self, max: Duration) -> Self {
+        self.max = max;
+        self
+    }
+
+    /// The backoff used whenever progress cannot be trusted.
+    pub fn with_fallback(mut self, fallback: impl Backoff + 'static) -> Self {
+        self.fallback = Box::new(fallback);
+        self
+    }
+
+    /// How long after the predicted completion to poll, as a fraction of the
+    /// predicted remaining time (default 0.01: a job predicted to need 100 s
+    /// more is polled after 101 s). Larger values trade detection delay for
+    /// fewer early polls when progress is noisy. NaN or negative values are
+    /// taken as 0; values above 10 as 10.
+    pub fn with_slack(mut self, slack: f64) -> Self {
+        self.slack = if slack.is_nan() {
+            0.0
+        } else {
+            slack.clamp(0.0, 10.0)
+        };
+        self
+    }
+
+    /// How far ahead a prediction is followed, as a multiple of the time the
+    /// operation has run (default 30). A job at 1% after 1 s is predicted to
+    /// need 99 s more, but a slow start (an S-shaped progress curve, a job
+    /// warming up) looks the same; with a reach of 30 the next poll comes after
+    /// at most 30 s, where the rate is measured again. NaN or values below 1
+    /// are taken as 1.
+    pub fn with_reach(mut self, reach: f64) -> Self {
+        self.reach = if reach.is_nan() { 1.0 } else { reach.max(1.0) };
+        self
+    }
+
+    /// How many of the most recent reports the fit uses (default 6; at least
+    /// 2, at most 64).
+    pub fn with_window(mut self, reports: usize) -> Self {
+        self.window = reports.clamp(MIN_SAMPLES, 64);
+        while self.samples.len() > self.window {
+            self.samples.pop_front();
+        }
+        self
+    }
+
+    /// How much each older report weighs relative to the next newer one in
+    /// the fit, in `(0, 1]` (default 0.9). Near 1 averages noise out over the
+    /// whole window; near 0 follows the latest change in rate. Values outside
+    /// are clamped to `[0.01, 1]`; NaN is taken as the default.
+    pub fn with_smoothing(mut self, smoothing: f64) -> Self {
+        self.smoothing = if smoothing.is_nan() {
+            0.9
+        } else {
+            smoothing.clamp(0.01, 1.0)
+        };
+        self
+    }
+
+    /// The shortest delay.
+    pub fn min_delay(&self) -> Duration {
+        self.min
+    }
+
+    /// The longest delay.
+    pub fn max_delay(&self) -> Duration {
+        self.max
+    }
+
+    /// When the job is predicted to reach 100%, as time since the operation
+    /// started, from the reports seen so far; `None` when progress cannot be
+    /// trusted (see the type's documentation).
+    pub fn predicted_completion(&self) -> Option<Duration> {
+        let secs = self.predict()?;
+        Some(scale(Duration::from_secs(1), secs))
+    }
+
+    fn clamp(&self, delay: Duration) -> Duration {
+        delay.max(self.min).min(self.max)
+    }
+
+    /// Records the progress in `ctx`; returns whether it is a usable report.
+    fn record(&mut self, ctx: &PollContext<'_>) -> bool {
+        if ctx.consecutive_failures > 0 {
+            return false;
+        }
+        let Some(p) = ctx
+            .last_status
+            .and_then(|status| status.percentage_complete)
+        else {
+            return false;
+        };
+        if !(0.0..=100.0).contains(&p) {
+            return false;
+        }
+        let t = ctx.elapsed.as_secs_f64();
+        match self.samples.back_mut() {
+            Some(last) if t < last.t => self.samples.clear(),
+            // Asked twice at the same instant: keep the newer report.
+            Some(last) if t == last.t => {
+                last.p = p;
+                return true;
+            }
+            _ => {}
+        }
+        if self.samples.len() >= self.window {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(Sample { t, p });
+        true
+    }
+
+    /// Seconds since the start at which the weighted fit reaches 100%.
+    fn predict(&self) -> Option<f64> {
+        if self.samples.len() < MIN_SAMPLES {
+            return None;
+        }
+        let first = self.samples.front()?;
+        let last = self.samples.back()?;
+        if last.p <= first.p {
+            return None;
+        }
+        let newest = self.samples.len() - 1;
+        let weight = |i: usize| {
+            let age = i32::try_from(newest - i).unwrap_or(i32::MAX);
+            self.smoothing.powi(age)
+        };
+        // Centre time on the newest report so large elapsed values keep their
+        // precision.
+        let (mut sw, mut st, mut sp) = (0.0, 0.0, 0.0);
+        for (i, s) in self.samples.iter().enumerate() {
+            let w = weight(i);
+            sw += w;
+            st += w * (s.t - last.t);
+            sp += w * s.p;
+        }
+        let (tm, pm) = (st / sw, sp / sw);
+        let (mut stt, mut stp) = (0.0, 0.0);
+        for (i, s) in self.samples.iter().enumerate() {
+            let w = weight(i);
+            let dt = s.t - last.t - tm;
+            stt += w * dt * dt;
+            stp += w * dt * (s.p - pm);
+        }
+        let rate = stp / stt;
+        if !rate.is_finite() || rate <= 0.0 {
+            return None;
+        }
+        let mut at = last.t + tm + (100.0 - pm) / rate;
+        // With a single interval the fit is that interval: nothing to compare.
+        let previous = self
+            .samples
+            .get(newest - 1)
+            .filter(|_| newest >= MIN_SAMPLES);
+        if let Some(previous) = previous {
+            let recent = (last.p - previous.p) / (last.t - previous.t);
+            if recent > rate * SPEED_UP {
+                at = at.min(last.t + (100.0 - last.p) / recent);
+            }
+        }
+        at.is_finite().then_some(at)
+    }
+}
+
+impl Backoff for ProgressAware {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        let usable = self.record(ctx);
+        let predicted = if usable { self.predict() } else { None };
+        let Some(at) = predicted else {
+            self.aimed_at = None;
+            self.overdue = 0;
+            let delay = self.fallback.next_delay(ctx);
+            return self.clamp(delay);
+        };
+        let now = ctx.elapsed.as_secs_f64();
+        // Polled at or after the moment aimed at, and the job still runs: the
+        // prediction was early. Search outwards from `min` so that a job
+        // sitting at 99% costs a few polls, not one every `min`.
+        let missed = self.aimed_at.is_some_and(|aim| now + 1e-3 >= aim);
+        self.overdue = if missed {
+            self.overdue.saturating_add(1)
+        } else {
+            0
+        };
+        self.aimed_at = Some(at);
+        let remaining = ((at - now) * (1.0 + self.slack)).min(now * self.reach);
+        let remaining = scale(Duration::from_secs(1), remaining);
+        let search = match self.overdue {
+            0 => Duration::ZERO,
+            n => scale(self.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
+        };
+        self.clamp(remaining.max(search))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Constant, PollPolicy};
+    use crate::status::{AsyncJobStatus, JobState};
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn report(percent: f64) -> AsyncJobStatus {
+        AsyncJobStatus::new(JobState::InProgress).with_percentage(percent)
+    }
+
+    /// A backoff with a constant 7 s fallback and no slack, fed `(seconds,
+    /// percent)` reports; returns the delay after each.
+    fn feed(backoff: &mut ProgressAware, reports: &[(u64, f64)]) -> Vec<Duration> {
+        reports
+            .iter()
+            .enumerate()
+            .map(|(i, &(t, p))| {
+                let status = report(p);
+                let ctx = PollContext::new(i as u32 + 1, secs(t)).with_last_status(&status);
+                backoff.next_delay(&ctx)
+            })
+            .collect()
+    }
+
+    fn plain() -> ProgressAware {
+        ProgressAware::new()
+            .with_slack(0.0)
+            .with_fallback(Constant::new(secs(7)))
+    }
+
+    #[test]
+    fn linear_progress_is_polled_right_at_completion() {
+        let mut b = plain();
+        // 2% a second: done at 50 s.
+        let delays = feed(&mut b, &[(0, 0.0), (4, 8.0)]);
+        assert_eq!(delays, [secs(7), secs(46)]);
+        assert_eq!(b.predicted_completion(), Some(secs(50)));
+    }
+
+    #[test]
+    fn a_slow_start_is_followed_only_within_reach() {
+        let mut b = plain().with_max_delay(secs(600));
+        // 1% after 1 s looks like a 100 s job, or like the start of an S-curve.
+        assert_eq!(feed(&mut b, &[(0, 0.0), (1, 1.0)])[1], secs(30));
+        let mut far = plain().with_max_delay(secs(600)).with_reach(1000.0);
+        assert_eq!(feed(&mut far, &[(0, 0.0), (1, 1.0)])[1], secs(99));
+    }
+
+    #[test]
+    fn a_job_speeding_up_is_polled_on_its_new_pace() {
+        let mut b = plain().with_max_delay(secs(600));
+        // 0.1%/s for 200 s, then 2%/s: at 40% after 210 s, done at 240 s
+        // at the new pace (the smoothed rate alone would say minutes).
+        let delays = feed(&mut b, &[(0, 0.0), (100, 10.0), (200, 20.0), (210, 40.0)]);
+        assert_eq!(delays[3], secs(30));
+    }
+
+    #[test]
+    fn slack_lands_just_after_the_prediction() {
+        let mut b = plain().with_slack(0.1);
+        let delays = feed(&mut b, &[(0, 0.0), (10, 50.0)]);
+        assert_eq!(delays[1], secs(11));
+    }
+
+    #[test]
+    fn delays_are_clamped_to_min_and_max() {
+        let mut b = plain().with_min_delay(secs(3)).with_max_delay(secs(60));
+        // Nearly done: the prediction is under a second away.
+        assert_eq!(feed(&mut b, &[(0, 0.0), (50, 99.5)])[1], secs(3));
+        let mut slow = plain().with_max_delay(secs(60));
+        // 0.1% in 10 s: hours to go.
+        assert_eq!(feed(&mut slow, &[(0, 0.0), (10, 0.1)])[1], secs(60));
+        let mut fallback = plain()
+            .with_min_delay(secs(10))
+            .with_max_delay(secs(20))
+            .with_fallback(Constant::new(secs(1)));
+        assert_eq!(feed(&mut fallback, &[(0, 5.0)])[0], secs(10));
+    }
+
+    #[test]
+    fn untrustworthy_progress_falls_back() {
+        for reports in [
+            vec![(0, 10.0)],                      // one report
+            vec![(0, 10.0), (5, 10.0)],           // flat
+            vec![(0, 50.0), (5, 40.0)],           // going backwards
+            vec![(0, 10.0), (5, 20.0), (9, 5.0)], // a drop below the window's start
+            vec![(0, 10.0), (5, 20.0), (9, f64::NAN)],
+            vec![(0, 10.0), (5, 20.0), (9, -1.0)],
+            vec![(0, 10.0), (5, 20.0), (9, 100.5)],
+        ] {
+            let mut b = plain();
+            let delays = feed(&mut b, &reports);
+            assert_eq!(delays.last(), Some(&secs(7)), "{reports:?}");
+        }
+    }
+
+    #[test]
+    fn one_noisy_report_does_not_swing_the_estimate() {
+        // 1%/s with one report 8 points too high; the newest report is on the
+        // line again. A fit through the last two reports alone would say
+        // 72.4 s; the smoothed fit stays near 100 s.
+        let mut b = plain().with_smoothing(0.9);
+        feed(&mut b, &[(0, 0.0), (10, 10.0), (20, 28.0), (30, 30.0)]);
+        let at = b.predicted_completion().unwrap().as_secs_f64();
+        assert!((90.0..=110.0).contains(&at), "{at}");
+    }
+
+    #[test]
+    fn missing_progress_and_failed_reads_use_the_fallback() {
+        let mut b = plain();
+        feed(&mut b, &[(0, 0.0), (10, 10.0)]);
+        let bare = AsyncJobStatus::new(JobState::InProgress);
+        let ctx = PollContext::new(3, secs(20)).with_last_status(&bare);
+        assert_eq!(b.next_delay(&ctx), secs(7));
+        let stale = report(10.0);
+        let failed = PollContext::new(4, secs(25))
+            .with_last_status(&stale)
+            .with_consecutive_failures(1);
+        assert_eq!(b.next_delay(&failed), secs(7));
+        // The stale report was not taken as a stall: the prediction stands.
+        assert_eq!(b.predicted_completion(), Some(secs(100)));
+        assert_eq!(b.next_delay(&PollContext::new(5, secs(30))), secs(7));
+    }
+
+    #[test]
+    fn time_going_backwards_restarts_the_history() {
+        let mut b = plain();
+        feed(&mut b, &[(100, 10.0), (110, 20.0)]);
+        assert_eq!(b.predicted_completion(), Some(secs(190)));
+        let delays = feed(&mut b, &[(5, 30.0)]);
+        assert_eq!(delays, [secs(7)]);
+        assert_eq!(b.predicted_completion(), None);
+    }
+
+    #[test]
+    fn overdue_predictions_back_off_from_the_minimum() {
+        let mut b = plain().with_min_delay(secs(2)).with_max_delay(secs(30));
+        // Predicted done at 100 s, still running at 101 s, 103 s, ...
+        let delays = feed(
+            &mut b,
+            &[(0, 0.0), (50, 50.0), (101, 99.9), (103, 99.9), (107, 99.9)],
+        );
+        assert_eq!(&delays[2..], &[secs(2), secs(4), secs(8)]);
+    }
+
+    #[test]
+    fn retry_after_is_a_floor_through_the_policy() {
+        let mut policy = PollPolicy::new(plain());
+        let a = report(0.0);
+        let b = report(50.0);
+        policy.delay(&PollContext::new(1, secs(0)).with_last_status(&a));
+        let ctx = PollContext::new(2, secs(10))
+            .with_last_status(&b)
+            .with_retry_after(Some(secs(30)));
+        // The prediction says 10 s; the server asked for 30.
+        assert_eq!(policy.delay(&ctx), secs(30));
+    }
+}
