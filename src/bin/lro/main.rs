@@ -53,7 +53,7 @@ fn parse_failure(error: &clap::Error, raw: &[String], json: bool) -> ExitCode {
         }
         _ => {
             let text = args::scrub(&error.render().to_string(), raw);
-            UsageError::new(text.trim_end()).report(json);
+            UsageError::rendered(text.trim_end()).report(json);
             Exit::Usage.into()
         }
     }

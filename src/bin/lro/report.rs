@@ -10,7 +10,9 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lro_poller::{AsyncJobStatus, Error, JobState, Outcome, ServiceError, redact};
+use lro_poller::{
+    AsyncJobStatus, Error, JobState, Outcome, RequestKind, ServiceError, TransportErrorKind, redact,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,6 +41,8 @@ impl From<Exit> for ExitCode {
 #[derive(Debug)]
 pub struct UsageError {
     message: String,
+    /// Printed as it is (clap's own rendering), not after `lro: `.
+    verbatim: bool,
 }
 
 impl UsageError {
@@ -46,6 +50,15 @@ impl UsageError {
     pub fn new(message: impl Into<String>) -> Self {
         UsageError {
             message: message.into(),
+            verbatim: false,
+        }
+    }
+
+    /// An error already rendered (by clap).
+    pub fn rendered(text: impl Into<String>) -> Self {
+        UsageError {
+            message: text.into(),
+            verbatim: true,
         }
     }
 
@@ -57,7 +70,7 @@ impl UsageError {
 
     /// Prints it: on stderr, and as an `error` event on stdout with `--json`.
     pub fn report(&self, json: bool) {
-        if self.message.starts_with("error:") {
+        if self.verbatim {
             eprintln!("{}", self.message);
         } else {
             eprintln!("lro: {}", self.message);
@@ -66,7 +79,11 @@ impl UsageError {
             print_json(&ErrorLine {
                 event: "error",
                 kind: "usage",
-                message: self.message.clone(),
+                message: self
+                    .message
+                    .strip_prefix("error: ")
+                    .unwrap_or(&self.message)
+                    .to_owned(),
                 http_status: None,
                 error: None,
             });
@@ -178,7 +195,7 @@ impl Reporter {
             }
             Ending::Error(error) => {
                 let text = message(error);
-                let hint = if error.job_may_still_run() {
+                let hint = if may_still_run(error) {
                     " (the job may still be running)"
                 } else {
                     ""
@@ -208,6 +225,18 @@ impl Reporter {
                 }
             }
         }
+    }
+}
+
+/// Whether the job may still be running: not when the start request was
+/// refused or never reached the server.
+fn may_still_run(error: &Error) -> bool {
+    match error {
+        Error::Http(http) => http.kind != RequestKind::Start,
+        Error::Transport { kind, source, .. } => {
+            *kind != RequestKind::Start || source.kind() != TransportErrorKind::Connect
+        }
+        _ => error.job_may_still_run(),
     }
 }
 
