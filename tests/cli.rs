@@ -642,10 +642,16 @@ fn a_monitor_token_is_never_printed() {
         }
     }
 
-    // A usage error that quotes the URL.
-    let run = lro(&["watch", "http://127.0.0.1:9/m?tempauth=SECRET", "extra"]);
-    assert_eq!(run.code, 64);
-    assert_no_secret(&run);
+    // Usage errors that quote the URL.
+    for args in [
+        &["watch", "http://127.0.0.1:9/m", "http://127.0.0.1:9/m?tempauth=SECRET"][..],
+        &["watch", "--json", "http://127.0.0.1:9/m", "http://127.0.0.1:9/m?tempauth=SECRET"][..],
+    ] {
+        let run = lro(args);
+        assert_eq!(run.code, 64, "{}", run.everything());
+        assert!(run.everything().contains("127.0.0.1:9/m?…"), "{}", run.everything());
+        assert_no_secret(&run);
+    }
 }
 
 #[test]
