@@ -146,7 +146,7 @@ pub struct OperationBuilder {
 
 enum Target {
     Monitor(Url),
-    Start(http::Request<Bytes>, Url),
+    Start(Box<http::Request<Bytes>>, Url),
 }
 
 impl Target {
@@ -241,7 +241,7 @@ impl OperationBuilder {
             }
             Target::Start(request, url) => {
                 let start = PendingStart {
-                    request,
+                    request: *request,
                     choice: self.protocol,
                     final_state: self.final_state,
                 };
@@ -314,7 +314,7 @@ impl Operation {
             if !request.headers().contains_key("prefer") {
                 request.headers_mut().insert("prefer", RESPOND_ASYNC);
             }
-            Target::Start(request, url)
+            Target::Start(Box::new(request), url)
         });
         OperationBuilder::new(Arc::new(transport), target)
     }
