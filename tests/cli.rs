@@ -241,7 +241,8 @@ fn percentages(run: &Run) -> Vec<f64> {
 /// then `notStarted`, `inProgress` 27.8 (202), 63.5 (200), and `303`
 /// completed with the item's id.
 fn graph_copy(monitor_query: &'static str) -> Server {
-    Server::start(move |seen| match (seen.path.as_str(), seen.hit) {
+    Server::start(move |seen| {
+        match (seen.path.as_str(), seen.hit) {
         ("/copy", _) => reply(202, "").header("location", format!("/monitor/1{monitor_query}")),
         ("/monitor/1", 0) => reply(202, r#"{"operation":"ItemCopy","status":"notStarted"}"#),
         ("/monitor/1", 1) => reply(
@@ -258,6 +259,7 @@ fn graph_copy(monitor_query: &'static str) -> Server {
         )
         .header("location", "/items/01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6"),
         _ => reply(404, r#"{"error":{"code":"itemNotFound","message":"no such path"}}"#),
+    }
     })
 }
 
@@ -266,7 +268,12 @@ fn graph_copy(monitor_query: &'static str) -> Server {
 #[test]
 fn graph_copy_reports_each_status_in_order_then_the_new_item() {
     let server = graph_copy("");
-    let run = lro_json(&["start", &server.url("/copy"), "-d", r#"{"name":"copy.txt"}"#]);
+    let run = lro_json(&[
+        "start",
+        &server.url("/copy"),
+        "-d",
+        r#"{"name":"copy.txt"}"#,
+    ]);
     assert_eq!(run.code, 0, "{}", run.everything());
     let states: Vec<_> = run
         .statuses()
@@ -380,7 +387,10 @@ fn a_rejected_start_exits_2_with_the_http_status_and_service_error() {
 fn a_monitor_that_expires_midway_exits_2() {
     let server = Server::start(|seen| match seen.hit {
         0 => reply(202, r#"{"status":"inProgress","percentageComplete":5}"#),
-        _ => reply(404, r#"{"error":{"code":"operationNotFound","message":"expired"}}"#),
+        _ => reply(
+            404,
+            r#"{"error":{"code":"operationNotFound","message":"expired"}}"#,
+        ),
     });
     let run = lro_json(&["watch", &server.url("/monitor/1")]);
     assert_eq!(run.code, 2, "{}", run.everything());
@@ -444,12 +454,22 @@ fn usage_errors_exit_64() {
         &["start", "-H", "Bad Name: v", "http://127.0.0.1:9/x"],
         &["start", "--interval", "-1", "http://127.0.0.1:9/x"],
         &["start", "--timeout", "soon", "http://127.0.0.1:9/x"],
-        &["start", "--final-state-via", "carrier-pigeon", "http://127.0.0.1:9/x"],
+        &[
+            "start",
+            "--final-state-via",
+            "carrier-pigeon",
+            "http://127.0.0.1:9/x",
+        ],
         &["start", "-X", "B@D", "http://127.0.0.1:9/x"],
         &["start", "not a url"],
         &["start", "ftp://127.0.0.1/x"],
         &["watch", "/relative/monitor"],
-        &["start", "-d", "@/nonexistent/body.json", "http://127.0.0.1:9/x"],
+        &[
+            "start",
+            "-d",
+            "@/nonexistent/body.json",
+            "http://127.0.0.1:9/x",
+        ],
         &["watch", "-X", "PUT", "http://127.0.0.1:9/x"],
     ];
     for args in cases {
@@ -464,7 +484,13 @@ fn usage_errors_exit_64() {
 fn usage_errors_are_json_lines_with_json() {
     for args in [
         &["start", "--json", "-H", "nope", "http://127.0.0.1:9/x"][..],
-        &["start", "--json", "--protocol", "soap", "http://127.0.0.1:9/x"][..],
+        &[
+            "start",
+            "--json",
+            "--protocol",
+            "soap",
+            "http://127.0.0.1:9/x",
+        ][..],
     ] {
         let run = lro(args);
         assert_eq!(run.code, 64, "{}", run.everything());
@@ -481,7 +507,13 @@ fn help_and_version_exit_0() {
     assert!(help.stdout.contains("start") && help.stdout.contains("watch"));
     let start_help = lro(&["start", "--help"]);
     assert_eq!(start_help.code, 0);
-    for option in ["--method", "--header", "--data", "--final-state-via", "--ignore-retry-after"] {
+    for option in [
+        "--method",
+        "--header",
+        "--data",
+        "--final-state-via",
+        "--ignore-retry-after",
+    ] {
         assert!(start_help.stdout.contains(option), "{option}");
     }
     let version = lro(&["--version"]);
@@ -511,7 +543,12 @@ fn credentials_reach_the_start_and_same_origin_azure_polls() {
     let seen = server.seen();
     assert_eq!(seen.len(), 3);
     for request in &seen {
-        assert_eq!(request.header("authorization"), Some("Bearer t0ken"), "{}", request.path);
+        assert_eq!(
+            request.header("authorization"),
+            Some("Bearer t0ken"),
+            "{}",
+            request.path
+        );
         assert_eq!(request.header("x-trace"), Some("abc"), "{}", request.path);
     }
     assert_eq!(run.last()["result"], json!({"id": "r"}));
@@ -563,10 +600,7 @@ fn no_header_follows_a_monitor_to_another_origin() {
         "azure-async-operation",
     ]);
     assert_eq!(run.code, 0, "{}", run.everything());
-    assert_eq!(
-        api.seen()[0].header("authorization"),
-        Some("Bearer t0ken")
-    );
+    assert_eq!(api.seen()[0].header("authorization"), Some("Bearer t0ken"));
     let polls = monitor.seen();
     assert_eq!(polls.len(), 2);
     for poll in &polls {
@@ -637,19 +671,36 @@ fn a_monitor_token_is_never_printed() {
             }
             let run = lro(&args);
             assert_eq!(run.code, 2, "{}", run.everything());
-            assert!(run.everything().contains("/monitor/1"), "{}", run.everything());
+            assert!(
+                run.everything().contains("/monitor/1"),
+                "{}",
+                run.everything()
+            );
             assert_no_secret(&run);
         }
     }
 
     // Usage errors that quote the URL.
     for args in [
-        &["watch", "http://127.0.0.1:9/m", "http://127.0.0.1:9/m?tempauth=SECRET"][..],
-        &["watch", "--json", "http://127.0.0.1:9/m", "http://127.0.0.1:9/m?tempauth=SECRET"][..],
+        &[
+            "watch",
+            "http://127.0.0.1:9/m",
+            "http://127.0.0.1:9/m?tempauth=SECRET",
+        ][..],
+        &[
+            "watch",
+            "--json",
+            "http://127.0.0.1:9/m",
+            "http://127.0.0.1:9/m?tempauth=SECRET",
+        ][..],
     ] {
         let run = lro(args);
         assert_eq!(run.code, 64, "{}", run.everything());
-        assert!(run.everything().contains("127.0.0.1:9/m?…"), "{}", run.everything());
+        assert!(
+            run.everything().contains("127.0.0.1:9/m?…"),
+            "{}",
+            run.everything()
+        );
         assert_no_secret(&run);
     }
 }
@@ -678,20 +729,22 @@ fn azure_operation_location_result_is_fetched_from_location() {
 
 #[test]
 fn azure_put_result_comes_from_the_original_uri() {
-    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str(), seen.hit) {
-        ("PUT", "/vaults/v1", _) => reply(
-            201,
-            r#"{"id":"/vaults/v1","properties":{"provisioningState":"Creating"}}"#,
-        )
-        .header("azure-asyncoperation", "/operations/v1"),
-        (_, "/operations/v1", 0) => reply(200, r#"{"status":"InProgress"}"#),
-        (_, "/operations/v1", _) => reply(200, r#"{"status":"Succeeded"}"#),
-        ("GET", "/vaults/v1", _) => reply(
-            200,
-            r#"{"id":"/vaults/v1","properties":{"provisioningState":"Succeeded"}}"#,
-        ),
-        _ => reply(405, ""),
-    });
+    let server = Server::start(
+        |seen| match (seen.method.as_str(), seen.path.as_str(), seen.hit) {
+            ("PUT", "/vaults/v1", _) => reply(
+                201,
+                r#"{"id":"/vaults/v1","properties":{"provisioningState":"Creating"}}"#,
+            )
+            .header("azure-asyncoperation", "/operations/v1"),
+            (_, "/operations/v1", 0) => reply(200, r#"{"status":"InProgress"}"#),
+            (_, "/operations/v1", _) => reply(200, r#"{"status":"Succeeded"}"#),
+            ("GET", "/vaults/v1", _) => reply(
+                200,
+                r#"{"id":"/vaults/v1","properties":{"provisioningState":"Succeeded"}}"#,
+            ),
+            _ => reply(405, ""),
+        },
+    );
     let run = lro_json(&[
         "start",
         "-X",
@@ -757,12 +810,27 @@ fn google_operation_runs_to_its_response() {
 #[test]
 fn google_operation_error_and_cancellation_exit_1() {
     for (error, outcome, code, message) in [
-        (r#"{"code":9,"message":"quota exceeded"}"#, "failed", "9", "quota exceeded"),
-        (r#"{"code":1,"message":"cancelled by user"}"#, "canceled", "1", "cancelled by user"),
+        (
+            r#"{"code":9,"message":"quota exceeded"}"#,
+            "failed",
+            "9",
+            "quota exceeded",
+        ),
+        (
+            r#"{"code":1,"message":"cancelled by user"}"#,
+            "canceled",
+            "1",
+            "cancelled by user",
+        ),
     ] {
         let body = format!(r#"{{"name":"operations/x","done":true,"error":{error}}}"#);
         let server = Server::start(move |_| reply(200, &body));
-        let run = lro_json(&["watch", &server.url("/v1/operations/x"), "--protocol", "google"]);
+        let run = lro_json(&[
+            "watch",
+            &server.url("/v1/operations/x"),
+            "--protocol",
+            "google",
+        ]);
         assert_eq!(run.code, 1, "{}", run.everything());
         let last = run.last();
         assert_eq!(last["outcome"], outcome);
@@ -856,7 +924,11 @@ fn human_mode_ends_with_the_outcome_and_resource_id() {
     assert_eq!(run.code, 0, "{}", run.everything());
     let last = run.stdout.lines().last().unwrap_or_default();
     assert!(last.contains("succeeded"), "{}", run.stdout);
-    assert!(last.contains("01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6"), "{}", run.stdout);
+    assert!(
+        last.contains("01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6"),
+        "{}",
+        run.stdout
+    );
     // Status updates go to stderr, never as JSON.
     assert!(run.stderr.contains("inProgress"), "{}", run.stderr);
     assert!(run.stderr.contains("27.8"), "{}", run.stderr);
@@ -882,7 +954,13 @@ fn human_mode_shows_a_failure_and_exits_1() {
 fn ctrl_c_stops_waiting_and_says_so() {
     let server = Server::start(|_| reply(202, r#"{"status":"inProgress"}"#));
     let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
-        .args(["watch", &server.url("/monitor/1"), "--interval", "0.05", "--json"])
+        .args([
+            "watch",
+            &server.url("/monitor/1"),
+            "--interval",
+            "0.05",
+            "--json",
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -223,7 +223,12 @@ mod tests {
         assert_eq!(parsed[0].0, "authorization");
         assert_eq!(parsed[0].1, "Bearer x");
         assert_eq!(parsed[1].1, "");
-        for bad in ["Authorization Bearer secret", ": value", "Bad Name: v", "X: a\u{7}b"] {
+        for bad in [
+            "Authorization Bearer secret",
+            ": value",
+            "Bad Name: v",
+            "X: a\u{7}b",
+        ] {
             let error = headers(&[bad.into()]).unwrap_err();
             assert!(!error.message().contains("secret"), "{}", error.message());
         }
@@ -232,7 +237,13 @@ mod tests {
     #[test]
     fn scrubbing_hides_queries() {
         let raw = vec!["lro".into(), "https://m.example/x?tempauth=SECRET".into()];
-        let text = scrub("unexpected argument 'https://m.example/x?tempauth=SECRET'", &raw);
-        assert!(!text.contains("SECRET") && text.contains("m.example"), "{text}");
+        let text = scrub(
+            "unexpected argument 'https://m.example/x?tempauth=SECRET'",
+            &raw,
+        );
+        assert!(
+            !text.contains("SECRET") && text.contains("m.example"),
+            "{text}"
+        );
     }
 }

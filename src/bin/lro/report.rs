@@ -273,7 +273,11 @@ fn human_outcome(status: &AsyncJobStatus, resource_id: Option<&str>) -> String {
         }
     }
     if let Some(id) = resource_id {
-        line.push_str(if status.status.is_success() { ": " } else { "; " });
+        line.push_str(if status.status.is_success() {
+            ": "
+        } else {
+            "; "
+        });
         line.push_str("resource id ");
         line.push_str(id);
     }
@@ -439,7 +443,10 @@ mod tests {
         assert_eq!(result(Some(b" \n")), Value::Null);
         assert_eq!(result(Some(br#"{"a":1}"#)), serde_json::json!({"a": 1}));
         assert_eq!(result(Some(b"plain")), Value::String("plain".into()));
-        assert_eq!(result(Some(&[0xff, b'x'])), Value::String("\u{fffd}x".into()));
+        assert_eq!(
+            result(Some(&[0xff, b'x'])),
+            Value::String("\u{fffd}x".into())
+        );
     }
 
     #[test]
