@@ -8,6 +8,7 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lro_poller::{
@@ -97,6 +98,14 @@ pub enum Ending {
     Succeeded(Box<Outcome>),
     /// The job failed, or waiting on it did.
     Error(Error),
+    /// `--timeout` passed while the crate was not polling (the start
+    /// request or the result fetch hung).
+    TimedOut {
+        /// Time since the operation started.
+        elapsed: Duration,
+        /// Polls sent.
+        polls: u32,
+    },
     /// The user pressed Ctrl-C.
     Interrupted,
 }
@@ -107,7 +116,7 @@ impl Ending {
         match self {
             Ending::Succeeded(_) => Exit::Success,
             Ending::Error(Error::Failed(_)) => Exit::JobFailed,
-            Ending::Error(_) => Exit::Error,
+            Ending::Error(_) | Ending::TimedOut { .. } => Exit::Error,
             Ending::Interrupted => Exit::Interrupted,
         }
     }
@@ -211,20 +220,33 @@ impl Reporter {
                     });
                 }
             }
-            Ending::Interrupted => {
-                let text = "interrupted: the job may still be running";
-                eprintln!("lro: {text}");
-                if json {
-                    print_json(&ErrorLine {
-                        event: "error",
-                        kind: "interrupted",
-                        message: text.to_owned(),
-                        http_status: None,
-                        error: None,
-                    });
-                }
-            }
+            Ending::TimedOut { elapsed, polls } => plain_error(
+                json,
+                "deadline",
+                format!(
+                    "deadline exceeded: the job had not ended after {elapsed:?} and {polls} poll(s) (the job may still be running)"
+                ),
+            ),
+            Ending::Interrupted => plain_error(
+                json,
+                "interrupted",
+                "interrupted: the job may still be running".to_owned(),
+            ),
         }
+    }
+}
+
+/// An error of the CLI's own, with no HTTP status.
+fn plain_error(json: bool, kind: &'static str, message: String) {
+    eprintln!("lro: {message}");
+    if json {
+        print_json(&ErrorLine {
+            event: "error",
+            kind,
+            message,
+            http_status: None,
+            error: None,
+        });
     }
 }
 
@@ -394,7 +416,7 @@ impl Human {
             {
                 bar.set_style(style.progress_chars("=> "));
             }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
         Human { bar, last: None }

@@ -13,7 +13,7 @@ use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::timer::TokioTimer;
 use lro_poller::transport::ReqwestTransport;
-use lro_poller::{Error, LAST_POLL_GRACE, Operation, OperationBuilder};
+use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder};
 
 use crate::args::{self, Cli, Command, Common, StartArgs, WatchArgs};
 use crate::report::{Ending, Exit, Reporter, UsageError};
@@ -202,8 +202,8 @@ async fn within<T>(
 }
 
 fn expired(operation: &Operation) -> Ending {
-    Ending::Error(Error::DeadlineExceeded {
+    Ending::TimedOut {
         elapsed: operation.elapsed(),
         polls: operation.polls(),
-    })
+    }
 }
