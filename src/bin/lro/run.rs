@@ -121,6 +121,18 @@ fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 
 /// Follows the operation to its end, reporting as it goes.
 fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("lro: cannot start the async runtime: {e}");
+            return Exit::Error;
+        }
+    };
+    // The operation's clock starts now, on the runtime's clock.
+    let _entered = runtime.enter();
     let operation = match builder
         .with_protocol_kind(settings.protocol)
         .with_policy(settings.policy())
@@ -131,16 +143,6 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
         Err(error) => {
             UsageError::new(error.to_string()).report(settings.json);
             return Exit::Usage;
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("lro: cannot start the async runtime: {e}");
-            return Exit::Error;
         }
     };
     let mut reporter = Reporter::new(settings.json);
