@@ -1,0 +1,249 @@
+//! The command line: what clap parses, and the checks clap cannot make.
+
+use std::io::Read;
+use std::time::Duration;
+
+use bytes::Bytes;
+use clap::{Args, Parser, Subcommand};
+use http::{HeaderName, HeaderValue, Method};
+use lro_poller::protocol::{FinalStateVia, ProtocolKind};
+use url::Url;
+
+use crate::report::UsageError;
+
+/// Wait on an HTTP long-running operation (202 Accepted + a monitor URL:
+/// OneDrive/Microsoft Graph, Azure, Google).
+///
+/// Exit status: 0 the job succeeded, 1 it failed or was canceled, 2 any other
+/// error (HTTP, transport, protocol, deadline), 64 usage, 130 interrupted.
+#[derive(Debug, Parser)]
+#[command(name = "lro", version, propagate_version = true)]
+#[command(subcommand_required = true, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send the initial request, then wait for the operation to end.
+    Start(StartArgs),
+    /// Wait on an operation that is already running.
+    Watch(WatchArgs),
+}
+
+/// `lro start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {
+    /// The HTTP method of the initial request.
+    #[arg(short = 'X', long, value_name = "METHOD", default_value = "POST")]
+    pub method: String,
+
+    /// The request body (JSON); `@FILE` reads it from FILE, `@-` from stdin.
+    /// Sets `Content-Type: application/json` unless a -H gives one.
+    #[arg(short = 'd', long, value_name = "BODY")]
+    pub data: Option<String>,
+
+    /// Where an Azure operation's final result comes from (default: original-uri
+    /// for PUT/PATCH, location for POST).
+    #[arg(
+        long,
+        value_name = "location|azure-async-operation|original-uri|operation-location"
+    )]
+    pub final_state_via: Option<FinalStateVia>,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The URL of the request that starts the operation.
+    #[arg(value_name = "URL")]
+    pub url: String,
+}
+
+/// `lro watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The monitor URL of a running operation (it may hold a token: it is
+    /// never printed with its query).
+    #[arg(value_name = "MONITOR_URL")]
+    pub monitor_url: String,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// A request header (repeatable). Sent with the initial request, and with
+    /// later requests only when they go to the same origin; Authorization,
+    /// Cookie, Proxy-Authorization and API-key headers only where the protocol
+    /// wants credentials (not on Graph monitor polls).
+    #[arg(short = 'H', long = "header", value_name = "Name: value")]
+    pub headers: Vec<String>,
+
+    /// The protocol family.
+    #[arg(long, value_name = "auto|graph|azure|google", default_value = "auto")]
+    pub protocol: ProtocolKind,
+
+    /// Poll at this fixed interval (fractions and 0 allowed). A server's
+    /// Retry-After still applies unless --ignore-retry-after.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub interval: Option<Duration>,
+
+    /// Do not read the server's Retry-After.
+    #[arg(long)]
+    pub ignore_retry_after: bool,
+
+    /// Give up when the operation has not ended after this long.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Machine-readable output on stdout, one JSON object per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A non-negative number of seconds, fractions allowed.
+fn seconds(text: &str) -> Result<Duration, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds".to_owned())?;
+    if !value.is_finite() || value < 0.0 {
+        return Err("expected a non-negative number of seconds".into());
+    }
+    Duration::try_from_secs_f64(value).map_err(|_| "too many seconds".into())
+}
+
+/// An absolute `http` or `https` URL. The message never quotes the text: it
+/// can hold a token.
+pub fn url(text: &str, what: &str) -> Result<Url, UsageError> {
+    let url = Url::parse(text.trim())
+        .map_err(|e| UsageError::new(format!("{what} is not a valid absolute URL ({e})")))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(UsageError::new(format!(
+            "{what} has scheme `{other}`: only http and https are supported"
+        ))),
+    }
+}
+
+/// An HTTP method (case-insensitive: `post` is `POST`).
+pub fn method(text: &str) -> Result<Method, UsageError> {
+    Method::from_bytes(text.trim().to_ascii_uppercase().as_bytes())
+        .map_err(|_| UsageError::new("-X/--method is not a valid HTTP method"))
+}
+
+/// The `-H` headers, `Name: value` each (curl's syntax). A malformed one is
+/// not quoted back: it may be a credential with a typo.
+pub fn headers(raw: &[String]) -> Result<Vec<(HeaderName, HeaderValue)>, UsageError> {
+    raw.iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let number = index + 1;
+            let Some((name, value)) = text.split_once(':') else {
+                return Err(UsageError::new(format!(
+                    "-H/--header #{number} is malformed: expected 'Name: value'"
+                )));
+            };
+            let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+                UsageError::new(format!(
+                    "-H/--header #{number} is malformed: the name is not a valid header name"
+                ))
+            })?;
+            let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+                UsageError::new(format!(
+                    "-H/--header #{number} ({name}) is malformed: the value is not a valid header value"
+                ))
+            })?;
+            Ok((name, value))
+        })
+        .collect()
+}
+
+/// The `-d` body: the text itself, or the contents of `@FILE` (`@-`: stdin).
+pub fn data(text: &str) -> Result<Bytes, UsageError> {
+    let Some(path) = text.strip_prefix('@') else {
+        return Ok(Bytes::copy_from_slice(text.as_bytes()));
+    };
+    if path == "-" {
+        let mut body = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut body)
+            .map_err(|e| UsageError::new(format!("cannot read the body from stdin: {e}")))?;
+        return Ok(Bytes::from(body));
+    }
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|e| UsageError::new(format!("cannot read the body from `{path}`: {e}")))
+}
+
+/// `text` with every URL of `raw` that carries a query, a fragment or user
+/// info replaced by its redacted form (clap quotes arguments in its errors).
+pub fn scrub(text: &str, raw: &[String]) -> String {
+    let mut text = text.to_owned();
+    for arg in raw {
+        let Ok(url) = Url::parse(arg) else { continue };
+        let secret = url.query().is_some()
+            || url.fragment().is_some()
+            || !url.username().is_empty()
+            || url.password().is_some();
+        if secret {
+            text = text.replace(arg.as_str(), &lro_poller::redact(&url));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn seconds_accept_fractions_and_zero_only() {
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        assert_eq!(seconds("0.05"), Ok(Duration::from_millis(50)));
+        for bad in ["-1", "nan", "inf", "soon", "1e300"] {
+            assert!(seconds(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn headers_follow_curl_syntax() {
+        let parsed = headers(&["Authorization: Bearer x".into(), "X-Empty:".into()]).unwrap();
+        assert_eq!(parsed[0].0, "authorization");
+        assert_eq!(parsed[0].1, "Bearer x");
+        assert_eq!(parsed[1].1, "");
+        for bad in [
+            "Authorization Bearer secret",
+            ": value",
+            "Bad Name: v",
+            "X: a\u{7}b",
+        ] {
+            let error = headers(&[bad.into()]).unwrap_err();
+            assert!(!error.message().contains("secret"), "{}", error.message());
+        }
+    }
+
+    #[test]
+    fn scrubbing_hides_queries() {
+        let raw = vec!["lro".into(), "https://m.example/x?tempauth=SECRET".into()];
+        let text = scrub(
+            "unexpected argument 'https://m.example/x?tempauth=SECRET'",
+            &raw,
+        );
+        assert!(
+            !text.contains("SECRET") && text.contains("m.example"),
+            "{text}"
+        );
+    }
+}
