@@ -45,6 +45,8 @@
 //! - `futures-timer`: [`timer::FuturesTimer`], runtime-free.
 //! - `test-util`: [`testing::VirtualTimer`] and [`testing::ScriptedTransport`].
 //! - `reqwest`: [`transport::ReqwestTransport`].
+//! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
+//! - `tracing`: a span per operation, an event per poll.
 //! - `cli`: the `lro` command-line tool.
 //!
 //! With no feature the library still builds; pass a timer with
@@ -63,6 +65,7 @@ mod status;
 pub mod testing;
 pub mod timer;
 pub mod transport;
+mod typed;
 
 pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
@@ -74,3 +77,4 @@ pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
 pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport};
+pub use typed::Mapped;

@@ -16,10 +16,17 @@ use bytes::Bytes;
 
 pub use crate::error::{TransportError, TransportErrorKind};
 
+/// The default limit on a response body a built-in transport reads: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
 #[cfg(feature = "reqwest")]
 mod reqwest;
 #[cfg(feature = "reqwest")]
-pub use self::reqwest::{DEFAULT_BODY_LIMIT, ReqwestTransport};
+pub use self::reqwest::ReqwestTransport;
+#[cfg(feature = "tower")]
+mod tower;
+#[cfg(feature = "tower")]
+pub use self::tower::TowerTransport;
 
 /// Sends one HTTP request and returns its response, body read whole.
 ///

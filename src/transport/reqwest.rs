@@ -7,11 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 
-use super::{RequestMeta, Transport};
+use super::{DEFAULT_BODY_LIMIT, RequestMeta, Transport};
 use crate::error::{TransportError, TransportErrorKind};
-
-/// The default limit on a response body: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 type Credentials = Arc<dyn Fn(&mut http::HeaderMap) + Send + Sync>;
 

@@ -7,6 +7,7 @@ mod google;
 mod graph;
 mod lifecycle;
 mod server;
+mod tower;
 
 use std::time::Duration;
 
