@@ -106,19 +106,43 @@ struct PendingStart {
     final_state: Option<FinalStateVia>,
 }
 
+/// A request on its way, raced against the deadline.
+struct InFlight {
+    response: ResponseFuture,
+    /// How long it may take before the deadline cuts it.
+    cutoff: Option<Duration>,
+    /// The deadline's sleep, made the first time the request is pending.
+    deadline: Option<Sleep>,
+}
+
+impl InFlight {
+    /// The answer, or `Ready(None)` when the deadline came first.
+    fn poll(
+        &mut self,
+        timer: &dyn Timer,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
+        if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
+            return Poll::Ready(Some(answer));
+        }
+        let Some(cutoff) = self.cutoff else {
+            return Poll::Pending;
+        };
+        let sleep = self.deadline.get_or_insert_with(|| timer.sleep(cutoff));
+        ready!(sleep.as_mut().poll(cx));
+        Poll::Ready(None)
+    }
+}
+
 enum State {
     Idle,
     Starting {
-        response: ResponseFuture,
+        flight: InFlight,
         method: http::Method,
         choice: Choice,
         final_state: Option<FinalStateVia>,
     },
-    Requesting {
-        response: ResponseFuture,
-        cutoff: Option<Duration>,
-        deadline: Option<Sleep>,
-    },
+    Requesting(InFlight),
     Sleeping(Sleep),
     Failing(Error),
     Done,
@@ -528,7 +552,20 @@ impl Operation {
                     ResultSource::Fetch(url) => {
                         self.follow(&url)?;
                         let meta = self.meta(RequestKind::Result, &url);
-                        Some(fetch_result(Arc::clone(&self.transport), &url, meta).await?)
+                        let fetch = fetch_result(Arc::clone(&self.transport), &url, meta);
+                        match self.cutoff() {
+                            None => Some(fetch.await?),
+                            Some(cutoff) => {
+                                let fetch = std::pin::pin!(fetch);
+                                match futures::future::select(fetch, self.timer.sleep(cutoff)).await
+                                {
+                                    futures::future::Either::Left((body, _)) => Some(body?),
+                                    futures::future::Either::Right(_) => {
+                                        return Err(self.deadline_error());
+                                    }
+                                }
+                            }
+                        }
                     }
                 };
                 Ok(Outcome {
@@ -559,21 +596,30 @@ impl Operation {
         request
             .extensions_mut()
             .insert(self.meta(RequestKind::Poll, &self.monitor));
-        let cutoff = self.policy.deadline().map(|deadline| {
+        self.polls = self.polls.saturating_add(1);
+        self.state = State::Requesting(self.in_flight(request));
+    }
+
+    /// How long a request sent now may take: until the deadline, or
+    /// [`LAST_POLL_GRACE`] for the poll sent at the deadline.
+    fn cutoff(&self) -> Option<Duration> {
+        self.policy.deadline().map(|deadline| {
             let remaining = deadline.saturating_sub(self.elapsed());
             if remaining.is_zero() {
                 LAST_POLL_GRACE
             } else {
                 remaining
             }
-        });
-        self.polls = self.polls.saturating_add(1);
+        })
+    }
+
+    fn in_flight(&self, request: http::Request<Bytes>) -> InFlight {
         let transport = Arc::clone(&self.transport);
-        self.state = State::Requesting {
+        InFlight {
             response: Box::pin(async move { transport.send(request).await }),
-            cutoff,
+            cutoff: self.cutoff(),
             deadline: None,
-        };
+        }
     }
 
     fn send_start(&mut self, start: Box<PendingStart>) {
@@ -586,9 +632,8 @@ impl Operation {
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));
         let method = request.method().clone();
-        let transport = Arc::clone(&self.transport);
         self.state = State::Starting {
-            response: Box::pin(async move { transport.send(request).await }),
+            flight: self.in_flight(request),
             method,
             choice,
             final_state,
@@ -932,8 +977,12 @@ impl Stream for Operation {
                     Some(start) => this.send_start(start),
                     None => this.start_polling(),
                 },
-                State::Starting { response, .. } => {
-                    let answer = ready!(response.as_mut().poll(cx));
+                State::Starting { flight, .. } => {
+                    let Some(answer) = ready!(flight.poll(&*this.timer, cx)) else {
+                        let error = this.deadline_error();
+                        this.fail(error);
+                        continue;
+                    };
                     let State::Starting {
                         method,
                         choice,
@@ -951,23 +1000,13 @@ impl Stream for Operation {
                     ready!(sleep.as_mut().poll(cx));
                     this.send_poll();
                 }
-                State::Requesting {
-                    response,
-                    cutoff,
-                    deadline,
-                } => match response.as_mut().poll(cx) {
-                    Poll::Ready(answer) => {
+                State::Requesting(flight) => match ready!(flight.poll(&*this.timer, cx)) {
+                    Some(answer) => {
                         if let Some(status) = this.on_answer(answer) {
                             return Poll::Ready(Some(Ok(status)));
                         }
                     }
-                    Poll::Pending => {
-                        let Some(cutoff) = *cutoff else {
-                            return Poll::Pending;
-                        };
-                        let timer = &this.timer;
-                        let sleep = deadline.get_or_insert_with(|| timer.sleep(cutoff));
-                        ready!(sleep.as_mut().poll(cx));
+                    None => {
                         let error = this.deadline_error();
                         this.fail(error);
                     }
@@ -1005,7 +1044,7 @@ impl fmt::Debug for Operation {
         let state = match self.state {
             State::Idle => "idle",
             State::Starting { .. } => "starting",
-            State::Requesting { .. } => "requesting",
+            State::Requesting(_) => "requesting",
             State::Sleeping(_) => "sleeping",
             State::Failing(_) => "failing",
             State::Done => "done",

@@ -468,3 +468,44 @@ async fn a_server_that_keeps_dropping_connections_ends_in_a_transport_error() {
     assert!(matches!(outcome.unwrap_err(), Error::Transport { .. }));
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
+
+#[tokio::test]
+async fn the_deadline_also_bounds_the_start_and_the_result_fetch() {
+    let server = Server::start().await;
+    server.on(
+        "/start",
+        vec![
+            reply(202)
+                .header("operation-location", "/ops/1")
+                .delay(Duration::from_secs(30)),
+        ],
+    );
+    let policy = || {
+        PollPolicy::new(Constant::new(Duration::from_millis(10)))
+            .with_deadline(Duration::from_millis(200))
+    };
+    let (items, outcome) =
+        run(start("POST", &server.url("/start"), "{}").with_policy(policy())).await;
+    assert_eq!(items.len(), 1);
+    assert!(matches!(
+        outcome.unwrap_err(),
+        Error::DeadlineExceeded { polls: 0, .. }
+    ));
+
+    let slow_result = Server::start().await;
+    slow_result.on(
+        "/things/1",
+        vec![
+            reply(201).header("azure-asyncoperation", "/ops/1"),
+            reply(200).json("{}").delay(Duration::from_secs(30)),
+        ],
+    );
+    slow_result.on("/ops/1", vec![reply(200).json(r#"{"status":"Succeeded"}"#)]);
+    let (items, outcome) =
+        run(start("PUT", &slow_result.url("/things/1"), "{}").with_policy(policy())).await;
+    assert!(items.last().unwrap().is_ok(), "the job itself succeeded");
+    assert!(matches!(
+        outcome.unwrap_err(),
+        Error::DeadlineExceeded { polls: 1, .. }
+    ));
+}
