@@ -254,7 +254,7 @@ impl Reporter {
                         event: "error",
                         kind: kind(error),
                         message: text,
-                        http_status: error.http_status().map(|s| s.as_u16()),
+                        http_status: http_status(error),
                         error: service_error(error).map(ErrorObject::from),
                         token: token.map(ToString::to_string),
                     });
@@ -344,6 +344,15 @@ fn may_still_run(error: &Error) -> bool {
         },
         Error::CancelUnsupported { .. } => false,
         _ => error.job_may_still_run(),
+    }
+}
+
+/// The HTTP status behind the error, if any (a service that refused a
+/// cancel request too).
+fn http_status(error: &Error) -> Option<u16> {
+    match error {
+        Error::CancelUnsupported { http_status, .. } => http_status.map(|s| s.as_u16()),
+        _ => error.http_status().map(|s| s.as_u16()),
     }
 }
 
