@@ -221,6 +221,21 @@ fn lro(args: &[&str]) -> Run {
     finish(output)
 }
 
+/// `lro ARGS` with `input` on its stdin.
+fn lro_with_stdin(args: &[&str], input: &str) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lro");
+    let mut stdin = child.stdin.take().unwrap();
+    std::io::Write::write_all(&mut stdin, input.as_bytes()).unwrap();
+    drop(stdin);
+    finish(child.wait_with_output().expect("wait for lro"))
+}
+
 const FAST: &[&str] = &["--interval", "0.05", "--timeout", "30"];
 
 fn lro_json(args: &[&str]) -> Run {
@@ -505,6 +520,7 @@ fn help_and_version_exit_0() {
     let help = lro(&["--help"]);
     assert_eq!(help.code, 0);
     assert!(help.stdout.contains("start") && help.stdout.contains("watch"));
+    assert!(help.stdout.contains("resume") && help.stdout.contains("cancel"));
     let start_help = lro(&["start", "--help"]);
     assert_eq!(start_help.code, 0);
     for option in [
@@ -513,6 +529,7 @@ fn help_and_version_exit_0() {
         "--data",
         "--final-state-via",
         "--ignore-retry-after",
+        "--no-wait",
     ] {
         assert!(start_help.stdout.contains(option), "{option}");
     }
@@ -950,36 +967,414 @@ fn human_mode_shows_a_failure_and_exits_1() {
     assert!(last.contains("generalException: boom"), "{}", run.stdout);
 }
 
+// ------------------------------------------------- resume tokens and cancel
+
+/// The token of a `start --no-wait --json` run, after checking its line.
+fn started_token(run: &Run, protocol: &str) -> String {
+    assert_eq!(run.code, 0, "{}", run.everything());
+    let last = run.last();
+    assert_eq!(last["event"], "started", "{}", run.stdout);
+    assert_eq!(last["protocol"], protocol);
+    let token = last["token"].as_str().expect("a token").to_owned();
+    assert!(token.starts_with("lro1."), "{token}");
+    token
+}
+
+/// `lro start URL --no-wait --json` (plus `extra`): the token.
+fn start_no_wait(url: &str, protocol: &str, extra: &[&str]) -> String {
+    let mut args = vec!["start", url, "--no-wait"];
+    args.extend_from_slice(extra);
+    started_token(&lro_json(&args), protocol)
+}
+
+/// An outcome line with the server's address taken out of `location`.
+fn outcome_line(run: &Run, server: &Server) -> Value {
+    let mut last = run.last();
+    assert_eq!(last["event"], "outcome", "{}", run.stdout);
+    if let Some(location) = last["location"].as_str() {
+        last["location"] = Value::String(location.replace(&server.url(""), ""));
+    }
+    last
+}
+
 #[test]
-fn ctrl_c_stops_waiting_and_says_so() {
-    let server = Server::start(|_| reply(202, r#"{"status":"inProgress"}"#));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
-        .args([
-            "watch",
-            &server.url("/monitor/1"),
-            "--interval",
-            "0.05",
-            "--json",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run lro");
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    assert!(first.contains(r#""event":"status""#), "{first}");
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(sent.success());
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
-    let last: Value = serde_json::from_str(rest.lines().last().unwrap_or_default()).unwrap();
+fn no_wait_then_resume_in_another_process_reaches_the_same_outcome() {
+    let whole = graph_copy("");
+    let uninterrupted = lro_json(&["start", &whole.url("/copy"), "-d", "{}"]);
+    assert_eq!(uninterrupted.code, 0, "{}", uninterrupted.everything());
+
+    let server = graph_copy("");
+    let token = start_no_wait(&server.url("/copy"), "graph", &["-d", "{}"]);
+    // The start was answered, and nothing else sent.
+    assert_eq!(server.seen().len(), 1, "{:?}", server.seen());
+
+    let resumed = lro_json(&["resume", &token]);
+    assert_eq!(resumed.code, 0, "{}", resumed.everything());
+    assert_eq!(resumed.statuses(), uninterrupted.statuses());
+    assert_eq!(
+        outcome_line(&resumed, &server),
+        outcome_line(&uninterrupted, &whole)
+    );
+    assert_eq!(server.seen_at("/copy").len(), 1);
+    assert_eq!(server.seen_at("/monitor/1").len(), 4);
+}
+
+#[test]
+fn human_no_wait_prints_the_token_alone_and_resume_reads_it_from_stdin() {
+    let server = graph_copy("?tempauth=SECRET");
+    let started = lro(&["start", &server.url("/copy"), "--no-wait"]);
+    assert_eq!(started.code, 0, "{}", started.everything());
+    let lines: Vec<_> = started.stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", started.stdout);
+    assert!(lines[0].starts_with("lro1."), "{}", started.stdout);
+    assert!(!started.stderr.contains("lro1."), "{}", started.stderr);
+
+    let resumed = lro_with_stdin(&["resume", "-", "--interval", "0.05"], &started.stdout);
+    assert_eq!(resumed.code, 0, "{}", resumed.everything());
+    let last = resumed.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("succeeded"), "{}", resumed.stdout);
+    assert!(
+        last.contains("01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6"),
+        "{last}"
+    );
+    assert_no_secret(&resumed);
+    assert_eq!(server.seen_at("/copy").len(), 1);
+    assert_eq!(server.seen_at("/monitor/1").len(), 4);
+}
+
+#[test]
+fn no_wait_on_a_synchronous_answer_reports_the_outcome() {
+    let server = Server::start(|_| reply(201, r#"{"id":"item-1","name":"copy.txt"}"#));
+    let json = lro_json(&["start", &server.url("/copy"), "--no-wait"]);
+    assert_eq!(json.code, 0, "{}", json.everything());
+    let last = json.last();
+    assert_eq!(last["event"], "outcome");
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["resourceId"], "item-1");
+    let human = lro(&["start", &server.url("/copy"), "--no-wait"]);
+    assert_eq!(human.code, 0, "{}", human.everything());
+    assert_eq!(human.stdout.trim(), "succeeded: resource id item-1");
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn a_deadline_counts_from_the_original_start_across_a_resume() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/copy" => reply(202, "").header("location", "/monitor/1"),
+        _ => reply(202, r#"{"status":"inProgress"}"#),
+    });
+    let token = start_no_wait(&server.url("/copy"), "graph", &[]);
+    // Longer than the --timeout given to the resume.
+    std::thread::sleep(std::time::Duration::from_millis(600));
+    let resumed = lro(&[
+        "resume",
+        &token,
+        "--timeout",
+        "0.3",
+        "--interval",
+        "0.05",
+        "--json",
+    ]);
+    assert_eq!(resumed.code, 2, "{}", resumed.everything());
+    let last = resumed.last();
     assert_eq!(last["event"], "error");
-    assert_eq!(last["kind"], "interrupted");
+    assert_eq!(last["kind"], "deadline");
+    // The error carries a token to go on with (a longer --timeout).
+    assert!(
+        last["token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("lro1.")),
+        "{last}"
+    );
+    // Human mode says how to go on.
+    let human = lro(&["resume", &token, "--timeout", "0.3"]);
+    assert_eq!(human.code, 2, "{}", human.everything());
+    assert!(
+        human.stderr.contains("resume with: lro resume lro1."),
+        "{}",
+        human.stderr
+    );
+    assert!(human.stdout.is_empty(), "{}", human.stdout);
+    // No poll was sent after either resume: the deadline had passed.
+    assert!(server.seen_at("/monitor/1").is_empty());
+}
+
+/// An Azure `Operation-Location` service whose job runs until it is asked
+/// to cancel (`POST /operations/1:cancel` answered with `cancel_status`),
+/// then reports `Canceled`.
+fn azure_cancellable(cancel_status: u16) -> Server {
+    let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    Server::start(move |seen| {
+        use std::sync::atomic::Ordering;
+        match (seen.method.as_str(), seen.path.as_str()) {
+            ("POST", "/start") => reply(202, "")
+                .header("operation-location", "/operations/1")
+                .header("retry-after", "0"),
+            ("POST", "/operations/1:cancel") if cancel_status < 300 => {
+                cancelled.store(true, Ordering::SeqCst);
+                reply(cancel_status, r#"{"id":"1","status":"Canceling"}"#)
+            }
+            (_, "/operations/1:cancel") | ("DELETE", "/operations/1") => reply(cancel_status, ""),
+            ("GET", "/operations/1") if cancelled.load(Ordering::SeqCst) => {
+                reply(200, r#"{"id":"1","status":"Canceled"}"#)
+            }
+            ("GET", "/operations/1") => reply(200, r#"{"id":"1","status":"Running"}"#),
+            _ => reply(404, ""),
+        }
+    })
+}
+
+#[test]
+fn cancel_asks_an_azure_operation_location_service_then_resume_sees_it_end() {
+    let server = azure_cancellable(202);
+    let token = start_no_wait(&server.url("/start"), "azure", &[]);
+    let cancel = lro(&[
+        "cancel",
+        &token,
+        "--json",
+        "-H",
+        "Authorization: Bearer t0ken",
+    ]);
+    assert_eq!(cancel.code, 0, "{}", cancel.everything());
+    assert_eq!(
+        cancel.last(),
+        json!({"event": "cancel-requested", "protocol": "azure"})
+    );
+    let sent = server.seen_at("/operations/1:cancel");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, "POST");
+    // Same origin as the start, and Azure wants credentials.
+    assert_eq!(sent[0].header("authorization"), Some("Bearer t0ken"));
+    // Cancel does not wait: no poll yet.
+    assert!(server.seen_at("/operations/1").is_empty());
+
+    // Polling goes on until the service reports the end.
+    let resumed = lro_json(&["resume", &token]);
+    assert_eq!(resumed.code, 1, "{}", resumed.everything());
+    assert_eq!(resumed.last()["outcome"], "canceled");
+}
+
+#[test]
+fn cancel_asks_a_google_operation_with_the_token_from_a_file() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("POST", "/v1/projects/p/instances") => reply(
+            200,
+            r#"{"name":"operations/x","done":false,"metadata":{"progressPercent":10}}"#,
+        ),
+        ("POST", "/v1/operations/x:cancel") => reply(200, "{}"),
+        _ => reply(404, ""),
+    });
+    let started = lro_json(&[
+        "start",
+        &server.url("/v1/projects/p/instances"),
+        "-d",
+        "{}",
+        "--no-wait",
+    ]);
+    // The start's own status is reported before the token.
+    assert_eq!(percentages(&started), [10.0]);
+    let token = started_token(&started, "google");
+    let dir = std::env::temp_dir().join(format!("lro-cli-cancel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("op.token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let cancel = lro(&["cancel", &format!("@{}", file.display())]);
+    std::fs::remove_dir_all(&dir).ok();
+    assert_eq!(cancel.code, 0, "{}", cancel.everything());
+    assert_eq!(cancel.stdout.trim(), "cancel requested");
+    assert!(!cancel.everything().contains(&token));
+    let methods: Vec<_> = server
+        .seen()
+        .iter()
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(
+        methods,
+        [
+            "POST /v1/projects/p/instances",
+            "POST /v1/operations/x:cancel"
+        ]
+    );
+}
+
+#[test]
+fn cancel_refused_with_405_is_unsupported() {
+    let server = azure_cancellable(405);
+    let token = start_no_wait(&server.url("/start"), "azure", &[]);
+    let cancel = lro(&["cancel", &token, "--json"]);
+    assert_eq!(cancel.code, 2, "{}", cancel.everything());
+    let last = cancel.last();
+    assert_eq!(last["event"], "error");
+    assert_eq!(last["kind"], "cancel-unsupported");
+    assert_eq!(last["httpStatus"], 405);
+    assert_eq!(last["token"], Value::Null);
+    // Both ways were tried: POST :cancel, then DELETE.
+    let methods: Vec<_> = server
+        .seen()
+        .iter()
+        .skip(1)
+        .map(|s| format!("{} {}", s.method, s.path))
+        .collect();
+    assert_eq!(
+        methods,
+        ["POST /operations/1:cancel", "DELETE /operations/1"]
+    );
+}
+
+#[test]
+fn cancel_on_graph_is_unsupported_and_sends_nothing() {
+    let server = graph_copy("");
+    let token = start_no_wait(&server.url("/copy"), "graph", &[]);
+    for json in [true, false] {
+        let mut args = vec!["cancel", token.as_str()];
+        if json {
+            args.push("--json");
+        }
+        let cancel = lro(&args);
+        assert_eq!(cancel.code, 2, "{}", cancel.everything());
+        assert!(
+            cancel.stderr.contains("cancel is not supported by graph"),
+            "{}",
+            cancel.stderr
+        );
+        assert!(!cancel.everything().contains(&token));
+        if json {
+            let last = cancel.last();
+            assert_eq!(last["kind"], "cancel-unsupported");
+            assert_eq!(last["httpStatus"], Value::Null);
+        } else {
+            assert!(cancel.stdout.is_empty(), "{}", cancel.stdout);
+        }
+    }
+    assert_eq!(server.seen().len(), 1, "{:?}", server.seen());
+}
+
+#[test]
+fn a_cancel_that_races_completion_fails_and_resume_reports_success() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("POST", "/start") => reply(202, "").header("operation-location", "/operations/1"),
+        ("POST", "/operations/1:cancel") => reply(
+            409,
+            r#"{"error":{"code":"Conflict","message":"the operation has already completed"}}"#,
+        ),
+        ("GET", "/operations/1") => reply(
+            200,
+            r#"{"id":"1","status":"Succeeded","result":{"id":"r"}}"#,
+        ),
+        _ => reply(404, ""),
+    });
+    let token = start_no_wait(
+        &server.url("/start"),
+        "azure",
+        &["--final-state-via", "operation-location"],
+    );
+    let cancel = lro(&["cancel", &token, "--json"]);
+    assert_eq!(cancel.code, 2, "{}", cancel.everything());
+    let last = cancel.last();
+    assert_eq!(last["kind"], "http");
+    assert_eq!(last["httpStatus"], 409);
+    assert_eq!(last["error"]["code"], "Conflict");
+    let resumed = lro_json(&["resume", &token]);
+    assert_eq!(resumed.code, 0, "{}", resumed.everything());
+    let last = resumed.last();
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["result"], json!({"id": "r"}));
+}
+
+#[test]
+fn bad_tokens_exit_64_and_are_not_echoed() {
+    let dir = std::env::temp_dir().join(format!("lro-cli-bad-token-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.token");
+    std::fs::write(&file, "lro1.SECRETinafile").unwrap();
+    let from_file = format!("@{}", file.display());
+    let newer = "lro9.SECRETfromthefuture";
+    let mut cases: Vec<Vec<&str>> = Vec::new();
+    for command in ["resume", "cancel"] {
+        for token in [
+            "SECRET-garbage",
+            newer,
+            "",
+            "lro1.SECRET!!",
+            "lro1.U0VDUkVU",
+            from_file.as_str(),
+        ] {
+            cases.push(vec![command, token]);
+        }
+        // A token where clap does not expect one.
+        cases.push(vec![command, "lro1.AAAA", "lro1.SECRETextra"]);
+    }
+    for args in &cases {
+        let run = lro(args);
+        assert_eq!(run.code, 64, "{args:?}: {}", run.everything());
+        assert!(run.stdout.is_empty(), "{args:?}: {}", run.stdout);
+        assert!(!run.stderr.trim().is_empty(), "{args:?}");
+        assert_no_secret(&run);
+    }
+    let run = lro(&["resume", newer]);
+    assert!(run.stderr.contains("newer version"), "{}", run.stderr);
+    // From stdin, and with --json.
+    let run = lro_with_stdin(&["resume", "-", "--json"], "lro1.SECRET\n");
+    assert_eq!(run.code, 64, "{}", run.everything());
+    assert_eq!(run.last()["kind"], "usage");
+    assert_no_secret(&run);
+    let run = lro_with_stdin(&["cancel", "-"], "");
+    assert_eq!(run.code, 64, "{}", run.everything());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn ctrl_c_stops_waiting_and_gives_a_token_that_resume_finishes_with() {
+    for command in ["start", "watch"] {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let finished = Arc::clone(&done);
+        let server = Server::start(move |seen| match seen.path.as_str() {
+            "/copy" => reply(202, "").header("location", "/monitor/1"),
+            _ if finished.load(std::sync::atomic::Ordering::SeqCst) => {
+                reply(200, r#"{"status":"completed","resourceId":"item-7"}"#)
+            }
+            _ => reply(202, r#"{"status":"inProgress"}"#),
+        });
+        let url = match command {
+            "start" => server.url("/copy"),
+            _ => server.url("/monitor/1"),
+        };
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
+            .args([command, &url, "--interval", "0.05", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run lro");
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        assert!(first.contains(r#""event":"status""#), "{first}");
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(2), "{command}: {rest}\n{stderr}");
+        let last: Value = serde_json::from_str(rest.lines().last().unwrap_or_default()).unwrap();
+        assert_eq!(last["event"], "error");
+        assert_eq!(last["kind"], "interrupted");
+        let token = last["token"].as_str().expect("a token").to_owned();
+        assert!(
+            stderr.contains(&format!("resume with: lro resume {token}")),
+            "{stderr}"
+        );
+
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        let resumed = lro_json(&["resume", &token]);
+        assert_eq!(resumed.code, 0, "{command}: {}", resumed.everything());
+        assert_eq!(resumed.last()["resourceId"], "item-7");
+        let starts = server.seen_at("/copy").len();
+        assert_eq!(starts, usize::from(command == "start"));
+    }
 }

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 use http::{HeaderName, HeaderValue, Method};
 use lro_poller::protocol::{FinalStateVia, ProtocolKind};
+use lro_poller::{MAX_TOKEN_LEN, ResumeToken};
 use url::Url;
 
 use crate::report::UsageError;
@@ -14,8 +15,10 @@ use crate::report::UsageError;
 /// Wait on an HTTP long-running operation (202 Accepted + a monitor URL:
 /// OneDrive/Microsoft Graph, Azure, Google).
 ///
-/// Exit status: 0 the job succeeded, 1 it failed or was canceled, 2 any other
-/// error (HTTP, transport, protocol, deadline), 64 usage, 130 interrupted.
+/// Exit status: 0 the job succeeded (or, with `start --no-wait`, started;
+/// with `cancel`, the service took the cancel request), 1 it failed or was
+/// canceled, 2 any other error (HTTP, transport, protocol, deadline, cancel
+/// not supported, interrupted), 64 usage (including a bad resume token).
 #[derive(Debug, Parser)]
 #[command(name = "lro", version, propagate_version = true)]
 #[command(subcommand_required = true, arg_required_else_help = true)]
@@ -32,6 +35,12 @@ pub enum Command {
     Start(StartArgs),
     /// Wait on an operation that is already running.
     Watch(WatchArgs),
+    /// Wait on an operation from a resume token (from `start --no-wait`, an
+    /// error or Ctrl-C).
+    Resume(ResumeArgs),
+    /// Ask the service to cancel an operation, given its resume token. Does
+    /// not wait for the end: use `lro resume` with the same token for that.
+    Cancel(CancelArgs),
 }
 
 /// `lro start`.
@@ -54,6 +63,18 @@ pub struct StartArgs {
     )]
     pub final_state_via: Option<FinalStateVia>,
 
+    /// Do not wait: once the service has answered the initial request, print
+    /// the operation's resume token (it can hold a secret) and exit. An
+    /// operation that completes at once is reported as usual.
+    #[arg(long)]
+    pub no_wait: bool,
+
+    #[command(flatten)]
+    pub protocol: ProtocolChoice,
+
+    #[command(flatten)]
+    pub polling: Polling,
+
     #[command(flatten)]
     pub common: Common,
 
@@ -66,12 +87,72 @@ pub struct StartArgs {
 #[derive(Debug, Args)]
 pub struct WatchArgs {
     #[command(flatten)]
+    pub protocol: ProtocolChoice,
+
+    #[command(flatten)]
+    pub polling: Polling,
+
+    #[command(flatten)]
     pub common: Common,
 
     /// The monitor URL of a running operation (it may hold a token: it is
     /// never printed with its query).
     #[arg(value_name = "MONITOR_URL")]
     pub monitor_url: String,
+}
+
+/// `lro resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    #[command(flatten)]
+    pub polling: Polling,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The resume token (`lro1.…`); `@FILE` reads it from FILE, `-` from
+    /// stdin (so it does not show in the process list). It can hold a
+    /// secret: it is never printed back. The token's protocol is used.
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+}
+
+/// `lro cancel`.
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The resume token (`lro1.…`); `@FILE` reads it from FILE, `-` from
+    /// stdin. It can hold a secret: it is never printed back.
+    #[arg(value_name = "TOKEN")]
+    pub token: String,
+}
+
+/// `--protocol`, for the subcommands that do not take it from a token.
+#[derive(Debug, Args)]
+pub struct ProtocolChoice {
+    /// The protocol family.
+    #[arg(long, value_name = "auto|graph|azure|google", default_value = "auto")]
+    pub protocol: ProtocolKind,
+}
+
+/// How to poll: for the subcommands that wait.
+#[derive(Debug, Args)]
+pub struct Polling {
+    /// Poll at this fixed interval (fractions and 0 allowed). A server's
+    /// Retry-After still applies unless --ignore-retry-after.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub interval: Option<Duration>,
+
+    /// Do not read the server's Retry-After.
+    #[arg(long)]
+    pub ignore_retry_after: bool,
+
+    /// Give up when the operation has not ended after this long. With
+    /// `resume`, counted from the operation's original start.
+    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
+    pub timeout: Option<Duration>,
 }
 
 /// Options every subcommand takes.
@@ -83,23 +164,6 @@ pub struct Common {
     /// wants credentials (not on Graph monitor polls).
     #[arg(short = 'H', long = "header", value_name = "Name: value")]
     pub headers: Vec<String>,
-
-    /// The protocol family.
-    #[arg(long, value_name = "auto|graph|azure|google", default_value = "auto")]
-    pub protocol: ProtocolKind,
-
-    /// Poll at this fixed interval (fractions and 0 allowed). A server's
-    /// Retry-After still applies unless --ignore-retry-after.
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
-    pub interval: Option<Duration>,
-
-    /// Do not read the server's Retry-After.
-    #[arg(long)]
-    pub ignore_retry_after: bool,
-
-    /// Give up when the operation has not ended after this long.
-    #[arg(long, value_name = "SECONDS", value_parser = seconds)]
-    pub timeout: Option<Duration>,
 
     /// Machine-readable output on stdout, one JSON object per line.
     #[arg(long)]
@@ -181,11 +245,62 @@ pub fn data(text: &str) -> Result<Bytes, UsageError> {
         .map_err(|e| UsageError::new(format!("cannot read the body from `{path}`: {e}")))
 }
 
+/// A resume token: the text itself, or the contents of `@FILE` (`-` or
+/// `@-`: stdin). No message quotes the token: it can hold a secret.
+pub fn token(text: &str) -> Result<ResumeToken, UsageError> {
+    let source = match text {
+        "-" | "@-" => None,
+        _ => match text.strip_prefix('@') {
+            Some(path) => Some(path),
+            None => return parse_token(text),
+        },
+    };
+    // One byte more than a token may have: the parser refuses what is longer.
+    let limit = u64::try_from(MAX_TOKEN_LEN).unwrap_or(u64::MAX) + 1;
+    let mut bytes = Vec::new();
+    let read = match source {
+        None => std::io::stdin().lock().take(limit).read_to_end(&mut bytes),
+        Some(path) => {
+            std::fs::File::open(path).and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        }
+    };
+    read.map_err(|e| match source {
+        None => UsageError::new(format!("cannot read the resume token from stdin: {e}")),
+        Some(path) => UsageError::new(format!("cannot read the resume token from `{path}`: {e}")),
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| UsageError::new("invalid resume token: it is not text"))?;
+    parse_token(&text)
+}
+
+fn parse_token(text: &str) -> Result<ResumeToken, UsageError> {
+    if text.trim().is_empty() {
+        return Err(UsageError::new("invalid resume token: it is empty"));
+    }
+    // The crate's messages never quote the token.
+    text.parse()
+        .map_err(|e: lro_poller::Error| UsageError::new(e.to_string()))
+}
+
+/// Whether `arg` looks like a resume token (`lro<version>.…`).
+fn looks_like_token(arg: &str) -> bool {
+    arg.strip_prefix("lro")
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(version, _)| {
+            !version.is_empty() && version.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
 /// `text` with every URL of `raw` that carries a query, a fragment or user
-/// info replaced by its redacted form (clap quotes arguments in its errors).
+/// info replaced by its redacted form, and every resume token by a
+/// placeholder (clap quotes arguments in its errors).
 pub fn scrub(text: &str, raw: &[String]) -> String {
     let mut text = text.to_owned();
     for arg in raw {
+        if looks_like_token(arg) {
+            text = text.replace(arg.as_str(), "<resume token>");
+            continue;
+        }
         let Ok(url) = Url::parse(arg) else { continue };
         let secret = url.query().is_some()
             || url.fragment().is_some()
@@ -232,6 +347,35 @@ mod tests {
             let error = headers(&[bad.into()]).unwrap_err();
             assert!(!error.message().contains("secret"), "{}", error.message());
         }
+    }
+
+    #[test]
+    fn bad_tokens_are_usage_errors_that_do_not_quote_them() {
+        for bad in [
+            "",
+            "  ",
+            "SECRET",
+            "lro9.SECRET",
+            "lro1.SECRET",
+            "lro1.!!SECRET",
+        ] {
+            let error = token(bad).unwrap_err();
+            assert!(!error.message().contains("SECRET"), "{}", error.message());
+            assert!(error.message().contains("token"), "{}", error.message());
+        }
+        assert!(token("@/nonexistent/token").is_err());
+    }
+
+    #[test]
+    fn tokens_are_recognised_for_scrubbing() {
+        assert!(looks_like_token("lro1.abc"));
+        assert!(looks_like_token("lro12.abc"));
+        assert!(!looks_like_token("lro"));
+        assert!(!looks_like_token("lrox.abc"));
+        assert!(!looks_like_token("http://lro1.example/"));
+        let raw = vec!["lro".into(), "lro1.SECRET".into()];
+        let text = scrub("unexpected argument 'lro1.SECRET' found", &raw);
+        assert!(!text.contains("SECRET"), "{text}");
     }
 
     #[test]

@@ -1,10 +1,13 @@
 //! `lro`: wait on an HTTP long-running operation from the command line.
 //!
 //! `lro start URL` sends the initial request and follows the operation it
-//! starts; `lro watch MONITOR_URL` follows one that is already running. Each
-//! subcommand turns its arguments into an [`lro_poller::OperationBuilder`];
-//! everything after that (policy, output, exit code) is shared, so a new
-//! subcommand only has to say how its operation begins.
+//! starts (with `--no-wait`, prints its resume token once it has started);
+//! `lro watch MONITOR_URL` follows one that is already running; `lro resume
+//! TOKEN` follows one from a resume token; `lro cancel TOKEN` asks the service
+//! to cancel one. Each waiting subcommand turns its arguments into an
+//! [`lro_poller::OperationBuilder`]; everything after that (policy, output,
+//! exit code) is shared, so a new subcommand only has to say how its
+//! operation begins.
 
 mod args;
 mod report;

@@ -3,8 +3,11 @@
 //! Human mode draws a progress bar on stderr (plain status lines when stderr
 //! is not a terminal) and prints one final line on stdout. `--json` prints one
 //! JSON object per line on stdout: a `status` event per status report, then
-//! exactly one `outcome` or `error` event. Error messages also go to stderr in
-//! both modes. No URL is ever printed with its query (it can hold a token).
+//! exactly one `outcome`, `started` (`start --no-wait`), `cancel-requested`
+//! (`cancel`) or `error` event. Error messages also go to stderr in both
+//! modes. No URL is ever printed with its query (it can hold a token), and a
+//! resume token only where the user asked for one: `start --no-wait`, the
+//! `token` of an error that ended the wait early, and the hint after Ctrl-C.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -12,7 +15,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lro_poller::{
-    AsyncJobStatus, Error, JobState, Outcome, RequestKind, ServiceError, TransportErrorKind, redact,
+    AsyncJobStatus, Error, JobState, Outcome, RequestKind, ResumeToken, ServiceError,
+    TransportErrorKind, redact,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -24,12 +28,11 @@ pub enum Exit {
     Success = 0,
     /// The job failed or was canceled.
     JobFailed = 1,
-    /// Anything else went wrong: the job may still be running.
+    /// Anything else went wrong (including Ctrl-C): the job may still be
+    /// running.
     Error = 2,
     /// The command line was wrong.
     Usage = 64,
-    /// Interrupted (Ctrl-C): the job may still be running.
-    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -87,6 +90,7 @@ impl UsageError {
                     .to_owned(),
                 http_status: None,
                 error: None,
+                token: None,
             });
         }
     }
@@ -105,19 +109,38 @@ pub enum Ending {
         elapsed: Duration,
         /// Polls sent.
         polls: u32,
+        /// A token to go on later, when the start had been answered.
+        token: Option<Box<ResumeToken>>,
     },
     /// The user pressed Ctrl-C.
-    Interrupted,
+    Interrupted {
+        /// A token to go on later, when the start had been answered.
+        token: Option<Box<ResumeToken>>,
+    },
+    /// `start --no-wait`: the service answered the start request and the job
+    /// runs on.
+    Started {
+        /// The token to go on with.
+        token: Box<ResumeToken>,
+        /// The protocol's name.
+        protocol: &'static str,
+    },
+    /// `cancel`: the service took the cancel request.
+    CancelRequested {
+        /// The protocol's name.
+        protocol: &'static str,
+    },
 }
 
 impl Ending {
     /// The exit status for this ending.
     pub fn exit(&self) -> Exit {
         match self {
-            Ending::Succeeded(_) => Exit::Success,
+            Ending::Succeeded(_) | Ending::Started { .. } | Ending::CancelRequested { .. } => {
+                Exit::Success
+            }
             Ending::Error(Error::Failed(_)) => Exit::JobFailed,
-            Ending::Error(_) | Ending::TimedOut { .. } => Exit::Error,
-            Ending::Interrupted => Exit::Interrupted,
+            Ending::Error(_) | Ending::TimedOut { .. } | Ending::Interrupted { .. } => Exit::Error,
         }
     }
 }
@@ -133,6 +156,8 @@ pub fn kind(error: &Error) -> &'static str {
         Error::DeadlineExceeded { .. } => "deadline",
         Error::PollLimitExceeded { .. } => "poll-limit",
         Error::Config(_) => "config",
+        Error::CancelUnsupported { .. } => "cancel-unsupported",
+        Error::InvalidToken(_) => "invalid-token",
         _ => "other",
     }
 }
@@ -167,6 +192,19 @@ impl Reporter {
             Reporter::Json
         } else {
             Reporter::Human(Human::new())
+        }
+    }
+
+    /// A reporter with no progress bar (for `cancel`, which reports no
+    /// status).
+    pub fn quiet(json: bool) -> Self {
+        if json {
+            Reporter::Json
+        } else {
+            Reporter::Human(Human {
+                bar: None,
+                last: None,
+            })
         }
     }
 
@@ -210,34 +248,76 @@ impl Reporter {
                     ""
                 };
                 eprintln!("lro: {} error: {text}{hint}", kind(error));
+                let token = error.resume_token();
                 if json {
                     print_json(&ErrorLine {
                         event: "error",
                         kind: kind(error),
                         message: text,
-                        http_status: error.http_status().map(|s| s.as_u16()),
+                        http_status: http_status(error),
                         error: service_error(error).map(ErrorObject::from),
+                        token: token.map(ToString::to_string),
                     });
+                } else if let Some(token) = token {
+                    resume_hint(token);
                 }
             }
-            Ending::TimedOut { elapsed, polls } => plain_error(
-                json,
-                "deadline",
-                format!(
+            Ending::TimedOut {
+                elapsed,
+                polls,
+                token,
+            } => {
+                let message = format!(
                     "deadline exceeded: the job had not ended after {elapsed:?} and {polls} poll(s) (the job may still be running)"
-                ),
-            ),
-            Ending::Interrupted => plain_error(
-                json,
-                "interrupted",
-                "interrupted: the job may still be running".to_owned(),
-            ),
+                );
+                plain_error(json, "deadline", message, token.as_deref());
+                if let Some(token) = token.as_deref().filter(|_| !json) {
+                    resume_hint(token);
+                }
+            }
+            Ending::Interrupted { token } => {
+                let message = "interrupted: the job may still be running".to_owned();
+                plain_error(json, "interrupted", message, token.as_deref());
+                // Someone pressed Ctrl-C: tell them how to go on, in both modes.
+                if let Some(token) = token.as_deref() {
+                    resume_hint(token);
+                }
+            }
+            Ending::Started { token, protocol } => {
+                if json {
+                    print_json(&StartedLine {
+                        event: "started",
+                        token: token.to_string(),
+                        protocol,
+                    });
+                } else {
+                    println!("{token}");
+                }
+            }
+            Ending::CancelRequested { protocol } => {
+                if json {
+                    print_json(&CancelLine {
+                        event: "cancel-requested",
+                        protocol,
+                    });
+                } else {
+                    println!("cancel requested");
+                }
+                eprintln!(
+                    "lro: the service took the cancel request; the job ends when the service says so (wait for it with `lro resume` and the same token)"
+                );
+            }
         }
     }
 }
 
+/// Tells the user how to go on with the operation (stderr).
+fn resume_hint(token: &ResumeToken) {
+    eprintln!("lro: resume with: lro resume {token}");
+}
+
 /// An error of the CLI's own, with no HTTP status.
-fn plain_error(json: bool, kind: &'static str, message: String) {
+fn plain_error(json: bool, kind: &'static str, message: String, token: Option<&ResumeToken>) {
     eprintln!("lro: {message}");
     if json {
         print_json(&ErrorLine {
@@ -246,19 +326,33 @@ fn plain_error(json: bool, kind: &'static str, message: String) {
             message,
             http_status: None,
             error: None,
+            token: token.map(ToString::to_string),
         });
     }
 }
 
-/// Whether the job may still be running: not when the start request was
-/// refused or never reached the server.
+/// Whether to say the job may still be running: not when the start request
+/// was refused or never reached the server, nor after a cancel request (no
+/// one was waiting on the job).
 fn may_still_run(error: &Error) -> bool {
     match error {
-        Error::Http(http) => http.kind != RequestKind::Start,
-        Error::Transport { kind, source, .. } => {
-            *kind != RequestKind::Start || source.kind() != TransportErrorKind::Connect
-        }
+        Error::Http(http) => !matches!(http.kind, RequestKind::Start | RequestKind::Cancel),
+        Error::Transport { kind, source, .. } => match kind {
+            RequestKind::Start => source.kind() != TransportErrorKind::Connect,
+            RequestKind::Cancel => false,
+            _ => true,
+        },
+        Error::CancelUnsupported { .. } => false,
         _ => error.job_may_still_run(),
+    }
+}
+
+/// The HTTP status behind the error, if any (a service that refused a
+/// cancel request too).
+fn http_status(error: &Error) -> Option<u16> {
+    match error {
+        Error::CancelUnsupported { http_status, .. } => http_status.map(|s| s.as_u16()),
+        _ => error.http_status().map(|s| s.as_u16()),
     }
 }
 
@@ -399,6 +493,23 @@ struct ErrorLine<'a> {
     message: String,
     http_status: Option<u16>,
     error: Option<ErrorObject<'a>>,
+    /// A resume token, when the error ended the wait before the job ended
+    /// and the operation can go on (`lro resume`).
+    token: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StartedLine {
+    event: &'static str,
+    /// The resume token (it can hold a secret).
+    token: String,
+    protocol: &'static str,
+}
+
+#[derive(Serialize)]
+struct CancelLine {
+    event: &'static str,
+    protocol: &'static str,
 }
 
 /// Human output: a progress bar on a terminal, else a line per change.

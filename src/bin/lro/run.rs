@@ -1,10 +1,12 @@
 //! Running a subcommand: set up the operation, follow it, report the end.
 //!
-//! Each subcommand only says how its operation begins (an
-//! [`OperationBuilder`]); [`follow`] does the rest. A new subcommand (say,
-//! `resume` from a saved token) adds a [`Command`] variant and a function
-//! like [`start`] that returns a builder.
+//! Each waiting subcommand only says how its operation begins (an
+//! [`OperationBuilder`]: a start request, a monitor URL, a resume token);
+//! [`follow`] does the rest. `cancel` sends one request and reports it.
 
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -15,15 +17,19 @@ use lro_poller::timer::TokioTimer;
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder};
 
-use crate::args::{self, Cli, Command, Common, StartArgs, WatchArgs};
+use crate::args::{
+    self, CancelArgs, Cli, Command, Common, Polling, ResumeArgs, StartArgs, WatchArgs,
+};
 use crate::report::{Ending, Exit, Reporter, UsageError};
-use crate::transport::HeaderTransport;
+use crate::transport::{HeaderTransport, Hold};
 
 /// Runs the command line; a usage error is the caller's to report.
 pub fn run(cli: Cli) -> Result<Exit, UsageError> {
     let (builder, settings) = match cli.command {
         Command::Start(args) => start(args)?,
         Command::Watch(args) => watch(args)?,
+        Command::Resume(args) => resume(args)?,
+        Command::Cancel(args) => return cancel(args),
     };
     Ok(follow(builder, &settings))
 }
@@ -31,23 +37,46 @@ pub fn run(cli: Cli) -> Result<Exit, UsageError> {
 /// What every subcommand shares, checked.
 struct Settings {
     headers: Vec<(HeaderName, HeaderValue)>,
-    protocol: ProtocolKind,
+    /// `None`: the protocol comes from a resume token.
+    protocol: Option<ProtocolKind>,
     interval: Option<Duration>,
     ignore_retry_after: bool,
     timeout: Option<Duration>,
     json: bool,
+    /// `start --no-wait`: stop once the start request is answered.
+    no_wait: bool,
+    /// Holds back every request but the start while `no_wait` waits.
+    hold: Hold,
 }
 
 impl Settings {
-    fn new(common: Common) -> Result<Self, UsageError> {
+    /// `protocol`: `None` when it comes from a resume token.
+    fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
         Ok(Settings {
             headers: args::headers(&common.headers)?,
-            protocol: common.protocol,
-            interval: common.interval,
-            ignore_retry_after: common.ignore_retry_after,
-            timeout: common.timeout,
+            protocol,
+            interval: None,
+            ignore_retry_after: false,
+            timeout: None,
             json: common.json,
+            no_wait: false,
+            hold: Hold::default(),
         })
+    }
+
+    /// The polling options of the subcommands that wait.
+    fn polling(mut self, polling: Polling) -> Self {
+        self.interval = polling.interval;
+        self.ignore_retry_after = polling.ignore_retry_after;
+        self.timeout = polling.timeout;
+        self
+    }
+
+    /// `start --no-wait`.
+    fn no_wait(mut self) -> Self {
+        self.no_wait = true;
+        self.hold = Hold::new(true);
+        self
     }
 
     /// The reqwest transport with the user's headers. Redirects are not
@@ -64,6 +93,7 @@ impl Settings {
         Ok(HeaderTransport::new(
             ReqwestTransport::new(client),
             self.headers.clone(),
+            self.hold.clone(),
         ))
     }
 
@@ -84,7 +114,11 @@ impl Settings {
 
 /// `lro start`: the initial request, with the user's headers and body.
 fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common)?;
+    let mut settings =
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+    if args.no_wait {
+        settings = settings.no_wait();
+    }
     let url = args::url(&args.url, "URL")?;
     let method = args::method(&args.method)?;
     let body = args.data.as_deref().map(args::data).transpose()?;
@@ -113,32 +147,85 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
 fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common)?;
+    let settings = Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
     let url = args::url(&args.monitor_url, "MONITOR_URL")?;
     let builder = Operation::monitor(settings.transport()?, url.as_str());
     Ok((builder, settings))
 }
 
-/// Follows the operation to its end, reporting as it goes.
-fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+/// `lro resume`: a token; its protocol is the one used, and the deadline
+/// counts from the operation's original start.
+fn resume(args: ResumeArgs) -> Result<(OperationBuilder, Settings), UsageError> {
+    let settings = Settings::new(args.common, None)?.polling(args.polling);
+    let token = args::token(&args.token)?;
+    let builder = Operation::resume(settings.transport()?, token);
+    Ok((builder, settings))
+}
+
+/// `lro cancel`: asks the service to cancel, and does not wait for the end.
+fn cancel(args: CancelArgs) -> Result<Exit, UsageError> {
+    let settings = Settings::new(args.common, None)?;
+    let token = args::token(&args.token)?;
+    let builder = Operation::resume(settings.transport()?, token);
+    let Some(runtime) = runtime() else {
+        return Ok(Exit::Error);
+    };
+    let _entered = runtime.enter();
+    let operation = builder
+        .with_timer(TokioTimer::new())
+        .build()
+        .map_err(|error| UsageError::new(error.to_string()))?;
+    let protocol = operation.protocol();
+    let ending = runtime.block_on(async {
+        tokio::select! {
+            sent = operation.cancel() => match sent {
+                Ok(()) => Ending::CancelRequested { protocol },
+                Err(error) => Ending::Error(error),
+            },
+            () = interrupted() => Ending::Interrupted { token: None },
+        }
+    });
+    let mut reporter = Reporter::quiet(settings.json);
+    reporter.finish(&ending);
+    Ok(ending.exit())
+}
+
+/// The single-threaded runtime the CLI runs on.
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
-        Ok(runtime) => runtime,
+        Ok(runtime) => Some(runtime),
         Err(e) => {
             eprintln!("lro: cannot start the async runtime: {e}");
-            return Exit::Error;
+            None
         }
+    }
+}
+
+/// Ctrl-C (never, when no handler can be installed).
+async fn interrupted() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Follows the operation to its end (with `--no-wait`, to its start),
+/// reporting as it goes.
+fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
+    let Some(runtime) = runtime() else {
+        return Exit::Error;
     };
     // The operation's clock starts now, on the runtime's clock.
     let _entered = runtime.enter();
-    let operation = match builder
-        .with_protocol_kind(settings.protocol)
+    let mut builder = builder
         .with_policy(settings.policy())
-        .with_timer(TokioTimer::new())
-        .build()
-    {
+        .with_timer(TokioTimer::new());
+    if let Some(kind) = settings.protocol {
+        builder = builder.with_protocol_kind(kind);
+    }
+    let operation = match builder.build() {
         Ok(operation) => operation,
         Err(error) => {
             UsageError::new(error.to_string()).report(settings.json);
@@ -149,53 +236,106 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
     // The crate bounds polls by the deadline; this also bounds the start
     // request and the result fetch.
     let backstop = settings.timeout.map(|t| t.saturating_add(LAST_POLL_GRACE));
-    let ending = runtime.block_on(async {
-        let interrupted = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handler: wait without one.
-                std::future::pending::<()>().await;
-            }
-        };
-        tokio::select! {
-            ending = drive(operation, &mut reporter, backstop) => ending,
-            () = interrupted => Ending::Interrupted,
-        }
-    });
+    let ending = runtime.block_on(drive(operation, &mut reporter, backstop, settings));
     reporter.finish(&ending);
     ending.exit()
 }
 
+/// How the status stream stopped.
+enum Stopped {
+    /// The stream ended: the operation has its outcome (or error).
+    Ended,
+    /// `--no-wait`: the start request has been answered and the job runs on.
+    Started,
+}
+
 /// Reports each status, then returns how the operation ended; gives up
-/// after `backstop`, if any.
+/// after `backstop`, if any, and on Ctrl-C.
 async fn drive(
     mut operation: Operation,
     reporter: &mut Reporter,
     backstop: Option<Duration>,
+    settings: &Settings,
 ) -> Ending {
     let limit = backstop.map(|backstop| tokio::time::Instant::now() + backstop);
-    let statuses = async {
+    let mut interrupt = pin!(interrupted());
+    let stopped = {
+        let statuses = statuses(&mut operation, reporter, settings.no_wait);
+        tokio::select! {
+            stopped = within(limit, statuses) => Some(stopped),
+            () = &mut interrupt => None,
+        }
+    };
+    match stopped {
+        None => {
+            return Ending::Interrupted {
+                token: operation.resume_token().map(Box::new),
+            };
+        }
+        Some(None) => return expired(&operation),
+        Some(Some(Stopped::Started)) => {
+            if let Some(token) = operation.resume_token() {
+                return Ending::Started {
+                    token: Box::new(token),
+                    protocol: operation.protocol(),
+                };
+            }
+        }
+        Some(Some(Stopped::Ended)) => {}
+    }
+    // The job has ended: nothing is held any more (the result may need
+    // fetching).
+    settings.hold.release();
+    let token = operation.resume_token().map(Box::new);
+    let expired_now = expired(&operation);
+    tokio::select! {
+        outcome = within(limit, operation.outcome()) => match outcome {
+            Some(Ok(outcome)) => Ending::Succeeded(Box::new(outcome)),
+            Some(Err(error)) => Ending::Error(error),
+            None => expired_now,
+        },
+        () = &mut interrupt => Ending::Interrupted { token },
+    }
+}
+
+/// Drains the status stream, reporting each status. With `no_wait`, stops
+/// instead as soon as the stream waits after the start request was answered
+/// (the transport holds every poll back, so none is sent).
+async fn statuses(operation: &mut Operation, reporter: &mut Reporter, no_wait: bool) -> Stopped {
+    if !no_wait {
         while let Some(item) = operation.next().await {
             // An error ends the stream; `outcome` returns it.
             if let Ok(status) = item {
                 reporter.status(&status);
             }
         }
-    };
-    if within(limit, statuses).await.is_none() {
-        return expired(&operation);
+        return Stopped::Ended;
     }
-    let expired_now = expired(&operation);
-    match within(limit, operation.outcome()).await {
-        Some(Ok(outcome)) => Ending::Succeeded(Box::new(outcome)),
-        Some(Err(error)) => Ending::Error(error),
-        None => expired_now,
-    }
+    std::future::poll_fn(|cx| {
+        loop {
+            match operation.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(status))) => reporter.status(&status),
+                // An error ends the stream; `outcome` returns it.
+                Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
+                // Waiting: on the start request (no token yet), or on a
+                // held poll or a sleep (started).
+                Poll::Pending => {
+                    return if operation.resume_token().is_some() {
+                        Poll::Ready(Stopped::Started)
+                    } else {
+                        Poll::Pending
+                    };
+                }
+            }
+        }
+    })
+    .await
 }
 
 /// `future`'s output, or `None` if `limit` passes first.
 async fn within<T>(
     limit: Option<tokio::time::Instant>,
-    future: impl std::future::Future<Output = T>,
+    future: impl Future<Output = T>,
 ) -> Option<T> {
     match limit {
         Some(limit) => tokio::time::timeout_at(limit, future).await.ok(),
@@ -207,5 +347,6 @@ fn expired(operation: &Operation) -> Ending {
     Ending::TimedOut {
         elapsed: operation.elapsed(),
         polls: operation.polls(),
+        token: operation.resume_token().map(Box::new),
     }
 }

@@ -1,5 +1,8 @@
 //! The `-H` headers, added to each request only where they belong.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue};
@@ -27,15 +30,53 @@ const BODY_HEADERS: [&str; 2] = ["content-type", "content-length"];
 ///   (same origin, and the protocol wants them: Graph monitor polls do not).
 ///
 /// A request without a marker gets none of them.
+///
+/// While its [`Hold`] is on, only the start request goes out: any other
+/// request waits (`start --no-wait` stops as soon as the start is answered,
+/// and must not send a poll on the way).
 pub struct HeaderTransport {
     inner: ReqwestTransport,
     headers: Vec<(HeaderName, HeaderValue)>,
+    hold: Hold,
 }
 
 impl HeaderTransport {
-    /// A transport over `inner` that adds `headers`.
-    pub fn new(inner: ReqwestTransport, headers: Vec<(HeaderName, HeaderValue)>) -> Self {
-        HeaderTransport { inner, headers }
+    /// A transport over `inner` that adds `headers`, holding requests back
+    /// while `hold` is on.
+    pub fn new(
+        inner: ReqwestTransport,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        hold: Hold,
+    ) -> Self {
+        HeaderTransport {
+            inner,
+            headers,
+            hold,
+        }
+    }
+}
+
+/// Whether a [`HeaderTransport`] holds back every request but the start.
+///
+/// Turn it off only when no request is waiting on it (a held request is
+/// never released): the runner does so once the operation has ended, before
+/// fetching its result.
+#[derive(Clone, Debug, Default)]
+pub struct Hold(Arc<AtomicBool>);
+
+impl Hold {
+    /// A hold that is on when `on`.
+    pub fn new(on: bool) -> Self {
+        Hold(Arc::new(AtomicBool::new(on)))
+    }
+
+    /// Lets every later request go out.
+    pub fn release(&self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+
+    fn holds(&self, meta: Option<&RequestMeta>) -> bool {
+        self.0.load(Ordering::SeqCst) && meta.is_none_or(|meta| meta.kind != RequestKind::Start)
     }
 }
 
@@ -59,6 +100,9 @@ impl Transport for HeaderTransport {
         mut request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let meta = request.extensions().get::<RequestMeta>().copied();
+        if self.hold.holds(meta.as_ref()) {
+            std::future::pending::<()>().await;
+        }
         // The start request was built with the headers already.
         if let Some(meta) = meta.filter(|meta| meta.kind != RequestKind::Start) {
             let mut replaced: Vec<&HeaderName> = Vec::new();
@@ -97,5 +141,17 @@ mod tests {
         assert!(allowed(&auth, &same_creds));
         assert!(!allowed(&auth, &other) && !allowed(&trace, &other));
         assert!(!allowed(&content, &same_creds));
+    }
+
+    #[test]
+    fn a_hold_lets_only_the_start_through_until_released() {
+        let hold = Hold::new(true);
+        let start = RequestMeta::new(RequestKind::Start, true, true);
+        let poll = RequestMeta::new(RequestKind::Poll, true, false);
+        assert!(!hold.holds(Some(&start)));
+        assert!(hold.holds(Some(&poll)) && hold.holds(None));
+        hold.clone().release();
+        assert!(!hold.holds(Some(&poll)) && !hold.holds(None));
+        assert!(!Hold::default().holds(Some(&poll)));
     }
 }
