@@ -128,6 +128,7 @@ impl Error {
         match self {
             Error::Http(e) | Error::MonitorExpired(e) => Some(e.status),
             Error::Protocol(e) => e.status,
+            Error::CancelUnsupported { http_status, .. } => *http_status,
             _ => None,
         }
     }

@@ -158,6 +158,7 @@ pub fn kind(error: &Error) -> &'static str {
         Error::Config(_) => "config",
         Error::CancelUnsupported { .. } => "cancel-unsupported",
         Error::InvalidToken(_) => "invalid-token",
+        Error::UrlRejected { .. } => "url-rejected",
         _ => "other",
     }
 }
