@@ -6,7 +6,9 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, header_url, post_cancel};
+use super::{
+    Interpretation, Protocol, Reading, ResultSource, header_url, is_blank, post_cancel, read_status,
+};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -161,27 +163,9 @@ impl Azure {
     ) -> Result<Reading, Error> {
         let code = response.status();
         let body = response.body();
-        let status = if is_blank(body) {
-            if code == StatusCode::ACCEPTED {
-                AsyncJobStatus::new(JobState::InProgress)
-            } else {
-                return Err(Error::protocol(
-                    "empty answer from an Azure status monitor",
-                    Some(code),
-                    Some(redact(url)),
-                    body,
-                ));
-            }
-        } else {
-            AsyncJobStatus::from_json(body).map_err(|e| {
-                Error::protocol(
-                    format!("not an Azure operation status: {e}"),
-                    Some(code),
-                    Some(redact(url)),
-                    body,
-                )
-            })?
-        };
+        let status = read_status(url, response, "an Azure operation status", |code| {
+            (code == StatusCode::ACCEPTED).then(|| AsyncJobStatus::new(JobState::InProgress))
+        })?;
         let mut reading = Interpretation::new(status);
         if reading.status.status.is_success() {
             let resource = reading
@@ -327,10 +311,6 @@ impl Protocol for Azure {
     }
 }
 
-fn is_blank(body: &[u8]) -> bool {
-    body.iter().all(u8::is_ascii_whitespace)
-}
-
 /// The `result` member of a status body, if any.
 fn result_field(body: &[u8]) -> Option<Bytes> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -370,17 +350,7 @@ pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String>
 mod tests {
     use super::*;
 
-    fn response(code: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Bytes> {
-        let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
-        *response.status_mut() = StatusCode::from_u16(code).unwrap();
-        for (name, value) in headers {
-            response.headers_mut().insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
-        response
-    }
+    use crate::protocol::test_response as response;
 
     fn azure(mode: AzureMode, via: FinalStateVia) -> Azure {
         Azure::new(

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, header_url};
+use super::{Interpretation, Protocol, Reading, header_url, read_status};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -53,7 +53,6 @@ impl Protocol for Graph {
         if code.is_client_error() || code.is_server_error() {
             return Ok(Reading::ReadFailure);
         }
-        let body = response.body();
         let location = match response.headers().get(http::header::LOCATION) {
             Some(value) => {
                 let text = value.to_str().map_err(|_| {
@@ -68,31 +67,12 @@ impl Protocol for Graph {
             }
             None => None,
         };
-        let status = if body.iter().all(u8::is_ascii_whitespace) {
-            match code {
-                StatusCode::SEE_OTHER if location.is_some() => {
-                    AsyncJobStatus::new(JobState::Completed)
-                }
-                StatusCode::ACCEPTED => AsyncJobStatus::new(JobState::InProgress),
-                _ => {
-                    return Err(Error::protocol(
-                        "empty answer where a status report was expected",
-                        Some(code),
-                        Some(redact(url)),
-                        body,
-                    ));
-                }
-            }
-        } else {
-            AsyncJobStatus::from_json(body).map_err(|e| {
-                Error::protocol(
-                    format!("not a status report: {e}"),
-                    Some(code),
-                    Some(redact(url)),
-                    body,
-                )
-            })?
-        };
+        let has_location = location.is_some();
+        let status = read_status(url, response, "a status report", |code| match code {
+            StatusCode::SEE_OTHER if has_location => Some(AsyncJobStatus::new(JobState::Completed)),
+            StatusCode::ACCEPTED => Some(AsyncJobStatus::new(JobState::InProgress)),
+            _ => None,
+        })?;
         let mut reading = Interpretation::new(status);
         if let Some(location) = location {
             if reading.status.status.is_terminal() {
@@ -110,14 +90,7 @@ mod tests {
     use super::*;
 
     fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Reading, Error> {
-        let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
-        *response.status_mut() = StatusCode::from_u16(code).unwrap();
-        for (name, value) in headers {
-            response.headers_mut().insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
+        let response = crate::protocol::test_response(code, headers, body);
         let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
         Graph.interpret(&url, &response)
     }

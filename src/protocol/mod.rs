@@ -294,6 +294,60 @@ pub(crate) fn post_cancel(url: &Url) -> http::Request<Bytes> {
     request
 }
 
+/// Whether a body is empty or only white space.
+pub(crate) fn is_blank(body: &[u8]) -> bool {
+    body.iter().all(u8::is_ascii_whitespace)
+}
+
+/// Reads a status report from a monitor's answer. An empty body is read by
+/// `when_empty` (a protocol error when it has no meaning for the status
+/// code); anything else must be a status report (`what` names the kind).
+pub(crate) fn read_status(
+    url: &Url,
+    response: &http::Response<Bytes>,
+    what: &str,
+    when_empty: impl FnOnce(http::StatusCode) -> Option<AsyncJobStatus>,
+) -> Result<AsyncJobStatus, Error> {
+    let code = response.status();
+    let body = response.body();
+    if is_blank(body) {
+        return when_empty(code).ok_or_else(|| {
+            Error::protocol(
+                format!("empty answer where {what} was expected"),
+                Some(code),
+                Some(redact(url)),
+                body,
+            )
+        });
+    }
+    AsyncJobStatus::from_json(body).map_err(|e| {
+        Error::protocol(
+            format!("not {what}: {e}"),
+            Some(code),
+            Some(redact(url)),
+            body,
+        )
+    })
+}
+
+/// A response for unit tests.
+#[cfg(test)]
+pub(crate) fn test_response(
+    code: u16,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> http::Response<Bytes> {
+    let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
+    *response.status_mut() = http::StatusCode::from_u16(code).expect("a valid status");
+    for (name, value) in headers {
+        response.headers_mut().insert(
+            http::HeaderName::from_bytes(name.as_bytes()).expect("a valid name"),
+            value.parse().expect("a valid value"),
+        );
+    }
+    response
+}
+
 /// Resolves a URL from a header or body against `base`, as a protocol error
 /// when it is unusable.
 pub(crate) fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {

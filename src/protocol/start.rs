@@ -9,7 +9,7 @@ use super::azure::provisioning_status;
 use super::google::{looks_like_operation, read_operation};
 use super::{
     Azure, AzureMode, FinalStateVia, Google, Graph, Interpretation, Protocol, ProtocolKind,
-    ResultSource, header_url,
+    ResultSource, header_url, is_blank,
 };
 use crate::error::Error;
 use crate::origin::redact;
@@ -57,10 +57,6 @@ fn header(
             header_url(base, text, code).map(Some)
         }
     }
-}
-
-fn is_blank(body: &[u8]) -> bool {
-    body.iter().all(u8::is_ascii_whitespace)
 }
 
 /// A synchronous answer: the operation is complete and the body is its result.
@@ -253,17 +249,7 @@ pub(crate) fn detect(
 mod tests {
     use super::*;
 
-    fn response(code: u16, headers: &[(&str, &str)], body: &str) -> http::Response<Bytes> {
-        let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
-        *response.status_mut() = StatusCode::from_u16(code).unwrap();
-        for (name, value) in headers {
-            response.headers_mut().insert(
-                http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
-                value.parse().unwrap(),
-            );
-        }
-        response
-    }
+    use crate::protocol::test_response as response;
 
     fn start(method: Method, response: http::Response<Bytes>) -> Result<Started, Error> {
         let url = Url::parse("https://api.example/v1/things/1?x=1").unwrap();
