@@ -75,6 +75,8 @@ pub struct Operation {
     errors: ErrorPolicy,
     origin: Url,
     monitor: Url,
+    /// The marker of a poll of `monitor` (kept: it changes with the monitor).
+    poll_meta: RequestMeta,
     started: Instant,
     polls: u32,
     failures: u32,
@@ -165,6 +167,11 @@ impl OperationBuilder {
                     .into(),
             )
         })?;
+        let poll_meta = RequestMeta::new(
+            RequestKind::Poll,
+            true,
+            self.protocol.wants_credentials(RequestKind::Poll),
+        );
         Ok(Operation {
             transport: self.transport,
             protocol: self.protocol,
@@ -174,6 +181,7 @@ impl OperationBuilder {
             errors: self.errors,
             origin: monitor.clone(),
             monitor,
+            poll_meta,
             polls: 0,
             failures: 0,
             previous_delay: None,
@@ -289,9 +297,7 @@ impl Operation {
 
     fn send_poll(&mut self) {
         let mut request = self.protocol.poll_request(&self.monitor);
-        request
-            .extensions_mut()
-            .insert(self.meta(RequestKind::Poll, &self.monitor));
+        request.extensions_mut().insert(self.poll_meta);
         let cutoff = self.policy.deadline().map(|deadline| {
             let remaining = deadline.saturating_sub(self.elapsed());
             if remaining.is_zero() {
@@ -303,7 +309,9 @@ impl Operation {
         self.polls = self.polls.saturating_add(1);
         let transport = Arc::clone(&self.transport);
         self.state = State::Requesting {
-            response: Box::pin(async move { transport.send(request).await }),
+            // Through the trait object itself: `Arc`'s own `Transport` impl
+            // would box a second future around the transport's.
+            response: Box::pin(async move { (*transport).send(request).await }),
             cutoff,
             deadline: None,
         };
@@ -392,7 +400,9 @@ impl Operation {
         };
         let retry_after = match self.policy.retry_after_mode() {
             RetryAfterMode::Ignore => None,
-            _ => crate::policy::parse_retry_after(response.headers(), self.timer.wall_clock()),
+            _ => crate::policy::parse_retry_after_with(response.headers(), || {
+                self.timer.wall_clock()
+            }),
         };
         match self.protocol.interpret(&self.monitor, &response) {
             Err(error) => {
@@ -419,6 +429,7 @@ impl Operation {
             Ok(Reading::Status(reading)) => {
                 self.failures = 0;
                 if let Some(next) = reading.next_monitor {
+                    self.poll_meta = self.meta(RequestKind::Poll, &next);
                     self.monitor = next;
                 }
                 let status = reading.status;
@@ -451,7 +462,7 @@ async fn fetch_result(
 ) -> Result<Bytes, Error> {
     let mut request = crate::protocol::get_json(url);
     request.extensions_mut().insert(meta);
-    let response = transport
+    let response = (*transport)
         .send(request)
         .await
         .map_err(|source| Error::Transport {

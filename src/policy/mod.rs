@@ -32,6 +32,7 @@ use std::time::Duration;
 pub use backoff::{Backoff, BackoffExt, Clamped, Constant, Exponential, Jitter, Jittered, scale};
 pub use error_policy::{ErrorPolicy, FailureClass};
 pub use retry_after::parse_retry_after;
+pub(crate) use retry_after::parse_retry_after_with;
 
 use crate::status::AsyncJobStatus;
 
