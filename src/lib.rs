@@ -1,5 +1,5 @@
 //! Poll HTTP long-running operations as a [`Stream`](futures::Stream) of status
-//! updates and a [`Future`](std::future::Future) of the outcome.
+//! updates and a [`Future`] of the outcome.
 //!
 //! A service answers a slow request with `202 Accepted` and a monitor URL; the
 //! monitor answers `notStarted → inProgress 27.8% → completed` (or `failed`).

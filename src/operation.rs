@@ -35,6 +35,8 @@ pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
 
+type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, Error>> + Send>>;
+
 /// The future of an operation's [`Outcome`] (what `.await` on an
 /// [`Operation`] runs).
 pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
@@ -73,7 +75,9 @@ pub struct Operation {
     timer: Arc<dyn Timer>,
     policy: PollPolicy,
     errors: ErrorPolicy,
-    origin: Url,
+    /// The URL the operation started from, once the monitor has moved away
+    /// from it (until then the monitor is the origin).
+    origin: Option<Box<Url>>,
     monitor: Url,
     /// The marker of a poll of `monitor` (kept: it changes with the monitor).
     poll_meta: RequestMeta,
@@ -179,7 +183,7 @@ impl OperationBuilder {
             timer,
             policy: self.policy,
             errors: self.errors,
-            origin: monitor.clone(),
+            origin: None,
             monitor,
             poll_meta,
             polls: 0,
@@ -255,42 +259,56 @@ impl Operation {
     /// Drives the operation to its end (whatever of the stream is left) and
     /// returns the outcome: `Ok` when the job completed, the service's error in
     /// [`Error::Failed`] when it failed, or why polling stopped.
-    pub async fn outcome(mut self) -> Result<Outcome, Error> {
-        while self.next().await.is_some() {}
-        match self.end.take() {
-            Some(End::Succeeded(success)) => {
-                let Success {
-                    status,
-                    location,
-                    result,
-                } = *success;
-                let body = match result {
-                    ResultSource::None => None,
-                    ResultSource::Body(body) => Some(body),
-                    ResultSource::Fetch(url) => {
-                        let meta = self.meta(RequestKind::Result, &url);
-                        Some(fetch_result(Arc::clone(&self.transport), &url, meta).await?)
-                    }
-                };
-                Ok(Outcome {
-                    status,
-                    location,
-                    body,
-                    polls: self.polls,
-                    elapsed: self.elapsed(),
-                })
+    // Not an `async fn`: that would keep the operation in its future twice
+    // (the argument and its binding), doubling what every awaited operation
+    // holds; an `async move` block keeps the one it captures.
+    #[allow(clippy::manual_async_fn)]
+    pub fn outcome(mut self) -> impl Future<Output = Result<Outcome, Error>> + Send {
+        async move {
+            while self.next().await.is_some() {}
+            let mut success = match self.end.take() {
+                Some(End::Succeeded(success)) => success,
+                Some(End::Failed(error)) => return Err(error),
+                None => {
+                    return Err(Error::Config(
+                        "the operation ended without an outcome".into(),
+                    ));
+                }
+            };
+            let body = self
+                .result_body(std::mem::take(&mut success.result))
+                .await?;
+            let Success {
+                status, location, ..
+            } = *success;
+            Ok(Outcome {
+                status,
+                location,
+                body,
+                polls: self.polls,
+                elapsed: self.elapsed(),
+            })
+        }
+    }
+
+    /// The final result body: none, the one that came with the answer, or a
+    /// `GET`. Boxed: inline, the request's future would make the future of
+    /// every awaited operation as large as itself.
+    fn result_body(&self, source: ResultSource) -> BodyFuture {
+        match source {
+            ResultSource::None => Box::pin(async { Ok(None) }),
+            ResultSource::Body(body) => Box::pin(async move { Ok(Some(body)) }),
+            ResultSource::Fetch(url) => {
+                let meta = self.meta(RequestKind::Result, &url);
+                Box::pin(fetch_result(Arc::clone(&self.transport), url, meta))
             }
-            Some(End::Failed(error)) => Err(error),
-            None => Err(Error::Config(
-                "the operation ended without an outcome".into(),
-            )),
         }
     }
 
     fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
         RequestMeta::new(
             kind,
-            same_origin(&self.origin, url),
+            same_origin(self.origin.as_deref().unwrap_or(&self.monitor), url),
             self.protocol.wants_credentials(kind),
         )
     }
@@ -430,7 +448,8 @@ impl Operation {
                 self.failures = 0;
                 if let Some(next) = reading.next_monitor {
                     self.poll_meta = self.meta(RequestKind::Poll, &next);
-                    self.monitor = next;
+                    let previous = std::mem::replace(&mut self.monitor, next);
+                    self.origin.get_or_insert_with(|| Box::new(previous));
                 }
                 let status = reading.status;
                 if status.status.is_terminal() {
@@ -457,10 +476,10 @@ impl Operation {
 
 async fn fetch_result(
     transport: Arc<dyn Transport>,
-    url: &Url,
+    url: Url,
     meta: RequestMeta,
-) -> Result<Bytes, Error> {
-    let mut request = crate::protocol::get_json(url);
+) -> Result<Option<Bytes>, Error> {
+    let mut request = crate::protocol::get_json(&url);
     request.extensions_mut().insert(meta);
     let response = (*transport)
         .send(request)
@@ -475,11 +494,11 @@ async fn fetch_result(
         return Err(Error::Http(Box::new(HttpError::new(
             code,
             RequestKind::Result,
-            redact(url),
+            redact(&url),
             response.body(),
         ))));
     }
-    Ok(response.into_body())
+    Ok(Some(response.into_body()))
 }
 
 impl Stream for Operation {
@@ -906,6 +925,72 @@ mod tests {
         assert!(
             shown.contains("api.example") && !shown.contains("secret"),
             "{shown}"
+        );
+    }
+
+    /// Graph's reading of the status, with a result source on completion.
+    #[derive(Debug)]
+    struct WithResult(ResultSource);
+
+    impl Protocol for WithResult {
+        fn name(&self) -> &'static str {
+            "with-result"
+        }
+
+        fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+            let Reading::Status(reading) = Graph.interpret(url, response)? else {
+                return Ok(Reading::ReadFailure);
+            };
+            Ok(Reading::Status(if reading.status.status.is_terminal() {
+                reading.with_result(self.0.clone())
+            } else {
+                reading
+            }))
+        }
+    }
+
+    #[test]
+    fn the_result_comes_from_the_answer_or_a_fetch() {
+        let transport = ScriptedTransport::new()
+            .with_json(202, r#"{"status":"inProgress"}"#)
+            .with_json(200, r#"{"status":"completed"}"#)
+            .with_json(200, r#"{"id":"42"}"#);
+        let result = Url::parse("https://api.example/result/1").unwrap();
+        let op = Operation::monitor(transport.clone(), MONITOR)
+            .with_timer(VirtualTimer::new())
+            .with_protocol(WithResult(ResultSource::Fetch(result)))
+            .build()
+            .unwrap();
+        let outcome = block_on(op.outcome()).unwrap();
+        assert_eq!(outcome.body().unwrap().as_ref(), br#"{"id":"42"}"#);
+        assert_eq!(outcome.polls(), 2);
+        let requests = transport.requests();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[2].uri, "https://api.example/result/1");
+        assert_eq!(requests[2].meta.unwrap().kind, RequestKind::Result);
+
+        let transport = ScriptedTransport::new().with_json(200, r#"{"status":"completed"}"#);
+        let op = Operation::monitor(transport.clone(), MONITOR)
+            .with_timer(VirtualTimer::new())
+            .with_protocol(WithResult(ResultSource::Body(Bytes::from_static(b"done"))))
+            .build()
+            .unwrap();
+        let outcome = block_on(op.outcome()).unwrap();
+        assert_eq!(outcome.body().unwrap().as_ref(), b"done");
+        assert_eq!(transport.requests().len(), 1);
+    }
+
+    #[test]
+    fn operation_and_its_future_stay_small() {
+        let size = std::mem::size_of::<Operation>();
+        assert!(size <= 640, "{size}");
+        let transport = ScriptedTransport::new();
+        let op = operation(&transport, &VirtualTimer::new(), PollPolicy::default());
+        let future = IntoFuture::into_future(op);
+        let future_size = std::mem::size_of_val(&*future);
+        assert!(
+            future_size <= size + 64,
+            "{future_size} for an operation of {size}"
         );
     }
 
