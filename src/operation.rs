@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::Stream;
-use futures::StreamExt;
 use url::Url;
 
 use crate::error::{Error, HttpError, TransportError};
@@ -28,6 +27,8 @@ use crate::protocol::{Graph, Protocol, Reading, ResultSource};
 use crate::status::AsyncJobStatus;
 use crate::timer::{Sleep, Timer, default_timer};
 use crate::transport::{RequestKind, RequestMeta, Transport};
+
+const NO_OUTCOME: &str = "the operation ended without an outcome";
 
 /// How long the poll sent exactly at the deadline may take before it is cut.
 pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
@@ -108,8 +109,8 @@ enum End {
     Failed(Error),
 }
 
+/// The rest of a success; its status is the operation's `last_status`.
 struct Success {
-    status: AsyncJobStatus,
     location: Option<Url>,
     result: ResultSource,
 }
@@ -265,22 +266,22 @@ impl Operation {
     #[allow(clippy::manual_async_fn)]
     pub fn outcome(mut self) -> impl Future<Output = Result<Outcome, Error>> + Send {
         async move {
-            while self.next().await.is_some() {}
+            while futures::future::poll_fn(|cx| self.poll_report(cx))
+                .await
+                .is_some()
+            {}
             let mut success = match self.end.take() {
                 Some(End::Succeeded(success)) => success,
                 Some(End::Failed(error)) => return Err(error),
-                None => {
-                    return Err(Error::Config(
-                        "the operation ended without an outcome".into(),
-                    ));
-                }
+                None => return Err(Error::Config(NO_OUTCOME.into())),
             };
             let body = self
                 .result_body(std::mem::take(&mut success.result))
                 .await?;
-            let Success {
-                status, location, ..
-            } = *success;
+            let Some(status) = self.last_status.take() else {
+                return Err(Error::Config(NO_OUTCOME.into()));
+            };
+            let location = success.location.take();
             Ok(Outcome {
                 status,
                 location,
@@ -398,11 +399,9 @@ impl Operation {
         }
     }
 
-    /// Reads one answer; returns the status to yield, if any.
-    fn on_answer(
-        &mut self,
-        answer: Result<http::Response<Bytes>, TransportError>,
-    ) -> Option<AsyncJobStatus> {
+    /// Reads one answer; returns whether it was a status report (then kept
+    /// in `last_status`).
+    fn on_answer(&mut self, answer: Result<http::Response<Bytes>, TransportError>) -> bool {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
@@ -413,7 +412,7 @@ impl Operation {
                     source,
                 };
                 self.read_failure(class, None, error);
-                return None;
+                return false;
             }
         };
         let retry_after = match self.policy.retry_after_mode() {
@@ -425,7 +424,7 @@ impl Operation {
         match self.protocol.interpret(&self.monitor, &response) {
             Err(error) => {
                 self.fail(error);
-                None
+                false
             }
             Ok(Reading::ReadFailure) => {
                 let code = response.status();
@@ -442,7 +441,7 @@ impl Operation {
                 };
                 let class = self.errors.classify_status(code);
                 self.read_failure(class, retry_after, error);
-                None
+                false
             }
             Ok(Reading::Status(reading)) => {
                 self.failures = 0;
@@ -455,20 +454,19 @@ impl Operation {
                 if status.status.is_terminal() {
                     self.end = Some(if status.status.is_success() {
                         End::Succeeded(Box::new(Success {
-                            status: status.clone(),
                             location: reading.result_location,
                             result: reading.result,
                         }))
                     } else {
                         End::Failed(Error::Failed(Box::new(status.clone())))
                     });
-                    self.last_status = Some(status.clone());
+                    self.last_status = Some(status);
                     self.state = State::Done;
                 } else {
-                    self.last_status = Some(status.clone());
+                    self.last_status = Some(status);
                     self.schedule(retry_after);
                 }
-                Some(status)
+                true
             }
         }
     }
@@ -501,17 +499,18 @@ async fn fetch_result(
     Ok(Some(response.into_body()))
 }
 
-impl Stream for Operation {
-    type Item = Result<AsyncJobStatus, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+impl Operation {
+    /// Runs the state machine to its next report: `Some(Ok(()))` when a status
+    /// was read (it is in `last_status`), `Some(Err(_))` when polling failed,
+    /// `None` once the stream has ended. The stream hands out a copy of each
+    /// status; [`Operation::outcome`] needs none.
+    fn poll_report(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
         loop {
-            match &mut this.state {
-                State::Idle => this.start_polling(),
+            match &mut self.state {
+                State::Idle => self.start_polling(),
                 State::Sleeping(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
-                    this.send_poll();
+                    self.send_poll();
                 }
                 State::Requesting {
                     response,
@@ -519,23 +518,23 @@ impl Stream for Operation {
                     deadline,
                 } => match response.as_mut().poll(cx) {
                     Poll::Ready(answer) => {
-                        if let Some(status) = this.on_answer(answer) {
-                            return Poll::Ready(Some(Ok(status)));
+                        if self.on_answer(answer) {
+                            return Poll::Ready(Some(Ok(())));
                         }
                     }
                     Poll::Pending => {
                         let Some(cutoff) = *cutoff else {
                             return Poll::Pending;
                         };
-                        let timer = &this.timer;
+                        let timer = &self.timer;
                         let sleep = deadline.get_or_insert_with(|| timer.sleep(cutoff));
                         ready!(sleep.as_mut().poll(cx));
-                        let error = this.deadline_error();
-                        this.fail(error);
+                        let error = self.deadline_error();
+                        self.fail(error);
                     }
                 },
                 State::Failing(_) => {
-                    let State::Failing(error) = std::mem::replace(&mut this.state, State::Done)
+                    let State::Failing(error) = std::mem::replace(&mut self.state, State::Done)
                     else {
                         continue;
                     };
@@ -543,6 +542,24 @@ impl Stream for Operation {
                 }
                 State::Done => return Poll::Ready(None),
             }
+        }
+    }
+}
+
+impl Stream for Operation {
+    type Item = Result<AsyncJobStatus, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            return Poll::Ready(match ready!(this.poll_report(cx)) {
+                Some(Ok(())) => match this.last_status.clone() {
+                    Some(status) => Some(Ok(status)),
+                    None => continue,
+                },
+                Some(Err(error)) => Some(Err(error)),
+                None => None,
+            });
         }
     }
 }
@@ -657,6 +674,7 @@ mod tests {
     use crate::policy::{Constant, Exponential};
     use crate::status::JobState;
     use crate::testing::{ScriptedTransport, VirtualTimer};
+    use futures::StreamExt;
     use futures::executor::block_on;
 
     const MONITOR: &str = "https://api.example/monitor/1?tempauth=secret";
