@@ -219,9 +219,14 @@ fn main() {
         .configure_from_args();
     benches(&mut criterion);
     criterion.final_summary();
-    let quick =
-        std::env::args().any(|arg| matches!(arg.as_str(), "--test" | "--list" | "--profile-time"));
-    if !quick {
+    // Only under `cargo bench` (which passes `--bench`): not under `cargo
+    // test --benches`, nor when listing or profiling.
+    let args: Vec<String> = std::env::args().collect();
+    let measuring = args.iter().any(|arg| arg == "--bench")
+        && !args
+            .iter()
+            .any(|arg| matches!(arg.as_str(), "--list" | "--profile-time"));
+    if measuring {
         interleaved_ratios();
     }
 }

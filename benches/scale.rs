@@ -75,7 +75,9 @@ fn main() {
     if args.iter().any(|arg| arg == "--list") {
         return;
     }
-    let quick = args.iter().any(|arg| arg == "--test");
+    // `cargo bench` passes `--bench`; without it (`cargo test --benches`) a
+    // small run checks that the bench works.
+    let quick = !args.iter().any(|arg| arg == "--bench");
     let count: usize = match std::env::var("LRO_SCALE_OPS") {
         Ok(value) => value.parse().expect("LRO_SCALE_OPS is a number"),
         Err(_) if quick => 10_000,
