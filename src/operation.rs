@@ -14,11 +14,10 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::Stream;
-use futures::StreamExt;
 use url::Url;
 
 use crate::error::{Error, HttpError, TransportError};
@@ -38,6 +37,11 @@ pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 
 type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+
+/// The message of an operation that ended without recording how.
+const NO_OUTCOME: &str = "the operation ended without an outcome";
+
+type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, Error>> + Send>>;
 
 /// The future of [`Operation::cancel`].
 pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -85,16 +89,14 @@ pub struct Operation {
     urls: UrlPolicy,
     url_changes: u32,
     started: Instant,
-    started_wall: SystemTime,
     carried: Duration,
     polls: u32,
     failures: u32,
     previous_delay: Option<Duration>,
-    initial_hint: Option<Duration>,
     last_status: Option<AsyncJobStatus>,
     start: Option<Box<PendingStart>>,
     state: State,
-    end: Option<End>,
+    end: Option<Box<End>>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
@@ -102,6 +104,13 @@ pub struct Operation {
 /// The caller's initial request, not sent yet.
 struct PendingStart {
     request: http::Request<Bytes>,
+    choice: Choice,
+    final_state: Option<FinalStateVia>,
+}
+
+/// What reading the start response needs.
+struct StartSetup {
+    method: http::Method,
     choice: Choice,
     final_state: Option<FinalStateVia>,
 }
@@ -138,9 +147,7 @@ enum State {
     Idle,
     Starting {
         flight: InFlight,
-        method: http::Method,
-        choice: Choice,
-        final_state: Option<FinalStateVia>,
+        setup: Box<StartSetup>,
     },
     Requesting(InFlight),
     Sleeping(Sleep),
@@ -154,7 +161,6 @@ enum End {
 }
 
 struct Success {
-    status: AsyncJobStatus,
     location: Option<Url>,
     result: ResultSource,
 }
@@ -275,7 +281,6 @@ impl OperationBuilder {
                     .into(),
             )
         })?;
-        let mut started_wall = timer.wall_clock();
         let mut carried = Duration::ZERO;
         let mut polls = 0;
         let mut origin = None;
@@ -290,10 +295,9 @@ impl OperationBuilder {
             Target::Resume(token) => {
                 token.validate()?;
                 let protocol = token.protocol.to_protocol()?;
-                started_wall = token.started_at();
                 carried = timer
                     .wall_clock()
-                    .duration_since(started_wall)
+                    .duration_since(token.started_at())
                     .unwrap_or(Duration::ZERO);
                 polls = token.polls;
                 origin = Some(token.origin_url()?);
@@ -328,7 +332,6 @@ impl OperationBuilder {
             transport: self.transport,
             protocol,
             started: timer.now(),
-            started_wall,
             carried,
             polls,
             #[cfg(feature = "tracing")]
@@ -342,7 +345,6 @@ impl OperationBuilder {
             url_changes: 0,
             failures: 0,
             previous_delay: None,
-            initial_hint: None,
             last_status: None,
             start,
             state: State::Idle,
@@ -422,7 +424,8 @@ impl Operation {
         }
         let mut token = ResumeToken::new(self.protocol.saved()?, self.monitor.clone());
         token.origin = self.origin.to_string();
-        token.started_at_ms = to_ms(self.started_wall);
+        let now = self.timer.wall_clock();
+        token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
         token.polls = self.polls;
         Some(token)
     }
@@ -536,51 +539,68 @@ impl Operation {
 
     /// Drives the operation to its end (whatever of the stream is left) and
     /// returns the outcome: `Ok` when the job completed, the service's error in
-    /// [`Error::Failed`] when it failed, or why polling stopped.
-    pub async fn outcome(mut self) -> Result<Outcome, Error> {
-        while self.next().await.is_some() {}
-        match self.end.take() {
-            Some(End::Succeeded(success)) => {
-                let Success {
-                    status,
-                    location,
-                    result,
-                } = *success;
-                let body = match result {
-                    ResultSource::None => None,
-                    ResultSource::Body(body) => Some(body),
-                    ResultSource::Fetch(url) => {
-                        self.follow(&url)?;
-                        let meta = self.meta(RequestKind::Result, &url);
-                        let fetch = fetch_result(Arc::clone(&self.transport), &url, meta);
-                        match self.cutoff() {
-                            None => Some(fetch.await?),
-                            Some(cutoff) => {
-                                let fetch = std::pin::pin!(fetch);
-                                match futures::future::select(fetch, self.timer.sleep(cutoff)).await
-                                {
-                                    futures::future::Either::Left((body, _)) => Some(body?),
-                                    futures::future::Either::Right(_) => {
-                                        return Err(self.deadline_error());
-                                    }
-                                }
-                            }
-                        }
-                    }
-                };
-                Ok(Outcome {
-                    status,
-                    location,
-                    body,
-                    polls: self.polls,
-                    elapsed: self.elapsed(),
-                })
-            }
-            Some(End::Failed(error)) => Err(error),
-            None => Err(Error::Config(
-                "the operation ended without an outcome".into(),
-            )),
+    /// [`Error::Failed`] when it failed, or why polling stopped. When the
+    /// protocol defines a final result to fetch, it is fetched here (never by
+    /// the stream), within the deadline.
+    // Not an `async fn`: that would keep the operation in its future twice
+    // (the argument and its binding); an `async move` block keeps one.
+    #[allow(clippy::manual_async_fn)]
+    pub fn outcome(mut self) -> impl Future<Output = Result<Outcome, Error>> + Send {
+        async move {
+            while futures::future::poll_fn(|cx| self.poll_report(cx))
+                .await
+                .is_some()
+            {}
+            let mut success = match self.end.take().map(|end| *end) {
+                Some(End::Succeeded(success)) => success,
+                Some(End::Failed(error)) => return Err(error),
+                None => return Err(Error::Config(NO_OUTCOME.into())),
+            };
+            // Only the box lives across the await, not its contents.
+            let body = self
+                .result_body(std::mem::take(&mut success.result))
+                .await?;
+            let location = success.location.take();
+            let status = self
+                .last_status
+                .take()
+                .ok_or_else(|| Error::Config(NO_OUTCOME.into()))?;
+            Ok(Outcome {
+                status,
+                location,
+                body,
+                polls: self.polls,
+                elapsed: self.elapsed(),
+            })
         }
+    }
+
+    /// The final result body: none, the one that came with the answer, or a
+    /// `GET` raced against the deadline. Boxed, so that the request's future
+    /// does not make every awaited operation's future as large as itself.
+    fn result_body(&self, source: ResultSource) -> BodyFuture {
+        let url = match source {
+            ResultSource::Fetch(url) => url,
+            ResultSource::Body(body) => return Box::pin(async move { Ok(Some(body)) }),
+            _ => return Box::pin(async { Ok(None) }),
+        };
+        if let Err(error) = self.follow(&url) {
+            return Box::pin(async move { Err(error) });
+        }
+        let meta = self.meta(RequestKind::Result, &url);
+        let fetch = fetch_result(Arc::clone(&self.transport), url, meta);
+        let Some(cutoff) = self.cutoff() else {
+            return Box::pin(async move { fetch.await.map(Some) });
+        };
+        let deadline = self.timer.sleep(cutoff);
+        let late = self.deadline_error();
+        Box::pin(async move {
+            let fetch = std::pin::pin!(fetch);
+            match futures::future::select(fetch, deadline).await {
+                futures::future::Either::Left((body, _)) => body.map(Some),
+                futures::future::Either::Right(_) => Err(late),
+            }
+        })
     }
 
     fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
@@ -616,7 +636,7 @@ impl Operation {
     fn in_flight(&self, request: http::Request<Bytes>) -> InFlight {
         let transport = Arc::clone(&self.transport);
         InFlight {
-            response: Box::pin(async move { transport.send(request).await }),
+            response: Box::pin(async move { (*transport).send(request).await }),
             cutoff: self.cutoff(),
             deadline: None,
         }
@@ -634,9 +654,11 @@ impl Operation {
         let method = request.method().clone();
         self.state = State::Starting {
             flight: self.in_flight(request),
-            method,
-            choice,
-            final_state,
+            setup: Box::new(StartSetup {
+                method,
+                choice,
+                final_state,
+            }),
         };
     }
 
@@ -647,7 +669,7 @@ impl Operation {
         method: &http::Method,
         choice: Choice,
         final_state: Option<FinalStateVia>,
-    ) -> Option<AsyncJobStatus> {
+    ) -> bool {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
@@ -657,7 +679,7 @@ impl Operation {
                     source,
                     resume: None,
                 });
-                return None;
+                return false;
             }
         };
         let code = response.status();
@@ -669,13 +691,13 @@ impl Operation {
                 response.body(),
             );
             self.fail(Error::Http(Box::new(error)));
-            return None;
+            return false;
         }
         let retry_after = self.retry_after(&response);
         match detect(choice, final_state, method, &self.origin, &response) {
             Err(error) => {
                 self.fail(error);
-                None
+                false
             }
             Ok(Started::Poll {
                 protocol,
@@ -692,21 +714,22 @@ impl Operation {
                 self.protocol = protocol;
                 if let Err(error) = self.follow(&monitor) {
                     self.fail(error);
-                    return None;
+                    return false;
                 }
                 self.monitor = monitor;
-                self.initial_hint = retry_after;
-                if status.is_some() {
-                    self.last_status.clone_from(&status);
+                let has_status = status.is_some();
+                if has_status {
+                    self.last_status = status;
                 }
-                self.start_polling();
-                status
+                self.start_polling(retry_after);
+                has_status
             }
             Ok(Started::Done { protocol, reading }) => {
                 #[cfg(feature = "tracing")]
                 self.span.record("protocol", protocol.name());
                 self.protocol = protocol;
-                Some(self.on_reading(reading, None))
+                self.on_reading(reading, None);
+                true
             }
         }
     }
@@ -714,17 +737,15 @@ impl Operation {
     fn retry_after(&self, response: &http::Response<Bytes>) -> Option<Duration> {
         match self.policy.retry_after_mode() {
             RetryAfterMode::Ignore => None,
-            _ => crate::policy::parse_retry_after(response.headers(), self.timer.wall_clock()),
+            _ => crate::policy::parse_retry_after_with(response.headers(), || {
+                self.timer.wall_clock()
+            }),
         }
     }
 
-    /// Records a status report: ends on a terminal status, else schedules the
-    /// next poll. Returns the status to yield.
-    fn on_reading(
-        &mut self,
-        reading: Interpretation,
-        retry_after: Option<Duration>,
-    ) -> AsyncJobStatus {
+    /// Records a status report (it is yielded from `last_status`): ends on a
+    /// terminal status, else schedules the next poll.
+    fn on_reading(&mut self, reading: Interpretation, retry_after: Option<Duration>) {
         self.failures = 0;
         let running = !reading.status.status.is_terminal();
         if let Some(next) = reading.next_monitor.filter(|_| running) {
@@ -741,54 +762,60 @@ impl Operation {
                 self.follow(&next)
             };
             if let Err(error) = checked {
+                self.last_status = Some(reading.status);
                 self.fail(error);
-                return reading.status;
+                return;
             }
             self.monitor = next;
         }
-        let status = reading.status;
-        self.last_status = Some(status.clone());
-        if status.status.is_terminal() {
-            self.end = Some(if status.status.is_success() {
+        let terminal = reading.status.status.is_terminal();
+        if terminal {
+            self.end = Some(Box::new(if reading.status.status.is_success() {
                 End::Succeeded(Box::new(Success {
-                    status: status.clone(),
                     location: reading.result_location,
                     result: reading.result,
                 }))
             } else {
-                End::Failed(Error::Failed(Box::new(status.clone())))
-            });
+                End::Failed(Error::Failed(Box::new(reading.status.clone())))
+            }));
             self.state = State::Done;
-        } else {
+        }
+        self.last_status = Some(reading.status);
+        if !terminal {
             self.schedule(retry_after);
         }
         #[cfg(feature = "tracing")]
-        {
-            let next_delay = match self.state {
-                State::Sleeping(_) => self.previous_delay,
-                _ => None,
-            };
-            tracing::debug!(
+        self.trace_reading(retry_after);
+    }
+
+    #[cfg(feature = "tracing")]
+    fn trace_reading(&self, retry_after: Option<Duration>) {
+        let Some(status) = &self.last_status else {
+            return;
+        };
+        let next_delay = match self.state {
+            State::Sleeping(_) => self.previous_delay,
+            _ => None,
+        };
+        tracing::debug!(
+            parent: &self.span,
+            status = %status.status,
+            progress = ?status.percentage_complete,
+            next_delay = ?next_delay,
+            retry_after = ?retry_after,
+            poll = self.polls,
+            "status"
+        );
+        if status.status.is_terminal() {
+            tracing::info!(
                 parent: &self.span,
+                outcome = if status.status.is_success() { "succeeded" } else { "failed" },
                 status = %status.status,
-                progress = ?status.percentage_complete,
-                next_delay = ?next_delay,
-                retry_after = ?retry_after,
-                poll = self.polls,
-                "status"
+                polls = self.polls,
+                elapsed = ?self.elapsed(),
+                "operation ended"
             );
-            if status.status.is_terminal() {
-                tracing::info!(
-                    parent: &self.span,
-                    outcome = if status.status.is_success() { "succeeded" } else { "failed" },
-                    status = %status.status,
-                    polls = self.polls,
-                    elapsed = ?self.elapsed(),
-                    "operation ended"
-                );
-            }
         }
-        status
     }
 
     /// Checks a URL the server handed out against the URL policy.
@@ -811,7 +838,7 @@ impl Operation {
             elapsed = ?self.elapsed(),
             "operation ended"
         );
-        self.end = Some(End::Failed(error.clone()));
+        self.end = Some(Box::new(End::Failed(error.clone())));
         self.state = State::Failing(error);
     }
 
@@ -850,10 +877,12 @@ impl Operation {
         self.state = State::Sleeping(self.timer.sleep(delay));
     }
 
-    fn start_polling(&mut self) {
+    /// Waits the initial delay (at least the start response's
+    /// `Retry-After`), then polls.
+    fn start_polling(&mut self, retry_after: Option<Duration>) {
         let delay = self
             .policy
-            .with_hint(self.policy.initial_delay(), self.initial_hint);
+            .with_hint(self.policy.initial_delay(), retry_after);
         match self.policy.limit(delay, self.polls, self.elapsed()) {
             Decision::PollAfter(delay) if delay.is_zero() => self.send_poll(),
             Decision::PollAfter(delay) => self.sleep(delay),
@@ -885,10 +914,7 @@ impl Operation {
     }
 
     /// Reads one answer; returns the status to yield, if any.
-    fn on_answer(
-        &mut self,
-        answer: Result<http::Response<Bytes>, TransportError>,
-    ) -> Option<AsyncJobStatus> {
+    fn on_answer(&mut self, answer: Result<http::Response<Bytes>, TransportError>) -> bool {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
@@ -900,14 +926,14 @@ impl Operation {
                     resume: self.resume_token().map(Box::new),
                 };
                 self.read_failure(class, None, error);
-                return None;
+                return false;
             }
         };
         let retry_after = self.retry_after(&response);
         match self.protocol.interpret(&self.monitor, &response) {
             Err(error) => {
                 self.fail(error);
-                None
+                false
             }
             Ok(Reading::ReadFailure) => {
                 let code = response.status();
@@ -927,19 +953,22 @@ impl Operation {
                 };
                 let class = self.errors.classify_status(code);
                 self.read_failure(class, retry_after, error);
-                None
+                false
             }
-            Ok(Reading::Status(reading)) => Some(self.on_reading(reading, retry_after)),
+            Ok(Reading::Status(reading)) => {
+                self.on_reading(reading, retry_after);
+                true
+            }
         }
     }
 }
 
 async fn fetch_result(
     transport: Arc<dyn Transport>,
-    url: &Url,
+    url: Url,
     meta: RequestMeta,
 ) -> Result<Bytes, Error> {
-    let mut request = crate::protocol::get_json(url);
+    let mut request = crate::protocol::get_json(&url);
     request.extensions_mut().insert(meta);
     let response = transport
         .send(request)
@@ -955,18 +984,19 @@ async fn fetch_result(
         return Err(Error::Http(Box::new(HttpError::new(
             code,
             RequestKind::Result,
-            redact(url),
+            redact(&url),
             response.body(),
         ))));
     }
     Ok(response.into_body())
 }
 
-impl Stream for Operation {
-    type Item = Result<AsyncJobStatus, Error>;
-
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = self.get_mut();
+impl Operation {
+    /// Drives the state machine to the next report: `Ok(())` when a status
+    /// was recorded in `last_status` (the stream yields a copy of it), `Err`
+    /// when the operation failed, `None` at the end.
+    fn poll_report(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<(), Error>>> {
+        let this = self;
         #[cfg(feature = "tracing")]
         let span = this.span.clone();
         #[cfg(feature = "tracing")]
@@ -975,7 +1005,7 @@ impl Stream for Operation {
             match &mut this.state {
                 State::Idle => match this.start.take() {
                     Some(start) => this.send_start(start),
-                    None => this.start_polling(),
+                    None => this.start_polling(None),
                 },
                 State::Starting { flight, .. } => {
                     let Some(answer) = ready!(flight.poll(&*this.timer, cx)) else {
@@ -983,17 +1013,18 @@ impl Stream for Operation {
                         this.fail(error);
                         continue;
                     };
-                    let State::Starting {
-                        method,
-                        choice,
-                        final_state,
-                        ..
-                    } = std::mem::replace(&mut this.state, State::Done)
+                    let State::Starting { setup, .. } =
+                        std::mem::replace(&mut this.state, State::Done)
                     else {
                         continue;
                     };
-                    if let Some(status) = this.on_start(answer, &method, choice, final_state) {
-                        return Poll::Ready(Some(Ok(status)));
+                    let StartSetup {
+                        method,
+                        choice,
+                        final_state,
+                    } = *setup;
+                    if this.on_start(answer, &method, choice, final_state) {
+                        return Poll::Ready(Some(Ok(())));
                     }
                 }
                 State::Sleeping(sleep) => {
@@ -1002,8 +1033,8 @@ impl Stream for Operation {
                 }
                 State::Requesting(flight) => match ready!(flight.poll(&*this.timer, cx)) {
                     Some(answer) => {
-                        if let Some(status) = this.on_answer(answer) {
-                            return Poll::Ready(Some(Ok(status)));
+                        if this.on_answer(answer) {
+                            return Poll::Ready(Some(Ok(())));
                         }
                     }
                     None => {
@@ -1021,6 +1052,22 @@ impl Stream for Operation {
                 State::Done => return Poll::Ready(None),
             }
         }
+    }
+}
+
+impl Stream for Operation {
+    type Item = Result<AsyncJobStatus, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        Poll::Ready(match ready!(this.poll_report(cx)) {
+            Some(Ok(())) => match &this.last_status {
+                Some(status) => Some(Ok(status.clone())),
+                None => Some(Err(Error::Config(NO_OUTCOME.into()))),
+            },
+            Some(Err(error)) => Some(Err(error)),
+            None => None,
+        })
     }
 }
 
@@ -1135,6 +1182,7 @@ mod tests {
     use crate::policy::{Constant, Exponential};
     use crate::status::JobState;
     use crate::testing::{ScriptedTransport, VirtualTimer};
+    use futures::StreamExt;
     use futures::executor::block_on;
 
     const MONITOR: &str = "https://api.example/monitor/1?tempauth=secret";
@@ -1403,6 +1451,73 @@ mod tests {
         assert!(
             shown.contains("api.example") && !shown.contains("secret"),
             "{shown}"
+        );
+    }
+
+    /// Graph's reading of the status, with a result source on completion.
+    #[derive(Debug)]
+    struct WithResult(ResultSource);
+
+    impl Protocol for WithResult {
+        fn name(&self) -> &'static str {
+            "with-result"
+        }
+
+        fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+            let Reading::Status(reading) = crate::protocol::Graph.interpret(url, response)? else {
+                return Ok(Reading::ReadFailure);
+            };
+            Ok(Reading::Status(if reading.status.status.is_terminal() {
+                reading.with_result(self.0.clone())
+            } else {
+                reading
+            }))
+        }
+    }
+
+    #[test]
+    fn the_result_comes_from_the_answer_or_a_fetch() {
+        let transport = ScriptedTransport::new()
+            .with_json(202, r#"{"status":"inProgress"}"#)
+            .with_json(200, r#"{"status":"completed"}"#)
+            .with_json(200, r#"{"id":"42"}"#);
+        let result = Url::parse("https://api.example/result/1").unwrap();
+        let op = Operation::monitor(transport.clone(), MONITOR)
+            .with_timer(VirtualTimer::new())
+            .with_protocol(WithResult(ResultSource::Fetch(result)))
+            .build()
+            .unwrap();
+        let outcome = block_on(op.outcome()).unwrap();
+        assert_eq!(outcome.body().unwrap().as_ref(), br#"{"id":"42"}"#);
+        assert_eq!(outcome.status().status, JobState::Completed);
+        assert_eq!(outcome.polls(), 2);
+        let requests = transport.requests();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[2].uri, "https://api.example/result/1");
+        assert_eq!(requests[2].meta.unwrap().kind, RequestKind::Result);
+
+        let transport = ScriptedTransport::new().with_json(200, r#"{"status":"completed"}"#);
+        let op = Operation::monitor(transport.clone(), MONITOR)
+            .with_timer(VirtualTimer::new())
+            .with_protocol(WithResult(ResultSource::Body(Bytes::from_static(b"done"))))
+            .build()
+            .unwrap();
+        let outcome = block_on(op.outcome()).unwrap();
+        assert_eq!(outcome.body().unwrap().as_ref(), b"done");
+        assert_eq!(transport.requests().len(), 1);
+    }
+
+    #[test]
+    fn operation_and_its_future_stay_small() {
+        let size = std::mem::size_of::<Operation>();
+        assert!(size <= 768, "{size}");
+        let transport = ScriptedTransport::new();
+        let op = operation(&transport, &VirtualTimer::new(), PollPolicy::default());
+        let future = IntoFuture::into_future(op);
+        let future_size = std::mem::size_of_val(&*future);
+        assert!(
+            future_size <= size + 64,
+            "{future_size} for an operation of {size}"
         );
     }
 

@@ -34,6 +34,7 @@ pub use backoff::{Backoff, BackoffExt, Clamped, Constant, Exponential, Jitter, J
 pub use error_policy::{ErrorPolicy, FailureClass};
 pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
 pub use retry_after::parse_retry_after;
+pub(crate) use retry_after::parse_retry_after_with;
 
 use crate::status::AsyncJobStatus;
 

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
 /// The delay a response asks for, uncapped.
 ///
@@ -26,7 +26,22 @@ use http::HeaderMap;
 /// assert_eq!(parse_retry_after(&headers, SystemTime::now()), Some(Duration::from_secs(120)));
 /// ```
 pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    for name in ["retry-after-ms", "x-ms-retry-after-ms"] {
+    parse_retry_after_with(headers, || now)
+}
+
+/// Azure's millisecond variants, checked before `Retry-After`. Names built
+/// once: looking a header up by `&str` parses the name on every call.
+const MILLISECOND_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("retry-after-ms"),
+    HeaderName::from_static("x-ms-retry-after-ms"),
+];
+
+/// [`parse_retry_after`], reading the clock only when an HTTP-date needs it.
+pub(crate) fn parse_retry_after_with(
+    headers: &HeaderMap,
+    now: impl FnOnce() -> SystemTime,
+) -> Option<Duration> {
+    for name in &MILLISECOND_HEADERS {
         if let Some(ms) = headers
             .get(name)
             .and_then(|v| v.to_str().ok())
@@ -48,7 +63,7 @@ pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duratio
         .get(http::header::DATE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v.trim()).ok())
-        .unwrap_or(now);
+        .unwrap_or_else(now);
     Some(at.duration_since(reference).unwrap_or(Duration::ZERO))
 }
 
