@@ -124,14 +124,25 @@ impl Timer for FuturesTimer {
 
 /// The timer an operation uses when none is given: tokio's when the `tokio`
 /// feature is on, else futures-timer's when that feature is on, else none.
+/// One instance shared by every operation (no allocation per operation).
 pub(crate) fn default_timer() -> Option<std::sync::Arc<dyn Timer>> {
     #[cfg(feature = "tokio")]
     {
-        Some(std::sync::Arc::new(TokioTimer))
+        static SHARED: std::sync::OnceLock<std::sync::Arc<dyn Timer>> = std::sync::OnceLock::new();
+        Some(
+            SHARED
+                .get_or_init(|| std::sync::Arc::new(TokioTimer))
+                .clone(),
+        )
     }
     #[cfg(all(not(feature = "tokio"), feature = "futures-timer"))]
     {
-        Some(std::sync::Arc::new(FuturesTimer))
+        static SHARED: std::sync::OnceLock<std::sync::Arc<dyn Timer>> = std::sync::OnceLock::new();
+        Some(
+            SHARED
+                .get_or_init(|| std::sync::Arc::new(FuturesTimer))
+                .clone(),
+        )
     }
     #[cfg(not(any(feature = "tokio", feature = "futures-timer")))]
     {

@@ -33,7 +33,14 @@ pub enum FailureClass {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorPolicy {
     max_retries: u32,
-    transient: Vec<StatusCode>,
+    /// One bit per status from 400 to 599 (no allocation).
+    transient: [u64; 4],
+}
+
+/// The bit of `status` in the transient set, for 400–599.
+fn bit(status: StatusCode) -> Option<(usize, u64)> {
+    let offset = status.as_u16().checked_sub(400).filter(|o| *o < 200)?;
+    Some((usize::from(offset / 64), 1u64 << (offset % 64)))
 }
 
 /// The default number of retries of consecutive transient failures.
@@ -41,13 +48,16 @@ pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
 impl Default for ErrorPolicy {
     fn default() -> Self {
-        ErrorPolicy {
+        let mut policy = ErrorPolicy {
             max_retries: DEFAULT_MAX_RETRIES,
-            transient: [408, 429, 500, 502, 503, 504]
-                .into_iter()
-                .filter_map(|code| StatusCode::from_u16(code).ok())
-                .collect(),
+            transient: [0; 4],
+        };
+        for code in [408, 429, 500, 502, 503, 504] {
+            if let Ok(status) = StatusCode::from_u16(code) {
+                policy = policy.with_transient_status(status);
+            }
         }
+        policy
     }
 }
 
@@ -65,17 +75,20 @@ impl ErrorPolicy {
         self
     }
 
-    /// Treats `status` as transient too.
+    /// Treats `status` as transient too (only error statuses, 400–599, can
+    /// be; others are ignored).
     pub fn with_transient_status(mut self, status: StatusCode) -> Self {
-        if !self.transient.contains(&status) {
-            self.transient.push(status);
+        if let Some((word, mask)) = bit(status) {
+            self.transient[word] |= mask;
         }
         self
     }
 
     /// Treats `status` as permanent.
     pub fn with_permanent_status(mut self, status: StatusCode) -> Self {
-        self.transient.retain(|s| *s != status);
+        if let Some((word, mask)) = bit(status) {
+            self.transient[word] &= !mask;
+        }
         self
     }
 
@@ -86,7 +99,7 @@ impl ErrorPolicy {
 
     /// Classifies an error status on a poll.
     pub fn classify_status(&self, status: StatusCode) -> FailureClass {
-        if self.transient.contains(&status) {
+        if bit(status).is_some_and(|(word, mask)| self.transient[word] & mask != 0) {
             FailureClass::Transient
         } else {
             FailureClass::Permanent
@@ -124,6 +137,15 @@ mod tests {
         for code in [400, 401, 403, 404, 405, 409, 410, 422, 501, 505] {
             let status = StatusCode::from_u16(code).unwrap();
             assert_eq!(p.classify_status(status), FailureClass::Permanent, "{code}");
+        }
+        for code in [200, 303, 399, 600, 999] {
+            let status = StatusCode::from_u16(code).unwrap();
+            assert_eq!(
+                p.clone()
+                    .with_transient_status(status)
+                    .classify_status(status),
+                FailureClass::Permanent
+            );
         }
         let io = TransportError::msg(TransportErrorKind::Connect, "refused");
         assert_eq!(p.classify_transport(&io), FailureClass::Transient);
