@@ -93,6 +93,8 @@ pub struct Operation {
     initial_hint: Option<Duration>,
     last_status: Option<AsyncJobStatus>,
     start: Option<Box<PendingStart>>,
+    /// This operation sends the request that starts the job.
+    from_job_start: bool,
     state: State,
     end: Option<End>,
     #[cfg(feature = "tracing")]
@@ -344,6 +346,7 @@ impl OperationBuilder {
             previous_delay: None,
             initial_hint: None,
             last_status: None,
+            from_job_start: start.is_some(),
             start,
             state: State::Idle,
             end: None,
@@ -833,6 +836,7 @@ impl Operation {
             retry_after,
             previous_delay: self.previous_delay,
             consecutive_failures: self.failures,
+            from_job_start: self.from_job_start,
         };
         match self.policy.decide(&ctx) {
             Decision::PollAfter(delay) => self.sleep(delay),
