@@ -4,8 +4,10 @@
 //! cargo run --release --example policy_sim --features test-util [-- --jobs N]
 //! ```
 //!
-//! Every job is polled by the real [`Operation`] on a [`VirtualTimer`]; the
-//! monitor is a [`Transport`] that answers from the virtual clock: a job with a
+//! Every job is started and polled by the real [`Operation`]
+//! ([`Operation::start`]) on a [`VirtualTimer`]; the service is a [`Transport`]
+//! that answers the start request with `202 Accepted` and a `Location` (not
+//! counted as a poll) and the monitor from the virtual clock: a job with a
 //! true duration and a progress curve answers `inProgress` with its
 //! `percentageComplete` (rounded to 0.1, as Graph does, and at most 99.9 while
 //! running) until the duration has passed, then `completed`. Per job it
@@ -30,6 +32,10 @@ const DEADLINE: Duration = Duration::from_secs(24 * 3600);
 /// The `Retry-After` (seconds) the server sends in the workloads that send one.
 const SERVER_RETRY_AFTER: u64 = 10;
 const SEED: u64 = 0x5EED_4A34;
+/// Where the simulated service is asked to start a job.
+const START_URL: &str = "https://sim.example/jobs";
+/// The monitor its `202 Accepted` points to.
+const MONITOR_URL: &str = "https://sim.example/monitor/1";
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Durations {
@@ -167,9 +173,19 @@ impl Monitor {
 impl Transport for Monitor {
     async fn send(
         &self,
-        _request: http::Request<Bytes>,
+        request: http::Request<Bytes>,
     ) -> Result<http::Response<Bytes>, TransportError> {
         let now = self.timer.elapsed();
+        if request.method() == http::Method::POST {
+            // The request that starts the job: not a poll.
+            let mut response = http::Response::new(Bytes::new());
+            *response.status_mut() = http::StatusCode::ACCEPTED;
+            response.headers_mut().insert(
+                http::header::LOCATION,
+                http::HeaderValue::from_static(MONITOR_URL),
+            );
+            return Ok(response);
+        }
         let mut state = self.state();
         state.polls += 1;
         let mut response = if now >= self.duration {
@@ -201,8 +217,8 @@ impl Transport for Monitor {
 }
 
 /// The policies compared. Every one runs with the same 24-hour deadline
-/// (deadline-aware last poll) and no initial delay: the first poll is sent at
-/// once.
+/// (deadline-aware last poll); the SDK policies have no initial delay (the
+/// first poll is sent at once), the crate default its own (1 s).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Policy {
     CrateDefault,
@@ -305,7 +321,10 @@ fn simulate(
             seen_at: None,
         }),
     });
-    let operation = Operation::monitor(Arc::clone(&monitor), "https://sim.example/monitor/1")
+    let start = http::Request::post(START_URL)
+        .body(Bytes::new())
+        .expect("a valid request");
+    let operation = Operation::start(Arc::clone(&monitor), start)
         .with_timer(timer)
         .with_policy(policy)
         .build();
@@ -495,7 +514,9 @@ fn main() {
 
     println!("### Simulated polling: {jobs} jobs per workload\n");
     println!(
-        "Every policy polls at once, then as it decides, with a {} h deadline. \
+        "Each job is started at 0 s (the start request is not counted as a poll); \
+         the SDK policies poll at once, the crate default after its 1 s initial delay, \
+         then each as it decides, with a {} h deadline. \
          Progress is reported rounded to 0.1 and at most 99.9 while running; \
          \"±10% noise\" puts each report off by up to ±10% of its value, \
          independently. Workloads with Retry-After send `Retry-After: {SERVER_RETRY_AFTER}` \

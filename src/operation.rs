@@ -95,6 +95,8 @@ pub struct Operation {
     previous_delay: Option<Duration>,
     last_status: Option<AsyncJobStatus>,
     start: Option<Box<PendingStart>>,
+    /// This operation sends the request that starts the job.
+    from_job_start: bool,
     state: State,
     end: Option<Box<End>>,
     #[cfg(feature = "tracing")]
@@ -346,6 +348,7 @@ impl OperationBuilder {
             failures: 0,
             previous_delay: None,
             last_status: None,
+            from_job_start: start.is_some(),
             start,
             state: State::Idle,
             end: None,
@@ -860,6 +863,7 @@ impl Operation {
             retry_after,
             previous_delay: self.previous_delay,
             consecutive_failures: self.failures,
+            from_job_start: self.from_job_start,
         };
         match self.policy.decide(&ctx) {
             Decision::PollAfter(delay) => self.sleep(delay),

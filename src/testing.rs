@@ -22,7 +22,8 @@
 //! let outcome = block_on(operation.into_future()).unwrap();
 //! assert_eq!(outcome.resource_id(), Some("42"));
 //! assert_eq!(transport.requests().len(), 2);
-//! assert_eq!(timer.sleeps().len(), 1);
+//! // The default policy waits 1 s before the first poll, then once more.
+//! assert_eq!(timer.sleeps().len(), 2);
 //! ```
 
 use std::collections::VecDeque;

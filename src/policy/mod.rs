@@ -55,6 +55,12 @@ pub struct PollContext<'a> {
     /// How many failures to read the status came in a row just now (0 after a
     /// successful read).
     pub consecutive_failures: u32,
+    /// Whether `elapsed` counts from the job's own start: true when this
+    /// operation sent the request that started the job
+    /// ([`Operation::start`](crate::Operation::start)), so the job had made
+    /// no progress at `elapsed` zero; false when it monitors or resumes a job
+    /// started elsewhere, which may be anywhere along.
+    pub from_job_start: bool,
 }
 
 impl<'a> PollContext<'a> {
@@ -67,6 +73,7 @@ impl<'a> PollContext<'a> {
             retry_after: None,
             previous_delay: None,
             consecutive_failures: 0,
+            from_job_start: false,
         }
     }
 
@@ -91,6 +98,12 @@ impl<'a> PollContext<'a> {
     /// Sets the count of consecutive failures.
     pub fn with_consecutive_failures(mut self, failures: u32) -> Self {
         self.consecutive_failures = failures;
+        self
+    }
+
+    /// Sets whether `elapsed` counts from the job's own start.
+    pub fn with_from_job_start(mut self, from_job_start: bool) -> Self {
+        self.from_job_start = from_job_start;
         self
     }
 }
@@ -124,6 +137,11 @@ pub enum Decision {
 /// The default cap on a server's `Retry-After`: 10 minutes.
 pub const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
+/// The default policy's delay before the first poll: 1 s. A poll sent with
+/// the start would see 0%; one sent a second later already gives the job's
+/// rate (see [`ProgressAware`]), and sees the jobs that ended at once.
+pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(1);
+
 /// The default overall deadline: 24 hours. A job that never ends is not polled
 /// forever; use [`PollPolicy::without_deadline`] to wait without limit.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
@@ -134,8 +152,8 @@ pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 /// The default is [`ProgressAware::new()`]: when the monitor reports
 /// `percentageComplete`, the next poll lands just after the predicted
 /// completion (1 s to 1 minute); when it does not, an exponential backoff from
-/// 1 s by ×1.5 up to 30 s with equal jitter. Around it: no initial delay,
-/// `Retry-After` as a floor capped at 10 minutes, no poll limit, and a 24-hour
+/// 1 s by ×1.5 up to 30 s with equal jitter. Around it: a 1 s initial delay
+/// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10 minutes, no poll limit, and a 24-hour
 /// deadline. The choice is measured against the SDKs' defaults by
 /// `examples/policy_sim.rs` (see the README's "Polling efficiency").
 #[derive(Debug)]
@@ -150,7 +168,7 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        PollPolicy::new(ProgressAware::new())
+        PollPolicy::new(ProgressAware::new()).with_initial_delay(DEFAULT_INITIAL_DELAY)
     }
 }
 
@@ -347,6 +365,7 @@ mod tests {
     fn default_policy_is_bounded() {
         let mut p = PollPolicy::default();
         assert_eq!(p.deadline(), Some(DEFAULT_DEADLINE));
+        assert_eq!(p.initial_delay(), DEFAULT_INITIAL_DELAY);
         // No progress reported: the exponential fallback, 1 s to 30 s.
         for attempt in [1, 2, 10, 1000, u32::MAX] {
             let d = p.delay(&PollContext::new(attempt, secs(0)));

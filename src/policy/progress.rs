@@ -9,6 +9,14 @@ use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, scale};
 /// The fewest progress reports a prediction is made from.
 const MIN_SAMPLES: usize = 2;
 
+/// Percentage points a job may seem to have done at elapsed zero and keep its
+/// anchor (reports are often rounded to whole or tenth points).
+const ANCHOR_TOLERANCE: f64 = 1.0;
+
+/// How much of the first report a job may seem to have done at elapsed zero
+/// and keep its anchor.
+const ANCHOR_SHARE: f64 = 0.8;
+
 /// How much faster than the fitted rate the latest interval must be for its
 /// own, earlier, prediction to be taken instead.
 const SPEED_UP: f64 = 1.5;
@@ -23,6 +31,14 @@ const SPEED_UP: f64 = 1.5;
 /// estimate), and predicts when the line reaches 100%. The next poll is
 /// scheduled a little after that moment — the *slack*, a fraction of the
 /// predicted remaining time — and always within `[min, max]`.
+///
+/// When the operation started the job itself ([`PollContext::from_job_start`]:
+/// `Operation::start`), the job stood at 0% at elapsed zero; that *anchor*
+/// counts as a report, so the first real report already gives a rate and,
+/// with an initial delay (the default policy waits 1 s), the next poll can
+/// land at the predicted completion. The anchor is dropped when the first two
+/// reports say the job was already well along at elapsed zero. An operation
+/// that monitors or resumes a job has no anchor: it needs two reports.
 ///
 /// Two guards keep a wrong prediction cheap:
 ///
@@ -101,6 +117,10 @@ pub struct ProgressAware {
     samples: VecDeque<Sample>,
     aimed_at: Option<f64>,
     overdue: u32,
+    /// The front sample is the anchor (0 s, 0%), not a report.
+    anchored: bool,
+    /// The anchor was found inconsistent with the reports: never again.
+    anchor_dropped: bool,
 }
 
 /// One progress report: seconds since the start, percent complete.
@@ -146,6 +166,8 @@ impl ProgressAware {
             samples: VecDeque::new(),
             aimed_at: None,
             overdue: 0,
+            anchored: false,
+            anchor_dropped: false,
         }
     }
 
@@ -254,7 +276,11 @@ impl ProgressAware {
         }
         let t = ctx.elapsed.as_secs_f64();
         match self.samples.back_mut() {
-            Some(last) if t < last.t => self.samples.clear(),
+            Some(last) if t < last.t => {
+                self.samples.clear();
+                self.anchored = false;
+                self.anchor_dropped = true;
+            }
             // Asked twice at the same instant: keep the newer report.
             Some(last) if t == last.t => {
                 last.p = p;
@@ -262,11 +288,39 @@ impl ProgressAware {
             }
             _ => {}
         }
+        if self.samples.is_empty() && ctx.from_job_start && !self.anchor_dropped && t > 0.0 {
+            self.samples.push_back(Sample { t: 0.0, p: 0.0 });
+            self.anchored = true;
+        }
         if self.samples.len() >= self.window {
             self.samples.pop_front();
+            self.anchored = false;
         }
         self.samples.push_back(Sample { t, p });
+        self.check_anchor();
         true
+    }
+
+    /// Drops the anchor when the first two reports say the job was already
+    /// well along at elapsed zero: the line through them meets zero elapsed
+    /// above 80% of the first report.
+    fn check_anchor(&mut self) {
+        if !self.anchored || self.samples.len() != 3 {
+            return;
+        }
+        let (Some(first), Some(last)) = (self.samples.get(1), self.samples.back()) else {
+            return;
+        };
+        if last.p <= first.p || last.t <= first.t {
+            return;
+        }
+        let rate = (last.p - first.p) / (last.t - first.t);
+        let at_zero = first.p - rate * first.t;
+        if at_zero > (ANCHOR_SHARE * first.p).max(ANCHOR_TOLERANCE) {
+            self.samples.pop_front();
+            self.anchored = false;
+            self.anchor_dropped = true;
+        }
     }
 
     /// Seconds since the start at which the weighted fit reaches 100%.
@@ -499,6 +553,43 @@ mod tests {
             &[(0, 0.0), (50, 50.0), (101, 99.9), (103, 99.9), (107, 99.9)],
         );
         assert_eq!(&delays[2..], &[secs(2), secs(4), secs(8)]);
+    }
+
+    /// Like `feed`, for an operation that started the job at elapsed zero.
+    fn feed_started(backoff: &mut ProgressAware, reports: &[(u64, f64)]) -> Vec<Duration> {
+        reports
+            .iter()
+            .enumerate()
+            .map(|(i, &(t, p))| {
+                let status = report(p);
+                let ctx = PollContext::new(i as u32 + 1, secs(t))
+                    .with_last_status(&status)
+                    .with_from_job_start(true);
+                backoff.next_delay(&ctx)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_job_started_at_zero_is_predicted_from_its_first_report() {
+        let mut b = plain();
+        // 4% after 2 s, from 0% at 0 s: done at 50 s.
+        assert_eq!(feed_started(&mut b, &[(2, 4.0)]), [secs(48)]);
+        assert_eq!(b.predicted_completion(), Some(secs(50)));
+        // Without the anchor one report is not a trend.
+        let mut monitored = plain();
+        assert_eq!(feed(&mut monitored, &[(2, 4.0)]), [secs(7)]);
+    }
+
+    #[test]
+    fn an_anchor_the_reports_contradict_is_dropped() {
+        let mut b = plain().with_max_delay(secs(600));
+        // 50% after 1 s looks like a 2 s job; 51% at 2 s says the job was
+        // already half done at 0 s, at 1%/s: done at 51 s.
+        let delays = feed_started(&mut b, &[(1, 50.0), (2, 51.0)]);
+        assert_eq!(delays[0], secs(1));
+        assert_eq!(b.predicted_completion(), Some(secs(51)));
+        assert_eq!(delays[1], secs(49));
     }
 
     #[test]
