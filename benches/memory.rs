@@ -314,6 +314,6 @@ fn main() {
     drop(request);
     println!(
         "  the operation's own share while a request is out: {} B",
-        window - bare
+        window.saturating_sub(bare)
     );
 }

@@ -83,10 +83,14 @@ pub struct Operation {
     protocol: Box<dyn Protocol>,
     timer: Arc<dyn Timer>,
     policy: PollPolicy,
-    errors: ErrorPolicy,
-    origin: Url,
+    /// `None`: the default policy (shared, no allocation).
+    errors: Option<Box<ErrorPolicy>>,
+    /// The start request's URL, kept only once the monitor URL differs from
+    /// it (until then it is `monitor`).
+    origin: Option<Box<Url>>,
     monitor: Url,
-    urls: UrlPolicy,
+    /// `None`: the default policy (no allocation).
+    urls: Option<Box<UrlPolicy>>,
     url_changes: u32,
     started: Instant,
     carried: Duration,
@@ -120,26 +124,28 @@ struct StartSetup {
 /// A request on its way, raced against the deadline.
 struct InFlight {
     response: ResponseFuture,
-    /// How long it may take before the deadline cuts it.
-    cutoff: Option<Duration>,
     /// The deadline's sleep, made the first time the request is pending.
     deadline: Option<Sleep>,
 }
 
 impl InFlight {
-    /// The answer, or `Ready(None)` when the deadline came first.
+    /// The answer, or `Ready(None)` when the deadline came first. `cutoff` is
+    /// how long the request may take (see [`Operation::cutoff`]); it is read
+    /// the first time the request is pending, right after it was sent.
     fn poll(
         &mut self,
         timer: &dyn Timer,
+        cutoff: Option<Duration>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
         if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
             return Poll::Ready(Some(answer));
         }
-        let Some(cutoff) = self.cutoff else {
-            return Poll::Pending;
+        let sleep = match (&mut self.deadline, cutoff) {
+            (Some(sleep), _) => sleep,
+            (None, None) => return Poll::Pending,
+            (slot @ None, Some(cutoff)) => slot.insert(timer.sleep(cutoff)),
         };
-        let sleep = self.deadline.get_or_insert_with(|| timer.sleep(cutoff));
         ready!(sleep.as_mut().poll(cx));
         Poll::Ready(None)
     }
@@ -153,7 +159,7 @@ enum State {
     },
     Requesting(InFlight),
     Sleeping(Sleep),
-    Failing(Error),
+    Failing(Box<Error>),
     Done,
 }
 
@@ -315,9 +321,9 @@ impl OperationBuilder {
                 (url, Some(start), Box::new(Auto))
             }
         };
-        let origin = origin.unwrap_or_else(|| monitor.clone());
+        let origin = origin.filter(|origin| *origin != monitor).map(Box::new);
         self.urls
-            .check(&origin, &monitor)
+            .check(origin.as_deref().unwrap_or(&monitor), &monitor)
             .map_err(|reason| Error::UrlRejected {
                 url: redact(&monitor),
                 reason,
@@ -340,10 +346,10 @@ impl OperationBuilder {
             span,
             timer,
             policy: self.policy,
-            errors: self.errors,
+            errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
             origin,
             monitor,
-            urls: self.urls,
+            urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
             url_changes: 0,
             failures: 0,
             previous_delay: None,
@@ -426,7 +432,7 @@ impl Operation {
             return None;
         }
         let mut token = ResumeToken::new(self.protocol.saved()?, self.monitor.clone());
-        token.origin = self.origin.to_string();
+        token.origin = self.origin().to_string();
         let now = self.timer.wall_clock();
         token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
         token.polls = self.polls;
@@ -609,7 +615,7 @@ impl Operation {
     fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
         RequestMeta::new(
             kind,
-            same_origin(&self.origin, url),
+            same_origin(self.origin(), url),
             self.protocol.wants_credentials(kind),
         )
     }
@@ -640,7 +646,6 @@ impl Operation {
         let transport = Arc::clone(&self.transport);
         InFlight {
             response: Box::pin(async move { (*transport).send(request).await }),
-            cutoff: self.cutoff(),
             deadline: None,
         }
     }
@@ -690,14 +695,15 @@ impl Operation {
             let error = HttpError::new(
                 code,
                 RequestKind::Start,
-                redact(&self.origin),
+                redact(self.origin()),
                 response.body(),
             );
             self.fail(Error::Http(Box::new(error)));
             return false;
         }
         let retry_after = self.retry_after(&response);
-        match detect(choice, final_state, method, &self.origin, &response) {
+        let origin = self.origin().clone();
+        match detect(choice, final_state, method, &origin, &response) {
             Err(error) => {
                 self.fail(error);
                 false
@@ -719,7 +725,7 @@ impl Operation {
                     self.fail(error);
                     return false;
                 }
-                self.monitor = monitor;
+                self.set_monitor(monitor);
                 let has_status = status.is_some();
                 if has_status {
                     self.last_status = status;
@@ -753,12 +759,12 @@ impl Operation {
         let running = !reading.status.status.is_terminal();
         if let Some(next) = reading.next_monitor.filter(|_| running) {
             self.url_changes = self.url_changes.saturating_add(1);
-            let checked = if self.url_changes > self.urls.max_url_changes() {
+            let checked = if self.url_changes > self.urls().max_url_changes() {
                 Err(Error::UrlRejected {
                     url: redact(&next),
                     reason: format!(
                         "the monitor URL changed more than {} times",
-                        self.urls.max_url_changes()
+                        self.urls().max_url_changes()
                     ),
                 })
             } else {
@@ -769,7 +775,7 @@ impl Operation {
                 self.fail(error);
                 return;
             }
-            self.monitor = next;
+            self.set_monitor(next);
         }
         let terminal = reading.status.status.is_terminal();
         if terminal {
@@ -821,10 +827,36 @@ impl Operation {
         }
     }
 
+    /// The URL whose origin counts as "same origin".
+    fn origin(&self) -> &Url {
+        self.origin.as_deref().unwrap_or(&self.monitor)
+    }
+
+    fn errors(&self) -> &ErrorPolicy {
+        static DEFAULT: std::sync::OnceLock<ErrorPolicy> = std::sync::OnceLock::new();
+        self.errors
+            .as_deref()
+            .unwrap_or_else(|| DEFAULT.get_or_init(ErrorPolicy::default))
+    }
+
+    fn urls(&self) -> &UrlPolicy {
+        self.urls
+            .as_deref()
+            .unwrap_or(&crate::origin::DEFAULT_URL_POLICY)
+    }
+
+    /// Moves to a new monitor URL, keeping the origin.
+    fn set_monitor(&mut self, monitor: Url) {
+        if self.origin.is_none() {
+            self.origin = Some(Box::new(self.monitor.clone()));
+        }
+        self.monitor = monitor;
+    }
+
     /// Checks a URL the server handed out against the URL policy.
     fn follow(&self, url: &Url) -> Result<(), Error> {
-        self.urls
-            .check(&self.origin, url)
+        self.urls()
+            .check(self.origin(), url)
             .map_err(|reason| Error::UrlRejected {
                 url: redact(url),
                 reason,
@@ -842,7 +874,7 @@ impl Operation {
             "operation ended"
         );
         self.end = Some(Box::new(End::Failed(error.clone())));
-        self.state = State::Failing(error);
+        self.state = State::Failing(Box::new(error));
     }
 
     fn deadline_error(&self) -> Error {
@@ -902,7 +934,7 @@ impl Operation {
     /// Handles a failure to read the status: retry or end.
     fn read_failure(&mut self, class: FailureClass, retry_after: Option<Duration>, error: Error) {
         self.failures = self.failures.saturating_add(1);
-        if class == FailureClass::Transient && self.errors.may_retry(self.failures) {
+        if class == FailureClass::Transient && self.errors().may_retry(self.failures) {
             #[cfg(feature = "tracing")]
             tracing::debug!(
                 parent: &self.span,
@@ -922,7 +954,7 @@ impl Operation {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
-                let class = self.errors.classify_transport(&source);
+                let class = self.errors().classify_transport(&source);
                 let error = Error::Transport {
                     kind: RequestKind::Poll,
                     attempts: self.failures.saturating_add(1),
@@ -955,7 +987,7 @@ impl Operation {
                         Error::Http(Box::new(http))
                     }
                 };
-                let class = self.errors.classify_status(code);
+                let class = self.errors().classify_status(code);
                 self.read_failure(class, retry_after, error);
                 false
             }
@@ -1006,13 +1038,21 @@ impl Operation {
         #[cfg(feature = "tracing")]
         let _entered = span.enter();
         loop {
+            let cutoff = match &this.state {
+                State::Starting { flight, .. } | State::Requesting(flight)
+                    if flight.deadline.is_none() =>
+                {
+                    this.cutoff()
+                }
+                _ => None,
+            };
             match &mut this.state {
                 State::Idle => match this.start.take() {
                     Some(start) => this.send_start(start),
                     None => this.start_polling(None),
                 },
                 State::Starting { flight, .. } => {
-                    let Some(answer) = ready!(flight.poll(&*this.timer, cx)) else {
+                    let Some(answer) = ready!(flight.poll(&*this.timer, cutoff, cx)) else {
                         let error = this.deadline_error();
                         this.fail(error);
                         continue;
@@ -1035,7 +1075,7 @@ impl Operation {
                     ready!(sleep.as_mut().poll(cx));
                     this.send_poll();
                 }
-                State::Requesting(flight) => match ready!(flight.poll(&*this.timer, cx)) {
+                State::Requesting(flight) => match ready!(flight.poll(&*this.timer, cutoff, cx)) {
                     Some(answer) => {
                         if this.on_answer(answer) {
                             return Poll::Ready(Some(Ok(())));
@@ -1051,7 +1091,7 @@ impl Operation {
                     else {
                         continue;
                     };
-                    return Poll::Ready(Some(Err(error)));
+                    return Poll::Ready(Some(Err(*error)));
                 }
                 State::Done => return Poll::Ready(None),
             }

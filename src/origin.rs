@@ -78,14 +78,17 @@ pub struct UrlPolicy {
 /// The default bound on monitor URL changes.
 pub const DEFAULT_MAX_URL_CHANGES: u32 = 10;
 
+/// The default policy, shared by operations that keep it.
+pub(crate) static DEFAULT_URL_POLICY: UrlPolicy = UrlPolicy {
+    allow_downgrade: false,
+    same_origin_only: false,
+    allowed_hosts: Vec::new(),
+    max_url_changes: DEFAULT_MAX_URL_CHANGES,
+};
+
 impl Default for UrlPolicy {
     fn default() -> Self {
-        UrlPolicy {
-            allow_downgrade: false,
-            same_origin_only: false,
-            allowed_hosts: Vec::new(),
-            max_url_changes: DEFAULT_MAX_URL_CHANGES,
-        }
+        DEFAULT_URL_POLICY.clone()
     }
 }
 

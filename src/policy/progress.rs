@@ -4,7 +4,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use super::PollContext;
-use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, scale};
+use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, Jittered, scale};
 
 /// The fewest progress reports a prediction is made from.
 const MIN_SAMPLES: usize = 2;
@@ -110,17 +110,36 @@ pub struct ProgressAware {
     min: Duration,
     max: Duration,
     slack: f64,
-    reach: f64,
-    window: usize,
-    smoothing: f64,
-    fallback: Box<dyn Backoff>,
+    // Kept as f32: plenty of precision, and every operation holds one.
+    reach: f32,
+    window: u32,
+    smoothing: f32,
+    fallback: Fallback,
     samples: VecDeque<Sample>,
-    aimed_at: Option<f64>,
+    /// When the last prediction aimed to poll (seconds); NaN: none.
+    aimed_at: f64,
     overdue: u32,
     /// The front sample is the anchor (0 s, 0%), not a report.
     anchored: bool,
     /// The anchor was found inconsistent with the reports: never again.
     anchor_dropped: bool,
+}
+
+/// The backoff used when progress says nothing: the default one inline (no
+/// allocation), or the caller's.
+#[derive(Debug)]
+enum Fallback {
+    Default(Jittered<Exponential>),
+    Custom(Box<dyn Backoff>),
+}
+
+impl Fallback {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        match self {
+            Fallback::Default(backoff) => backoff.next_delay(ctx),
+            Fallback::Custom(backoff) => backoff.next_delay(ctx),
+        }
+    }
 }
 
 /// One progress report: seconds since the start, percent complete.
@@ -159,12 +178,12 @@ impl ProgressAware {
             reach: 30.0,
             window: 6,
             smoothing: 0.9,
-            fallback: Box::new(
+            fallback: Fallback::Default(
                 Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(30))
                     .with_jitter(Jitter::Equal),
             ),
             samples: VecDeque::new(),
-            aimed_at: None,
+            aimed_at: f64::NAN,
             overdue: 0,
             anchored: false,
             anchor_dropped: false,
@@ -186,7 +205,7 @@ impl ProgressAware {
 
     /// The backoff used whenever progress cannot be trusted.
     pub fn with_fallback(mut self, fallback: impl Backoff + 'static) -> Self {
-        self.fallback = Box::new(fallback);
+        self.fallback = Fallback::Custom(Box::new(fallback));
         self
     }
 
@@ -211,15 +230,19 @@ impl ProgressAware {
     /// at most 30 s, where the rate is measured again. NaN or values below 1
     /// are taken as 1.
     pub fn with_reach(mut self, reach: f64) -> Self {
-        self.reach = if reach.is_nan() { 1.0 } else { reach.max(1.0) };
+        self.reach = if reach.is_nan() {
+            1.0
+        } else {
+            reach.max(1.0) as f32
+        };
         self
     }
 
     /// How many of the most recent reports the fit uses (default 6; at least
     /// 2, at most 64).
     pub fn with_window(mut self, reports: usize) -> Self {
-        self.window = reports.clamp(MIN_SAMPLES, 64);
-        while self.samples.len() > self.window {
+        self.window = u32::try_from(reports.clamp(MIN_SAMPLES, 64)).unwrap_or(64);
+        while self.samples.len() > self.window as usize {
             self.samples.pop_front();
         }
         self
@@ -233,7 +256,7 @@ impl ProgressAware {
         self.smoothing = if smoothing.is_nan() {
             0.9
         } else {
-            smoothing.clamp(0.01, 1.0)
+            smoothing.clamp(0.01, 1.0) as f32
         };
         self
     }
@@ -292,7 +315,7 @@ impl ProgressAware {
             self.samples.push_back(Sample { t: 0.0, p: 0.0 });
             self.anchored = true;
         }
-        if self.samples.len() >= self.window {
+        if self.samples.len() >= self.window as usize {
             self.samples.pop_front();
             self.anchored = false;
         }
@@ -336,7 +359,7 @@ impl ProgressAware {
         let newest = self.samples.len() - 1;
         let weight = |i: usize| {
             let age = i32::try_from(newest - i).unwrap_or(i32::MAX);
-            self.smoothing.powi(age)
+            f64::from(self.smoothing).powi(age)
         };
         // Centre time on the newest report so large elapsed values keep their
         // precision.
@@ -380,7 +403,7 @@ impl Backoff for ProgressAware {
         let usable = self.record(ctx);
         let predicted = if usable { self.predict() } else { None };
         let Some(at) = predicted else {
-            self.aimed_at = None;
+            self.aimed_at = f64::NAN;
             self.overdue = 0;
             let delay = self.fallback.next_delay(ctx);
             return self.clamp(delay);
@@ -389,14 +412,14 @@ impl Backoff for ProgressAware {
         // Polled at or after the moment aimed at, and the job still runs: the
         // prediction was early. Search outwards from `min` so that a job
         // sitting at 99% costs a few polls, not one every `min`.
-        let missed = self.aimed_at.is_some_and(|aim| now + 1e-3 >= aim);
+        let missed = now + 1e-3 >= self.aimed_at; // false while NaN
         self.overdue = if missed {
             self.overdue.saturating_add(1)
         } else {
             0
         };
-        self.aimed_at = Some(at);
-        let remaining = ((at - now) * (1.0 + self.slack)).min(now * self.reach);
+        self.aimed_at = at;
+        let remaining = ((at - now) * (1.0 + self.slack)).min(now * f64::from(self.reach));
         let remaining = scale(Duration::from_secs(1), remaining);
         let search = match self.overdue {
             0 => Duration::ZERO,
