@@ -92,6 +92,8 @@ pub struct Operation {
     /// `None`: the default policy (no allocation).
     urls: Option<Box<UrlPolicy>>,
     url_changes: u32,
+    /// The marker of poll requests (recomputed when the monitor moves).
+    poll_meta: RequestMeta,
     started: Instant,
     carried: Duration,
     polls: u32,
@@ -121,6 +123,19 @@ struct StartSetup {
     final_state: Option<FinalStateVia>,
 }
 
+/// How long a request sent `elapsed` into an operation may take: until the
+/// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
+fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Duration> {
+    deadline.map(|deadline| {
+        let remaining = deadline.saturating_sub(elapsed);
+        if remaining.is_zero() {
+            LAST_POLL_GRACE
+        } else {
+            remaining
+        }
+    })
+}
+
 /// A request on its way, raced against the deadline.
 struct InFlight {
     response: ResponseFuture,
@@ -135,16 +150,18 @@ impl InFlight {
     fn poll(
         &mut self,
         timer: &dyn Timer,
-        cutoff: Option<Duration>,
+        cutoff: impl FnOnce() -> Option<Duration>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
         if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
             return Poll::Ready(Some(answer));
         }
-        let sleep = match (&mut self.deadline, cutoff) {
-            (Some(sleep), _) => sleep,
-            (None, None) => return Poll::Pending,
-            (slot @ None, Some(cutoff)) => slot.insert(timer.sleep(cutoff)),
+        let sleep = match &mut self.deadline {
+            Some(sleep) => sleep,
+            slot @ None => match cutoff() {
+                Some(cutoff) => slot.insert(timer.sleep(cutoff)),
+                None => return Poll::Pending,
+            },
         };
         ready!(sleep.as_mut().poll(cx));
         Poll::Ready(None)
@@ -336,7 +353,7 @@ impl OperationBuilder {
         );
         #[cfg(feature = "tracing")]
         span.record("protocol", protocol.name());
-        Ok(Operation {
+        let mut operation = Operation {
             transport: self.transport,
             protocol,
             started: timer.now(),
@@ -351,6 +368,7 @@ impl OperationBuilder {
             monitor,
             urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
             url_changes: 0,
+            poll_meta: RequestMeta::new(RequestKind::Poll, true, false),
             failures: 0,
             previous_delay: None,
             last_status: None,
@@ -358,7 +376,9 @@ impl OperationBuilder {
             start,
             state: State::Idle,
             end: None,
-        })
+        };
+        operation.poll_meta = operation.meta(RequestKind::Poll, &operation.monitor);
+        Ok(operation)
     }
 }
 
@@ -622,9 +642,7 @@ impl Operation {
 
     fn send_poll(&mut self) {
         let mut request = self.protocol.poll_request(&self.monitor);
-        request
-            .extensions_mut()
-            .insert(self.meta(RequestKind::Poll, &self.monitor));
+        request.extensions_mut().insert(self.poll_meta);
         self.polls = self.polls.saturating_add(1);
         self.state = State::Requesting(self.in_flight(request));
     }
@@ -632,14 +650,7 @@ impl Operation {
     /// How long a request sent now may take: until the deadline, or
     /// [`LAST_POLL_GRACE`] for the poll sent at the deadline.
     fn cutoff(&self) -> Option<Duration> {
-        self.policy.deadline().map(|deadline| {
-            let remaining = deadline.saturating_sub(self.elapsed());
-            if remaining.is_zero() {
-                LAST_POLL_GRACE
-            } else {
-                remaining
-            }
-        })
+        cutoff(self.policy.deadline(), self.elapsed())
     }
 
     fn in_flight(&self, request: http::Request<Bytes>) -> InFlight {
@@ -851,6 +862,7 @@ impl Operation {
             self.origin = Some(Box::new(self.monitor.clone()));
         }
         self.monitor = monitor;
+        self.poll_meta = self.meta(RequestKind::Poll, &self.monitor);
     }
 
     /// Checks a URL the server handed out against the URL policy.
@@ -1038,13 +1050,18 @@ impl Operation {
         #[cfg(feature = "tracing")]
         let _entered = span.enter();
         loop {
-            let cutoff = match &this.state {
-                State::Starting { flight, .. } | State::Requesting(flight)
-                    if flight.deadline.is_none() =>
-                {
-                    this.cutoff()
-                }
-                _ => None,
+            let (deadline, timer, started, carried) = (
+                this.policy.deadline(),
+                &this.timer,
+                this.started,
+                this.carried,
+            );
+            let cutoff = || {
+                let elapsed = timer
+                    .now()
+                    .saturating_duration_since(started)
+                    .saturating_add(carried);
+                cutoff(deadline, elapsed)
             };
             match &mut this.state {
                 State::Idle => match this.start.take() {
@@ -1052,7 +1069,7 @@ impl Operation {
                     None => this.start_polling(None),
                 },
                 State::Starting { flight, .. } => {
-                    let Some(answer) = ready!(flight.poll(&*this.timer, cutoff, cx)) else {
+                    let Some(answer) = ready!(flight.poll(&**timer, cutoff, cx)) else {
                         let error = this.deadline_error();
                         this.fail(error);
                         continue;
@@ -1075,7 +1092,7 @@ impl Operation {
                     ready!(sleep.as_mut().poll(cx));
                     this.send_poll();
                 }
-                State::Requesting(flight) => match ready!(flight.poll(&*this.timer, cutoff, cx)) {
+                State::Requesting(flight) => match ready!(flight.poll(&**timer, cutoff, cx)) {
                     Some(answer) => {
                         if this.on_answer(answer) {
                             return Poll::Ready(Some(Ok(())));

@@ -276,10 +276,13 @@ impl Protocol for Auto {
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        if google::looks_like_operation(response.body()) {
-            Google.interpret(url, response)
-        } else {
-            Graph.interpret(url, response)
+        // A status report is the common case: read it as one, and look for a
+        // Google `Operation` only in what is not.
+        match Graph.interpret(url, response) {
+            Err(_) if google::looks_like_operation(response.body()) => {
+                Google.interpret(url, response)
+            }
+            reading => reading,
         }
     }
 }
