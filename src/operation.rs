@@ -52,9 +52,16 @@ pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + S
 
 /// A long-running operation being polled.
 ///
-/// Build one with [`Operation::monitor`]. Use it as a [`Stream`] to see every
-/// status as it arrives, or `.await` it for the [`Outcome`] — or both: drain
-/// the stream, then call [`Operation::outcome`].
+/// Build one with [`Operation::start`], [`Operation::monitor`] or
+/// [`Operation::resume`]. Use it as a [`Stream`] to see every status as it
+/// arrives, or `.await` it for the [`Outcome`] — or both: drain the stream,
+/// then call [`Operation::outcome`]. (With `futures::StreamExt` in scope,
+/// `operation.into_future()` is ambiguous; write `.await` or `outcome()`.)
+///
+/// **Dropping an operation stops polling at once**: the request in flight
+/// and the sleep are dropped with it, and nothing more is sent. The job
+/// itself goes on at the service; keep a [`ResumeToken`] to come back to it,
+/// or call [`Operation::cancel`] to ask the service to stop it.
 ///
 /// ```
 /// # #[cfg(feature = "test-util")] {
