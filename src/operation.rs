@@ -130,6 +130,14 @@ struct StartSetup {
     final_state: Option<FinalStateVia>,
 }
 
+/// Time since `started` on `timer`, plus what a resumed operation carried.
+fn elapsed(timer: &dyn Timer, started: Instant, carried: Duration) -> Duration {
+    timer
+        .now()
+        .saturating_duration_since(started)
+        .saturating_add(carried)
+}
+
 /// How long a request sent `elapsed` into an operation may take: until the
 /// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
 fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Duration> {
@@ -552,10 +560,7 @@ impl Operation {
 
     /// Time since the operation started, on its timer.
     pub fn elapsed(&self) -> Duration {
-        self.timer
-            .now()
-            .saturating_duration_since(self.started)
-            .saturating_add(self.carried)
+        elapsed(&*self.timer, self.started, self.carried)
     }
 
     /// The last status read, if any.
@@ -1063,13 +1068,7 @@ impl Operation {
                 this.started,
                 this.carried,
             );
-            let cutoff = || {
-                let elapsed = timer
-                    .now()
-                    .saturating_duration_since(started)
-                    .saturating_add(carried);
-                cutoff(deadline, elapsed)
-            };
+            let cutoff = || cutoff(deadline, elapsed(&**timer, started, carried));
             match &mut this.state {
                 State::Idle => match this.start.take() {
                     Some(start) => this.send_start(start),

@@ -7,7 +7,8 @@ use http::{Method, StatusCode};
 use url::Url;
 
 use super::{
-    Interpretation, Protocol, Reading, ResultSource, header_url, is_blank, post_cancel, read_status,
+    Interpretation, Protocol, Reading, ResultSource, header_url, is_blank, post_cancel,
+    read_status, url_header,
 };
 use crate::error::Error;
 use crate::origin::redact;
@@ -291,20 +292,8 @@ impl Protocol for Azure {
         if let (Reading::Status(interpretation), Some(name)) = (&mut reading, self.monitor_header())
         {
             if !interpretation.status.status.is_terminal() {
-                if let Some(value) = response.headers().get(name) {
-                    let text = value.to_str().map_err(|_| {
-                        Error::protocol(
-                            format!("{name} header is not text"),
-                            Some(code),
-                            Some(redact(url)),
-                            b"",
-                        )
-                    })?;
-                    let next = header_url(url, text, code)?;
-                    if &next != url {
-                        interpretation.next_monitor = Some(next);
-                    }
-                }
+                let next = url_header(response.headers(), name, url, code)?;
+                interpretation.next_monitor = next.filter(|next| next != url);
             }
         }
         Ok(reading)

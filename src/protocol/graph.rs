@@ -4,9 +4,8 @@ use bytes::Bytes;
 use http::StatusCode;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, header_url, read_status};
+use super::{Interpretation, Protocol, Reading, read_status, url_header};
 use crate::error::Error;
-use crate::origin::redact;
 use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
@@ -53,20 +52,7 @@ impl Protocol for Graph {
         if code.is_client_error() || code.is_server_error() {
             return Ok(Reading::ReadFailure);
         }
-        let location = match response.headers().get(http::header::LOCATION) {
-            Some(value) => {
-                let text = value.to_str().map_err(|_| {
-                    Error::protocol(
-                        "Location header is not text",
-                        Some(code),
-                        Some(redact(url)),
-                        b"",
-                    )
-                })?;
-                Some(header_url(url, text, code)?)
-            }
-            None => None,
-        };
+        let location = url_header(response.headers(), "location", url, code)?;
         let has_location = location.is_some();
         let status = read_status(url, response, "a status report", |code| match code {
             StatusCode::SEE_OTHER if has_location => Some(AsyncJobStatus::new(JobState::Completed)),

@@ -355,6 +355,29 @@ pub(crate) fn test_response(
     response
 }
 
+/// The URL in the response header `name`, resolved against `base` (the URL
+/// of the request it answered); a protocol error when it is not text or not a
+/// URL the crate follows.
+pub(crate) fn url_header(
+    headers: &http::HeaderMap,
+    name: &str,
+    base: &Url,
+    code: http::StatusCode,
+) -> Result<Option<Url>, Error> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| {
+        Error::protocol(
+            format!("{name} header is not text"),
+            Some(code),
+            Some(redact(base)),
+            b"",
+        )
+    })?;
+    header_url(base, text, code).map(Some)
+}
+
 /// Resolves a URL from a header or body against `base`, as a protocol error
 /// when it is unusable.
 pub(crate) fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {

@@ -2,14 +2,14 @@
 //! monitor, or a result right away.
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode};
+use http::{Method, StatusCode};
 use url::Url;
 
 use super::azure::provisioning_status;
 use super::google::{looks_like_operation, read_operation};
 use super::{
     Azure, AzureMode, FinalStateVia, Google, Graph, Interpretation, Protocol, ProtocolKind,
-    ResultSource, header_url, is_blank,
+    ResultSource, is_blank, url_header,
 };
 use crate::error::Error;
 use crate::origin::redact;
@@ -35,28 +35,6 @@ pub(crate) enum Started {
 pub(crate) enum Choice {
     Kind(ProtocolKind),
     Custom(Box<dyn Protocol>),
-}
-
-fn header(
-    headers: &HeaderMap,
-    name: &str,
-    base: &Url,
-    code: StatusCode,
-) -> Result<Option<Url>, Error> {
-    match headers.get(name) {
-        None => Ok(None),
-        Some(value) => {
-            let text = value.to_str().map_err(|_| {
-                Error::protocol(
-                    format!("{name} header is not text"),
-                    Some(code),
-                    Some(redact(base)),
-                    b"",
-                )
-            })?;
-            header_url(base, text, code).map(Some)
-        }
-    }
 }
 
 /// A synchronous answer: the operation is complete and the body is its result.
@@ -94,9 +72,9 @@ pub(crate) fn detect(
             body,
         ));
     }
-    let async_operation = header(headers, "azure-asyncoperation", url, code)?;
-    let operation_location = header(headers, "operation-location", url, code)?;
-    let location = header(headers, "location", url, code)?;
+    let async_operation = url_header(headers, "azure-asyncoperation", url, code)?;
+    let operation_location = url_header(headers, "operation-location", url, code)?;
+    let location = url_header(headers, "location", url, code)?;
     let accepted = code == StatusCode::ACCEPTED;
     let azure = |mode, monitor: Url, status| -> Started {
         let via = final_state.unwrap_or_else(|| FinalStateVia::default_for(method));
