@@ -10,19 +10,21 @@
 //!
 //! Run: `cargo bench --bench memory --features test-util,tokio`
 
+mod support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::IntoFuture;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::task::{Context, Poll};
+use support::{InMemory, MONITOR};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use http::StatusCode;
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::TokioTimer;
-use lro_poller::{Operation, OutcomeFuture, Transport, TransportError, TransportErrorKind};
+use lro_poller::{Operation, OutcomeFuture, Transport};
 
 /// Counts the bytes and blocks live on the heap.
 struct Counting;
@@ -102,38 +104,6 @@ fn held<T>(make: impl FnOnce() -> T) -> (T, Heap) {
     (value, heap)
 }
 
-const MONITOR: &str = "https://api.example/monitor/4A34F1?tempauth=eyJ0eXAiOiJKV1Q";
-const IN_PROGRESS: &str =
-    r#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#;
-const COMPLETED: &str = r#"{"percentageComplete":100.0,"resourceId":"01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6","status":"completed"}"#;
-
-/// Answers in progress, then completed, at once, with static bodies; or never
-/// answers (a request in flight).
-struct InMemory {
-    answers: Arc<[(StatusCode, Bytes)]>,
-    next: AtomicUsize,
-    hang: bool,
-}
-
-#[async_trait]
-impl Transport for InMemory {
-    async fn send(
-        &self,
-        _request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        if self.hang {
-            return futures::future::pending().await;
-        }
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let (code, body) = self.answers.get(index).ok_or_else(|| {
-            TransportError::msg(TransportErrorKind::InvalidRequest, "script exhausted")
-        })?;
-        let mut response = http::Response::new(body.clone());
-        *response.status_mut() = *code;
-        Ok(response)
-    }
-}
-
 struct Setup {
     answers: Arc<[(StatusCode, Bytes)]>,
     virtual_timer: VirtualTimer,
@@ -141,17 +111,7 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let answers: Arc<[(StatusCode, Bytes)]> = Arc::new([
-            (
-                StatusCode::ACCEPTED,
-                Bytes::from_static(IN_PROGRESS.as_bytes()),
-            ),
-            (
-                StatusCode::ACCEPTED,
-                Bytes::from_static(IN_PROGRESS.as_bytes()),
-            ),
-            (StatusCode::OK, Bytes::from_static(COMPLETED.as_bytes())),
-        ]);
+        let answers = support::script(3);
         Setup {
             answers,
             virtual_timer: VirtualTimer::new(),
@@ -159,10 +119,10 @@ impl Setup {
     }
 
     fn transport(&self, hang: bool) -> InMemory {
-        InMemory {
-            answers: Arc::clone(&self.answers),
-            next: AtomicUsize::new(0),
-            hang,
+        if hang {
+            InMemory::hanging(&self.answers)
+        } else {
+            InMemory::new(&self.answers)
         }
     }
 

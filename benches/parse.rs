@@ -3,6 +3,8 @@
 //!
 //! Run: `cargo bench --bench parse`
 
+mod support;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -77,21 +79,10 @@ fn interleaved_ratio(name: &str, bytes: &[u8]) {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(1))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(1));
     benches(&mut criterion);
     criterion.final_summary();
-    // Only under `cargo bench` (which passes `--bench`): not under `cargo
-    // test --benches`, nor when listing or profiling.
-    let args: Vec<String> = std::env::args().collect();
-    let measuring = args.iter().any(|arg| arg == "--bench")
-        && !args
-            .iter()
-            .any(|arg| matches!(arg.as_str(), "--list" | "--profile-time"));
-    if measuring {
+    if support::measuring() {
         for (name, body) in BODIES {
             interleaved_ratio(name, body.as_bytes());
         }

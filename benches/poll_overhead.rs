@@ -10,13 +10,14 @@
 //!
 //! Run: `cargo bench --bench poll_overhead --features test-util`
 
+mod support;
+
 use std::future::IntoFuture;
 use std::hint::black_box;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use support::{InMemory, MONITOR, script};
 
-use async_trait::async_trait;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion};
 use futures::StreamExt;
@@ -25,54 +26,9 @@ use http::StatusCode;
 use lro_poller::policy::{Constant, PollPolicy};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::Timer;
-use lro_poller::{AsyncJobStatus, Operation, Transport, TransportError, TransportErrorKind};
+use lro_poller::{AsyncJobStatus, Operation, Transport};
 
-const MONITOR: &str = "https://api.example/monitor/4A34F1?tempauth=eyJ0eXAiOiJKV1Q";
-const IN_PROGRESS: &str =
-    r#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#;
-const COMPLETED: &str = r#"{"percentageComplete":100.0,"resourceId":"01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6","status":"completed"}"#;
 const DELAY: Duration = Duration::from_secs(1);
-
-/// Pre-built answers: `polls - 1` in-progress reports, then a completion.
-fn script(polls: usize) -> Arc<[(StatusCode, Bytes)]> {
-    let running = Bytes::from_static(IN_PROGRESS.as_bytes());
-    let done = Bytes::from_static(COMPLETED.as_bytes());
-    (1..polls)
-        .map(|_| (StatusCode::ACCEPTED, running.clone()))
-        .chain([(StatusCode::OK, done)])
-        .collect()
-}
-
-/// Answers from a shared script, in order, at once.
-struct InMemory {
-    answers: Arc<[(StatusCode, Bytes)]>,
-    next: AtomicUsize,
-}
-
-impl InMemory {
-    fn new(answers: &Arc<[(StatusCode, Bytes)]>) -> Self {
-        InMemory {
-            answers: Arc::clone(answers),
-            next: AtomicUsize::new(0),
-        }
-    }
-}
-
-#[async_trait]
-impl Transport for InMemory {
-    async fn send(
-        &self,
-        _request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let (code, body) = self.answers.get(index).ok_or_else(|| {
-            TransportError::msg(TransportErrorKind::InvalidRequest, "script exhausted")
-        })?;
-        let mut response = http::Response::new(body.clone());
-        *response.status_mut() = *code;
-        Ok(response)
-    }
-}
 
 /// What a careful caller writes by hand: GET, check the code, parse, stop on a
 /// terminal status, else sleep and go again.
@@ -212,21 +168,10 @@ fn interleaved_ratios() {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(2));
     benches(&mut criterion);
     criterion.final_summary();
-    // Only under `cargo bench` (which passes `--bench`): not under `cargo
-    // test --benches`, nor when listing or profiling.
-    let args: Vec<String> = std::env::args().collect();
-    let measuring = args.iter().any(|arg| arg == "--bench")
-        && !args
-            .iter()
-            .any(|arg| matches!(arg.as_str(), "--list" | "--profile-time"));
-    if measuring {
+    if support::measuring() {
         interleaved_ratios();
     }
 }

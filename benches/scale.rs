@@ -14,47 +14,20 @@
 //!
 //! Run: `cargo bench --bench scale --features tokio`
 
+mod support;
+
 use std::future::IntoFuture;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
+use support::{InMemory, MONITOR};
 
-use async_trait::async_trait;
-use bytes::Bytes;
-use http::StatusCode;
+use lro_poller::Operation;
 use lro_poller::timer::TokioTimer;
-use lro_poller::{Operation, Transport, TransportError, TransportErrorKind};
 
-const MONITOR: &str = "https://api.example/monitor/4A34F1?tempauth=eyJ0eXAiOiJKV1Q";
-const IN_PROGRESS: &str =
-    r#"{"operation":"ItemCopy","percentageComplete":27.8,"status":"inProgress"}"#;
-const COMPLETED: &str = r#"{"percentageComplete":100.0,"resourceId":"01MOWKALTXPSWA4NCTOJE3R7KMMEZ3SZO6","status":"completed"}"#;
 const POLLS: usize = 4;
 
 static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 static PEAK_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-
-/// Answers from a shared script, in order, at once.
-struct InMemory {
-    answers: Arc<[(StatusCode, Bytes)]>,
-    next: AtomicUsize,
-}
-
-#[async_trait]
-impl Transport for InMemory {
-    async fn send(
-        &self,
-        _request: http::Request<Bytes>,
-    ) -> Result<http::Response<Bytes>, TransportError> {
-        let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let (code, body) = self.answers.get(index).ok_or_else(|| {
-            TransportError::msg(TransportErrorKind::InvalidRequest, "script exhausted")
-        })?;
-        let mut response = http::Response::new(body.clone());
-        *response.status_mut() = *code;
-        Ok(response)
-    }
-}
 
 /// A field of `/proc/self/status` in KiB (`VmRSS`, `VmHWM`); 0 where there is
 /// no such file.
@@ -89,13 +62,7 @@ fn main() {
         .start_paused(true)
         .build()
         .expect("a runtime");
-    let answers: Arc<[(StatusCode, Bytes)]> = (1..POLLS)
-        .map(|_| {
-            let body = Bytes::from_static(IN_PROGRESS.as_bytes());
-            (StatusCode::ACCEPTED, body)
-        })
-        .chain([(StatusCode::OK, Bytes::from_static(COMPLETED.as_bytes()))])
-        .collect();
+    let answers = support::script(POLLS);
 
     let rss_before_kib = proc_status_kib("VmRSS");
     let started = Instant::now();
@@ -103,10 +70,7 @@ fn main() {
         let clock_start = tokio::time::Instant::now();
         let mut handles = Vec::with_capacity(count);
         for _ in 0..count {
-            let transport = InMemory {
-                answers: Arc::clone(&answers),
-                next: AtomicUsize::new(0),
-            };
+            let transport = InMemory::new(&answers);
             let operation = Operation::monitor(transport, MONITOR)
                 .with_timer(TokioTimer::new())
                 .build()
