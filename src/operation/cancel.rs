@@ -1,0 +1,81 @@
+//! Asking the service to cancel the job.
+
+use super::*;
+
+/// The future of [`Operation::cancel`].
+pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+impl Operation {
+    /// Asks the service to cancel the job, where the protocol has a way
+    /// (Azure `Operation-Location`: `POST {monitor}:cancel`, then
+    /// `DELETE {monitor}`; Google: `POST {operation}:cancel`). For a protocol
+    /// without one it returns [`Error::CancelUnsupported`] without sending
+    /// anything; a service that answers `404`/`405` to every way gives the
+    /// same error with its status.
+    ///
+    /// Cancelling is a request, not an end: keep polling the operation (or
+    /// await it) until the service reports a terminal status — usually
+    /// `cancelled`, but the job may also complete first. To stop polling
+    /// without asking the service, drop the operation.
+    ///
+    /// The returned future does not borrow the operation.
+    pub fn cancel(&self) -> CancelFuture {
+        let protocol = self.protocol.name();
+        if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
+            return Box::pin(async {
+                Err(Error::Config(
+                    "the operation has not started yet: there is nothing to cancel".into(),
+                ))
+            });
+        }
+        let mut requests = self.protocol.cancel_requests(&self.monitor);
+        for request in &mut requests {
+            let meta = match Url::parse(&request.uri().to_string()) {
+                Ok(url) => self.meta(RequestKind::Cancel, &url),
+                Err(_) => RequestMeta::new(RequestKind::Cancel, false, false),
+            };
+            request.extensions_mut().insert(meta);
+        }
+        let transport = Arc::clone(&self.transport);
+        let url = redact(&self.monitor);
+        Box::pin(async move {
+            let count = requests.len();
+            for (i, request) in requests.into_iter().enumerate() {
+                let response =
+                    transport
+                        .send(request)
+                        .await
+                        .map_err(|source| Error::Transport {
+                            kind: RequestKind::Cancel,
+                            attempts: 1,
+                            source,
+                            resume: None,
+                        })?;
+                let code = response.status();
+                if code.is_success() {
+                    return Ok(());
+                }
+                let unsupported = matches!(code.as_u16(), 404 | 405);
+                if unsupported && i + 1 < count {
+                    continue;
+                }
+                if unsupported {
+                    return Err(Error::CancelUnsupported {
+                        protocol,
+                        http_status: Some(code),
+                    });
+                }
+                return Err(Error::Http(Box::new(HttpError::new(
+                    code,
+                    RequestKind::Cancel,
+                    url,
+                    response.body(),
+                ))));
+            }
+            Err(Error::CancelUnsupported {
+                protocol,
+                http_status: None,
+            })
+        })
+    }
+}

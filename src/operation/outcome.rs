@@ -1,0 +1,175 @@
+//! The end of an operation: the outcome, and the final result fetched.
+
+use super::*;
+
+pub(super) const NO_OUTCOME: &str = "the operation ended without an outcome";
+
+pub(super) type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, Error>> + Send>>;
+
+/// The future of an operation's [`Outcome`] (what `.await` on an
+/// [`Operation`] runs).
+pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
+
+impl Operation {
+    /// returns the outcome: `Ok` when the job completed, the service's error in
+    /// [`Error::Failed`] when it failed, or why polling stopped. When the
+    /// protocol defines a final result to fetch, it is fetched here (never by
+    /// the stream), within the deadline.
+    // Not an `async fn`: that would keep the operation in its future twice
+    // (the argument and its binding); an `async move` block keeps one.
+    #[allow(clippy::manual_async_fn)]
+    pub fn outcome(mut self) -> impl Future<Output = Result<Outcome, Error>> + Send {
+        async move {
+            while futures::future::poll_fn(|cx| self.poll_report(cx))
+                .await
+                .is_some()
+            {}
+            let mut success = match self.end.take().map(|end| *end) {
+                Some(End::Succeeded(success)) => success,
+                Some(End::Failed(error)) => return Err(error),
+                None => return Err(Error::Config(NO_OUTCOME.into())),
+            };
+            // Only the box lives across the await, not its contents.
+            let body = self
+                .result_body(std::mem::take(&mut success.result))
+                .await?;
+            let location = success.location.take();
+            let status = self
+                .last_status
+                .take()
+                .ok_or_else(|| Error::Config(NO_OUTCOME.into()))?;
+            Ok(Outcome {
+                status,
+                location,
+                body,
+                polls: self.polls,
+                elapsed: self.elapsed(),
+            })
+        }
+    }
+
+    /// The final result body: none, the one that came with the answer, or a
+    /// `GET` raced against the deadline. Boxed, so that the request's future
+    /// does not make every awaited operation's future as large as itself.
+    pub(super) fn result_body(&self, source: ResultSource) -> BodyFuture {
+        let url = match source {
+            ResultSource::Fetch(url) => url,
+            ResultSource::Body(body) => return Box::pin(async move { Ok(Some(body)) }),
+            _ => return Box::pin(async { Ok(None) }),
+        };
+        if let Err(error) = self.follow(&url) {
+            return Box::pin(async move { Err(error) });
+        }
+        let meta = self.meta(RequestKind::Result, &url);
+        let fetch = fetch_result(Arc::clone(&self.transport), url, meta);
+        let Some(cutoff) = self.cutoff() else {
+            return Box::pin(async move { fetch.await.map(Some) });
+        };
+        let deadline = self.timer.sleep(cutoff);
+        let late = self.deadline_error();
+        Box::pin(async move {
+            let fetch = std::pin::pin!(fetch);
+            match futures::future::select(fetch, deadline).await {
+                futures::future::Either::Left((body, _)) => body.map(Some),
+                futures::future::Either::Right(_) => Err(late),
+            }
+        })
+    }
+}
+
+pub(super) async fn fetch_result(
+    transport: Arc<dyn Transport>,
+    url: Url,
+    meta: RequestMeta,
+) -> Result<Bytes, Error> {
+    let mut request = crate::protocol::get_json(&url);
+    request.extensions_mut().insert(meta);
+    let response = transport
+        .send(request)
+        .await
+        .map_err(|source| Error::Transport {
+            kind: RequestKind::Result,
+            attempts: 1,
+            source,
+            resume: None,
+        })?;
+    let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Err(Error::Http(Box::new(HttpError::new(
+            code,
+            RequestKind::Result,
+            redact(&url),
+            response.body(),
+        ))));
+    }
+    Ok(response.into_body())
+}
+
+/// How a job ended, when it ended well.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct Outcome {
+    status: AsyncJobStatus,
+    location: Option<Url>,
+    body: Option<Bytes>,
+    polls: u32,
+    elapsed: Duration,
+}
+
+impl Outcome {
+    /// The final status report.
+    pub fn status(&self) -> &AsyncJobStatus {
+        &self.status
+    }
+
+    /// The id of the resource the job produced, when the service said.
+    pub fn resource_id(&self) -> Option<&str> {
+        self.status.resource_id.as_deref()
+    }
+
+    /// The URL of the resource the job produced, when the service said. It can
+    /// hold a credential: do not log it (use [`crate::redact`]).
+    pub fn location(&self) -> Option<&Url> {
+        self.location.as_ref()
+    }
+
+    /// The final result body, when the protocol defines one.
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    /// The final result body parsed as JSON into `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
+        let body = self.body.as_deref().unwrap_or_default();
+        serde_json::from_slice(body).map_err(|e| {
+            Error::protocol(
+                format!("the result is not the expected JSON: {e}"),
+                None,
+                None,
+                body,
+            )
+        })
+    }
+
+    /// Polls sent.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// Time from the operation's start to its end, on its timer.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+}
+
+impl fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outcome")
+            .field("status", &self.status)
+            .field("location", &self.location.as_ref().map(redact))
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("polls", &self.polls)
+            .field("elapsed", &self.elapsed)
+            .finish()
+    }
+}

@@ -1,0 +1,347 @@
+//! Unit tests of the state machine with a scripted transport and virtual time.
+
+use super::*;
+use crate::TransportErrorKind;
+use crate::policy::{Constant, Exponential};
+use crate::status::JobState;
+use crate::testing::{ScriptedTransport, VirtualTimer};
+use futures::StreamExt;
+use futures::executor::block_on;
+
+const MONITOR: &str = "https://api.example/monitor/1?tempauth=secret";
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn operation(transport: &ScriptedTransport, timer: &VirtualTimer, policy: PollPolicy) -> Operation {
+    Operation::monitor(transport.clone(), MONITOR)
+        .with_timer(timer.clone())
+        .with_policy(policy)
+        .build()
+        .unwrap()
+}
+
+fn collect(operation: &mut Operation) -> Vec<Result<AsyncJobStatus, Error>> {
+    block_on(operation.by_ref().collect::<Vec<_>>())
+}
+
+#[test]
+fn yields_each_status_then_ends_and_sends_nothing_more() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"notStarted"}"#)
+        .with_json(202, r#"{"status":"inProgress","percentageComplete":27.8}"#)
+        .with_json(303, r#"{"status":"completed","resourceId":"01MOW"}"#)
+        .with_json(200, r#"{"status":"inProgress"}"#);
+    let timer = VirtualTimer::new();
+    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(2))));
+    let states: Vec<_> = collect(&mut op)
+        .into_iter()
+        .map(|s| s.unwrap().status)
+        .collect();
+    assert_eq!(
+        states,
+        [
+            JobState::NotStarted,
+            JobState::InProgress,
+            JobState::Completed
+        ]
+    );
+    assert_eq!(transport.requests().len(), 3);
+    assert_eq!(timer.sleeps(), [secs(2), secs(2)]);
+    assert!(block_on(op.next()).is_none());
+    assert_eq!(transport.requests().len(), 3);
+    let outcome = block_on(op.outcome()).unwrap();
+    assert_eq!(outcome.resource_id(), Some("01MOW"));
+    assert_eq!(outcome.polls(), 3);
+    assert_eq!(outcome.elapsed(), secs(4));
+}
+
+#[test]
+fn status_arrives_before_the_sleep() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"inProgress"}"#)
+        .with_json(200, r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(60))));
+    let first = block_on(op.next()).unwrap().unwrap();
+    assert_eq!(first.status, JobState::InProgress);
+    assert!(timer.sleeps().is_empty(), "slept before yielding");
+    assert_eq!(timer.elapsed(), Duration::ZERO);
+}
+
+#[test]
+fn failed_job_ends_with_the_service_error() {
+    let transport = ScriptedTransport::new().with_json(
+        200,
+        r#"{"status":"failed","error":{"code":"nameAlreadyExists","message":"taken"}}"#,
+    );
+    let timer = VirtualTimer::new();
+    let op = operation(&transport, &timer, PollPolicy::default());
+    let error = block_on(op.outcome()).unwrap_err();
+    let status = error.job_status().unwrap();
+    assert_eq!(status.status, JobState::Failed);
+    assert_eq!(
+        status.error.as_ref().unwrap().code.as_deref(),
+        Some("nameAlreadyExists")
+    );
+}
+
+#[test]
+fn transient_failures_are_retried_then_permanent_ones_end() {
+    let transport = ScriptedTransport::new()
+        .with_error(TransportErrorKind::Connect)
+        .with_json(503, r#"{"error":{"code":"busy"}}"#)
+        .with_json(200, r#"{"status":"inProgress"}"#)
+        .with_json(403, r#"{"error":{"code":"accessDenied","message":"no"}}"#);
+    let timer = VirtualTimer::new();
+    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(1))));
+    let items = collect(&mut op);
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0].as_ref().unwrap().status, JobState::InProgress);
+    let error = items[1].as_ref().unwrap_err();
+    assert_eq!(error.http_status(), Some(http::StatusCode::FORBIDDEN));
+    assert!(error.to_string().contains("accessDenied"));
+    assert!(!error.to_string().contains("secret"));
+    assert_eq!(transport.requests().len(), 4);
+}
+
+#[test]
+fn retries_stop_at_the_limit() {
+    let transport = ScriptedTransport::new();
+    for _ in 0..10 {
+        transport.push_response(500, &[], "oops");
+    }
+    let timer = VirtualTimer::new();
+    let op = Operation::monitor(transport.clone(), MONITOR)
+        .with_timer(timer.clone())
+        .with_error_policy(ErrorPolicy::default().with_max_retries(3))
+        .build()
+        .unwrap();
+    let error = block_on(op.outcome()).unwrap_err();
+    assert!(
+        matches!(&error, Error::Http(e) if e.attempts == 4),
+        "{error:?}"
+    );
+    assert_eq!(transport.requests().len(), 4);
+}
+
+#[test]
+fn expired_monitor_is_typed_and_not_retried() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"inProgress"}"#)
+        .with_json(404, r#"{"error":{"code":"operationNotFound"}}"#)
+        .with_json(200, r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let op = operation(&transport, &timer, PollPolicy::default());
+    let error = block_on(op.outcome()).unwrap_err();
+    assert!(matches!(error, Error::MonitorExpired(_)), "{error:?}");
+    assert_eq!(transport.remaining(), 1);
+}
+
+#[test]
+fn retry_after_is_a_floor_and_capped() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(202, &[("retry-after", "7")], r#"{"status":"inProgress"}"#);
+    transport.push_response(
+        202,
+        &[("retry-after", "9999999999")],
+        r#"{"status":"inProgress"}"#,
+    );
+    transport.push_response(429, &[("retry-after-ms", "1500")], "");
+    transport.push_response(200, &[], r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(Constant::new(secs(1))).with_retry_after_cap(secs(120));
+    block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+    assert_eq!(
+        timer.sleeps(),
+        [secs(7), secs(120), Duration::from_millis(1500)]
+    );
+}
+
+#[test]
+fn deadline_polls_once_at_the_deadline_then_gives_up() {
+    let transport = ScriptedTransport::new();
+    for _ in 0..10 {
+        transport.push_response(202, &[], r#"{"status":"inProgress"}"#);
+    }
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(25));
+    let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
+    assert!(
+        matches!(error, Error::DeadlineExceeded { elapsed, polls: 4, .. } if elapsed == secs(25)),
+        "{error:?}"
+    );
+    assert_eq!(timer.sleeps(), [secs(10), secs(10), secs(5)]);
+}
+
+#[test]
+fn poll_limit_ends_the_operation() {
+    let transport = ScriptedTransport::new();
+    for _ in 0..10 {
+        transport.push_response(202, &[], r#"{"status":"waiting"}"#);
+    }
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(Constant::new(secs(1))).with_max_polls(3);
+    let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
+    assert!(
+        matches!(error, Error::PollLimitExceeded { polls: 3, .. }),
+        "{error:?}"
+    );
+    assert_eq!(transport.requests().len(), 3);
+}
+
+#[test]
+fn initial_delay_comes_before_the_first_poll() {
+    let transport = ScriptedTransport::new().with_json(200, r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(Constant::new(secs(1))).with_initial_delay(secs(3));
+    block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+    assert_eq!(timer.sleeps(), [secs(3)]);
+}
+
+#[test]
+fn a_new_location_replaces_the_monitor_and_polls_carry_a_marker() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(
+        202,
+        &[("location", "https://other.example/m/2")],
+        r#"{"status":"inProgress"}"#,
+    );
+    transport.push_response(200, &[], r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    block_on(operation(&transport, &timer, PollPolicy::default()).outcome()).unwrap();
+    let requests = transport.requests();
+    assert_eq!(requests[1].uri, "https://other.example/m/2");
+    let first = requests[0].meta.unwrap();
+    assert_eq!(first.kind, RequestKind::Poll);
+    assert!(first.same_origin && !first.credentials_allowed());
+    assert!(!requests[1].meta.unwrap().same_origin);
+}
+
+#[test]
+fn garbage_ends_with_a_protocol_error_not_a_completion() {
+    let transport = ScriptedTransport::new().with_json(200, "<html>hello</html>");
+    let timer = VirtualTimer::new();
+    let error =
+        block_on(operation(&transport, &timer, PollPolicy::default()).outcome()).unwrap_err();
+    assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+}
+
+#[test]
+fn dropping_stops_polling() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"inProgress"}"#)
+        .with_json(200, r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let mut op = operation(
+        &transport,
+        &timer,
+        PollPolicy::new(Exponential::new(secs(1), 2.0, secs(8))),
+    );
+    block_on(op.next()).unwrap().unwrap();
+    drop(op);
+    assert_eq!(transport.requests().len(), 1);
+    assert!(timer.sleeps().is_empty());
+}
+
+#[test]
+fn bad_setup_is_a_config_error() {
+    let transport = ScriptedTransport::new();
+    assert!(matches!(
+        Operation::monitor(transport.clone(), "not a url")
+            .with_timer(VirtualTimer::new())
+            .build(),
+        Err(Error::Config(_))
+    ));
+    assert!(matches!(
+        Operation::monitor(transport, "ftp://host/x")
+            .with_timer(VirtualTimer::new())
+            .build(),
+        Err(Error::Config(_))
+    ));
+}
+
+#[test]
+fn debug_output_is_redacted() {
+    let transport = ScriptedTransport::new();
+    let op = operation(&transport, &VirtualTimer::new(), PollPolicy::default());
+    let shown = format!("{op:?}");
+    assert!(
+        shown.contains("api.example") && !shown.contains("secret"),
+        "{shown}"
+    );
+}
+
+/// Graph's reading of the status, with a result source on completion.
+#[derive(Debug)]
+struct WithResult(ResultSource);
+
+impl Protocol for WithResult {
+    fn name(&self) -> &'static str {
+        "with-result"
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let Reading::Status(reading) = crate::protocol::Graph.interpret(url, response)? else {
+            return Ok(Reading::ReadFailure);
+        };
+        Ok(Reading::Status(if reading.status.status.is_terminal() {
+            reading.with_result(self.0.clone())
+        } else {
+            reading
+        }))
+    }
+}
+
+#[test]
+fn the_result_comes_from_the_answer_or_a_fetch() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"inProgress"}"#)
+        .with_json(200, r#"{"status":"completed"}"#)
+        .with_json(200, r#"{"id":"42"}"#);
+    let result = Url::parse("https://api.example/result/1").unwrap();
+    let op = Operation::monitor(transport.clone(), MONITOR)
+        .with_timer(VirtualTimer::new())
+        .with_protocol(WithResult(ResultSource::Fetch(result)))
+        .build()
+        .unwrap();
+    let outcome = block_on(op.outcome()).unwrap();
+    assert_eq!(outcome.body().unwrap().as_ref(), br#"{"id":"42"}"#);
+    assert_eq!(outcome.status().status, JobState::Completed);
+    assert_eq!(outcome.polls(), 2);
+    let requests = transport.requests();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[2].uri, "https://api.example/result/1");
+    assert_eq!(requests[2].meta.unwrap().kind, RequestKind::Result);
+
+    let transport = ScriptedTransport::new().with_json(200, r#"{"status":"completed"}"#);
+    let op = Operation::monitor(transport.clone(), MONITOR)
+        .with_timer(VirtualTimer::new())
+        .with_protocol(WithResult(ResultSource::Body(Bytes::from_static(b"done"))))
+        .build()
+        .unwrap();
+    let outcome = block_on(op.outcome()).unwrap();
+    assert_eq!(outcome.body().unwrap().as_ref(), b"done");
+    assert_eq!(transport.requests().len(), 1);
+}
+
+#[test]
+fn operation_and_its_future_stay_small() {
+    let size = std::mem::size_of::<Operation>();
+    assert!(size <= 768, "{size}");
+    let transport = ScriptedTransport::new();
+    let op = operation(&transport, &VirtualTimer::new(), PollPolicy::default());
+    let future = IntoFuture::into_future(op);
+    let future_size = std::mem::size_of_val(&*future);
+    assert!(
+        future_size <= size + 64,
+        "{future_size} for an operation of {size}"
+    );
+}
+
+fn _operation_is_send_and_unpin() {
+    fn check<T: Send + Unpin + 'static>() {}
+    check::<Operation>();
+    check::<OutcomeFuture>();
+}
