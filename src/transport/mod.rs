@@ -87,7 +87,8 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
 pub enum RequestKind {
     /// The caller's initial request.
     Start,
-    /// A GET of the monitor URL.
+    /// A poll: the protocol's request for the monitor URL (any method), or
+    /// the start request re-sent.
     Poll,
     /// A GET of the final result.
     Result,
