@@ -69,9 +69,7 @@ pub mod transport;
 mod typed;
 
 pub use answer::{Answer, Details};
-pub use error::{
-    EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
-};
+pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};
 pub use operation::{
     CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
 };
@@ -80,7 +78,7 @@ pub use resume::{
     MAX_TOKEN_LEN, ResumeToken, SavedProtocol, SavedRequest, TOKEN_VERSION, TokenError,
 };
 pub use status::{AsyncJobStatus, JobState, ServiceError};
-pub use transport::{RequestKind, RequestMeta, Transport};
+pub use transport::{RequestKind, RequestMeta, Transport, TransportError, TransportErrorKind};
 pub use typed::Mapped;
 
 // What a protocol or transport author names, at the versions this crate

@@ -34,9 +34,9 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::error::{TransportError, TransportErrorKind};
 use crate::timer::{MAX_SLEEP, Sleep, Timer};
 use crate::transport::{RequestMeta, Transport};
+use crate::transport::{TransportError, TransportErrorKind};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex

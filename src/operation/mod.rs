@@ -29,7 +29,7 @@ use futures::Stream;
 use url::Url;
 
 use crate::answer::Answer;
-use crate::error::{Error, HttpError, TransportError};
+use crate::error::{Error, HttpError};
 use crate::origin::{UrlPolicy, redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
 use crate::protocol::{
@@ -38,7 +38,7 @@ use crate::protocol::{
 use crate::resume::{ResumeToken, SavedRequest, to_ms};
 use crate::status::AsyncJobStatus;
 use crate::timer::{Sleep, Timer, default_timer};
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::transport::{RequestKind, RequestMeta, Transport, TransportError};
 
 use machine::{InFlight, elapsed};
 use outcome::NO_OUTCOME;

@@ -6,12 +6,12 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::provisioning_status;
-use super::google::{looks_like_operation, read_operation};
-use super::start::{completed, is_put_like, no_monitor, not_accepted};
-use super::{Azure, AzureMode, FinalStateVia, Google, Graph, Protocol, Reading, Start, url_header};
+use super::azure::{Azure, AzureMode, FinalStateVia, provisioning_status};
+use super::google::{Google, google_start, looks_like_operation};
+use super::graph::Graph;
+use super::read::url_header;
+use super::seam::{Protocol, Reading, Start, completed, is_put_like, no_monitor, not_accepted};
 use crate::error::Error;
-use crate::origin::redact;
 use crate::resume::SavedProtocol;
 use crate::status::AsyncJobStatus;
 use crate::transport::RequestKind;
@@ -95,45 +95,6 @@ impl Protocol for Auto {
             reading => reading,
         }
     }
-}
-
-/// Google's start: a terminal `Operation` is done; a running one is polled
-/// at its name.
-pub(crate) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
-    let code = response.status();
-    let body = response.body();
-    let (reading, name) = read_operation(url, code, body)?;
-    if reading.status.status.is_terminal() {
-        return Ok(Start::done(reading).with_protocol(Google));
-    }
-    let name = name.ok_or_else(|| {
-        Error::protocol(
-            "the operation has no name",
-            Some(code),
-            Some(redact(url)),
-            body,
-        )
-    })?;
-    let monitor = Google::monitor_url(url, &name)
-        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
-    Ok(Start::poll(monitor)
-        .with_reading(reading)
-        .with_protocol(Google))
-}
-
-/// Graph's start: `202` + `Location` is polled; any other `2xx` is done.
-pub(crate) fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
-    let code = response.status();
-    if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
-    }
-    not_accepted(url, response)?;
-    let location = url_header(response.headers(), "location", url, code)?;
-    Ok(match (code == StatusCode::ACCEPTED, location) {
-        (true, Some(monitor)) => Start::poll(monitor).with_protocol(Graph),
-        (true, None) => return Err(no_monitor(url, response)),
-        (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
-    })
 }
 
 /// Reads a start answer for [`Auto`] (or [`Auto::azure`]).
@@ -223,9 +184,9 @@ fn detect(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Next;
+    use super::super::read::test_response as response;
+    use super::super::seam::{Next, ResultSource};
     use super::*;
-    use crate::protocol::test_response as response;
     use crate::status::JobState;
 
     fn start(method: Method, response: http::Response<Bytes>) -> Result<Start, Error> {
@@ -314,10 +275,7 @@ mod tests {
             Next::Done(reading) => {
                 assert_eq!(reading.status.status, JobState::Completed);
                 assert_eq!(reading.status.resource_id.as_deref(), Some("01NEW"));
-                assert!(matches!(
-                    reading.result,
-                    super::super::ResultSource::Body(_)
-                ));
+                assert!(matches!(reading.result, ResultSource::Body(_)));
             }
             other => panic!("expected done, got {other:?}"),
         }

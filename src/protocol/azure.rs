@@ -6,10 +6,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::{
-    Interpretation, Protocol, Reading, ResultSource, Start, header_url, is_blank, post_cancel,
-    read_status, url_header,
-};
+use super::read::{header_url, is_blank, post_cancel, read_status, url_header};
+use super::seam::{Interpretation, Protocol, Reading, ResultSource};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -282,19 +280,6 @@ impl Protocol for Azure {
         "azure"
     }
 
-    /// Detects among Azure's patterns ([`Auto::azure`](super::Auto::azure)),
-    /// with this protocol's [`FinalStateVia`].
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        super::Auto::azure()
-            .with_final_state_via(self.final_state)
-            .start(request, url, response)
-    }
-
     fn save(&self) -> Option<SavedProtocol> {
         SavedProtocol::from_state(
             self.name(),
@@ -392,7 +377,7 @@ pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String>
 mod tests {
     use super::*;
 
-    use crate::protocol::test_response as response;
+    use super::super::read::test_response as response;
 
     fn azure(mode: AzureMode, via: FinalStateVia) -> Azure {
         Azure::new(

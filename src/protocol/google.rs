@@ -4,7 +4,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, Start, post_cancel};
+use super::read::post_cancel;
+use super::seam::{Interpretation, Protocol, Reading, ResultSource, Start, not_accepted};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -220,6 +221,30 @@ fn progress(metadata: &serde_json::Value) -> Option<f64> {
     None
 }
 
+/// Google's start: a terminal `Operation` is done; a running one is polled
+/// at its name.
+pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+    let code = response.status();
+    let body = response.body();
+    let (reading, name) = read_operation(url, code, body)?;
+    if reading.status.status.is_terminal() {
+        return Ok(Start::done(reading).with_protocol(Google));
+    }
+    let name = name.ok_or_else(|| {
+        Error::protocol(
+            "the operation has no name",
+            Some(code),
+            Some(redact(url)),
+            body,
+        )
+    })?;
+    let monitor = Google::monitor_url(url, &name)
+        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
+    Ok(Start::poll(monitor)
+        .with_reading(reading)
+        .with_protocol(Google))
+}
+
 impl Protocol for Google {
     fn name(&self) -> &'static str {
         "google"
@@ -235,8 +260,8 @@ impl Protocol for Google {
         if response.status().is_client_error() || response.status().is_server_error() {
             return Ok(Start::refused());
         }
-        super::start::not_accepted(url, response)?;
-        super::auto::google_start(url, response)
+        not_accepted(url, response)?;
+        google_start(url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {

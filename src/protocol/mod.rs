@@ -149,11 +149,10 @@ mod azure;
 mod google;
 mod graph;
 mod read;
-mod start;
+mod seam;
 
 use std::fmt;
 
-use bytes::Bytes;
 use url::Url;
 
 pub use auto::Auto;
@@ -161,198 +160,12 @@ pub use azure::{Azure, AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
 pub use read::{get_json, header_url, is_blank, post_cancel, read_status, url_header};
-pub use start::{Next, Start, completed, start_from_headers};
+pub use seam::{
+    Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
+};
 
-#[cfg(test)]
-pub(crate) use read::test_response;
-
-use crate::answer::Details;
 use crate::error::Error;
 use crate::resume::SavedProtocol;
-use crate::status::AsyncJobStatus;
-use crate::transport::RequestKind;
-
-/// A family of long-running operations: what its answers mean. See the
-/// [module documentation](self) for a guide to writing one.
-pub trait Protocol: Send + Sync + fmt::Debug {
-    /// A short, stable name (`"graph"`); resume tokens record it, and resuming
-    /// looks the protocol up by it.
-    fn name(&self) -> &'static str;
-
-    /// Reads the answer to the start request: `request` is what was sent
-    /// (its method, headers and body), `url` its absolute URL. Called for
-    /// every answer, `2xx` or not, once transient failures were retried.
-    ///
-    /// The default reads headers only ([`start_from_headers`]): a `4xx`/`5xx`
-    /// is refused; `Azure-AsyncOperation`, `Operation-Location` or (on a
-    /// `202`) `Location` is polled; a `202` without any is a protocol error;
-    /// another `2xx` is done, its body the result.
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        let _ = request;
-        start_from_headers(url, response)
-    }
-
-    /// The request that polls `monitor`. The default is a `GET` that accepts
-    /// JSON; any method will do (`HEAD` for a status in headers). Not called
-    /// when the start said [`Start::resend`]: each poll then re-sends the
-    /// start request.
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        get_json(monitor)
-    }
-
-    /// Whether requests of `kind` should carry the caller's credentials (when
-    /// they go to the start request's origin). The default says yes.
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        let _ = kind;
-        true
-    }
-
-    /// Reads the answer to a poll of `url`, whatever its status code.
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
-
-    /// The protocol's state for a resume token, named [`name`](Self::name);
-    /// `None` (the default) makes operations with this protocol not
-    /// resumable.
-    fn save(&self) -> Option<SavedProtocol> {
-        None
-    }
-
-    /// The protocol again from a token's `saved` state (called on the
-    /// protocol whose name the token records). The default refuses: a
-    /// protocol that saves itself restores itself too.
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Err(Error::InvalidToken(format!(
-            "protocol `{}` cannot be restored from a token",
-            saved.name()
-        )))
-    }
-
-    /// The requests that ask the service to cancel the job polled at
-    /// `monitor`, tried in order while the service answers `404` or `405`.
-    /// Empty (the default) when the protocol has no way to cancel.
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        let _ = monitor;
-        Vec::new()
-    }
-}
-
-impl<P: Protocol + ?Sized> Protocol for Box<P> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        (**self).start(request, url, response)
-    }
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        (**self).poll_request(monitor)
-    }
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        (**self).wants_credentials(kind)
-    }
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        (**self).interpret(url, response)
-    }
-    fn save(&self) -> Option<SavedProtocol> {
-        (**self).save()
-    }
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        (**self).restore(saved)
-    }
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        (**self).cancel_requests(monitor)
-    }
-}
-
-/// What one answer from a monitor says.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // read once per poll; boxing would add an allocation
-pub enum Reading {
-    /// A status report.
-    Status(Interpretation),
-    /// The answer was a failure to read the status (an error status code); the
-    /// error policy decides whether to retry.
-    ReadFailure,
-}
-
-/// Where an operation's final result comes from.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub enum ResultSource {
-    /// The protocol defines no result body.
-    #[default]
-    None,
-    /// The result body came with the answer.
-    Body(Bytes),
-    /// The result is fetched with a `GET` of this URL once the job succeeded.
-    Fetch(Url),
-}
-
-/// A status report read from an answer, with what it says about URLs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Interpretation {
-    /// The status.
-    pub status: AsyncJobStatus,
-    /// A new monitor URL to poll from now on.
-    pub next_monitor: Option<Url>,
-    /// The URL of the resource the job produced.
-    pub result_location: Option<Url>,
-    /// Where the final result body comes from.
-    pub result: ResultSource,
-    /// Typed data for the caller ([`with_details`](Self::with_details)).
-    pub details: Details,
-}
-
-impl Interpretation {
-    /// A report of `status` with nothing else.
-    pub fn new(status: AsyncJobStatus) -> Self {
-        Interpretation {
-            status,
-            next_monitor: None,
-            result_location: None,
-            result: ResultSource::None,
-            details: Details::none(),
-        }
-    }
-
-    /// Attaches typed data read from the answer (a progress counter from a
-    /// header, Google's `metadata`, the acceptor that matched…). The caller
-    /// reaches it with [`AsyncJobStatus::details`] on the status the stream
-    /// yields, on the outcome's status and on a failed job's status.
-    pub fn with_details<T: std::any::Any + Send + Sync + fmt::Debug>(mut self, details: T) -> Self {
-        self.details = Details::new(details);
-        self
-    }
-
-    /// Polls `url` from now on.
-    pub fn with_next_monitor(mut self, url: Url) -> Self {
-        self.next_monitor = Some(url);
-        self
-    }
-
-    /// The produced resource is at `url`.
-    pub fn with_result_location(mut self, url: Url) -> Self {
-        self.result_location = Some(url);
-        self
-    }
-
-    /// Where the result body comes from.
-    pub fn with_result(mut self, result: ResultSource) -> Self {
-        self.result = result;
-        self
-    }
-}
 
 /// The protocol a resume token's `saved` state stands for: the first of
 /// `protocols` (the caller's) with the saved name, else the built-in family of
