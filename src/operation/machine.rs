@@ -107,11 +107,9 @@ impl Operation {
 
     /// Gives the reading's status the answer it was read from, with the
     /// reading's details.
-    pub(super) fn attach(reading: &mut Interpretation, response: &http::Response<Bytes>) {
+    pub(super) fn attach(reading: &mut Interpretation, response: http::Response<Bytes>) {
         let details = std::mem::take(&mut reading.details);
-        reading
-            .status
-            .set_answer(Answer::with_details(response, details));
+        reading.status.set_answer(Answer::new(response, details));
     }
 
     /// Records a status report read from `response` (it is yielded from
@@ -120,7 +118,7 @@ impl Operation {
     pub(super) fn on_reading(
         &mut self,
         mut reading: Interpretation,
-        response: &http::Response<Bytes>,
+        response: http::Response<Bytes>,
         retry_after: Option<Duration>,
     ) {
         Operation::attach(&mut reading, response);
@@ -383,7 +381,7 @@ impl Operation {
                 false
             }
             Ok(Reading::Status(reading)) => {
-                self.on_reading(reading, &response, retry_after);
+                self.on_reading(reading, response, retry_after);
                 true
             }
         }

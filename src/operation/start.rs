@@ -97,7 +97,7 @@ impl Operation {
                     ));
                     return false;
                 }
-                self.on_reading(reading, &response, None);
+                self.on_reading(reading, response, None);
                 return true;
             }
             Next::Poll(monitor) => monitor,
@@ -121,7 +121,7 @@ impl Operation {
         }
         let has_status = first.is_some();
         if let Some(mut reading) = first {
-            Operation::attach(&mut reading, &response);
+            Operation::attach(&mut reading, response);
             self.last_status = Some(reading.status);
         }
         self.start_polling(retry_after);
