@@ -282,3 +282,96 @@ impl std::str::FromStr for ProtocolKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Mine(&'static str);
+
+    impl Protocol for Mine {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn interpret(
+            &self,
+            _url: &Url,
+            _response: &http::Response<bytes::Bytes>,
+        ) -> Result<Reading, Error> {
+            Ok(Reading::ReadFailure)
+        }
+        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+            assert_eq!(saved.state()["v"], 1);
+            Ok(Box::new(Mine("restored")))
+        }
+    }
+
+    #[test]
+    fn restore_prefers_the_callers_protocols_then_the_built_ins() {
+        let mine: Vec<Box<dyn Protocol>> = vec![Box::new(Mine("graph")), Box::new(Mine("mine"))];
+        let saved = SavedProtocol::new("mine").with("v", 1);
+        assert_eq!(restore(&saved, &mine).unwrap().name(), "restored");
+        // A caller's protocol may take a built-in name.
+        let graph = SavedProtocol::new("graph").with("v", 1);
+        assert_eq!(restore(&graph, &mine).unwrap().name(), "restored");
+        for name in ["graph", "auto", "google"] {
+            assert_eq!(
+                restore(&SavedProtocol::new(name), &[]).unwrap().name(),
+                name
+            );
+        }
+        let error = restore(&SavedProtocol::new("azure"), &[]).unwrap_err();
+        assert!(matches!(error, Error::InvalidToken(_)), "{error}");
+        let error = restore(&SavedProtocol::new("blob"), &mine).unwrap_err();
+        let Error::UnknownProtocol { name, known } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(name, "blob");
+        assert_eq!(known, "graph, mine, graph, azure, google, auto");
+        assert!(!error.job_may_still_run());
+    }
+
+    #[test]
+    fn a_protocol_that_does_not_save_itself_cannot_be_restored() {
+        #[derive(Debug)]
+        struct Plain;
+        impl Protocol for Plain {
+            fn name(&self) -> &'static str {
+                "plain"
+            }
+            fn interpret(
+                &self,
+                _url: &Url,
+                _response: &http::Response<bytes::Bytes>,
+            ) -> Result<Reading, Error> {
+                Ok(Reading::ReadFailure)
+            }
+        }
+        assert!(Plain.save().is_none());
+        let boxed: Box<dyn Protocol> = Box::new(Plain);
+        let error = boxed.restore(&SavedProtocol::new("plain")).unwrap_err();
+        assert!(error.to_string().contains("`plain`"), "{error}");
+        assert!(
+            boxed
+                .cancel_requests(&Url::parse("https://a.example/").unwrap())
+                .is_empty()
+        );
+        assert!(boxed.wants_credentials(crate::RequestKind::Poll));
+    }
+
+    #[test]
+    fn kinds_make_their_protocols() {
+        for (kind, start, monitor) in [
+            (ProtocolKind::Auto, "auto", "auto"),
+            (ProtocolKind::Azure, "auto", "azure"),
+            (ProtocolKind::Graph, "graph", "graph"),
+            (ProtocolKind::Google, "google", "google"),
+        ] {
+            assert_eq!(kind.for_start(None).name(), start);
+            let url = Url::parse("https://a.example/m").unwrap();
+            assert_eq!(kind.for_monitor(&url).name(), monitor);
+            assert_eq!(kind.as_str().parse::<ProtocolKind>().unwrap(), kind);
+        }
+    }
+}

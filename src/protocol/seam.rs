@@ -405,3 +405,86 @@ pub(super) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> Error {
 pub(super) fn is_put_like(method: &Method) -> bool {
     method == Method::PUT || method == Method::PATCH
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::read::test_response as response;
+    use super::*;
+
+    fn read(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Start, Error> {
+        let url = Url::parse("https://api.example/v1/things/1").unwrap();
+        start_from_headers(&url, &response(code, headers, body))
+    }
+
+    fn monitor(start: Result<Start, Error>) -> String {
+        match start.unwrap().next() {
+            Next::Poll(url) => url.to_string(),
+            other => panic!("expected a monitor, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn headers_name_the_monitor_in_order_of_precedence() {
+        let both = [
+            ("operation-location", "/ol/1"),
+            ("azure-asyncoperation", "/aa/1"),
+            ("location", "/l/1"),
+        ];
+        assert_eq!(monitor(read(201, &both, "")), "https://api.example/aa/1");
+        assert_eq!(
+            monitor(read(200, &both[..1], "")),
+            "https://api.example/ol/1"
+        );
+        assert_eq!(
+            monitor(read(202, &both[2..], "")),
+            "https://api.example/l/1"
+        );
+    }
+
+    #[test]
+    fn other_answers_are_done_refused_or_errors() {
+        // A `Location` on a 201 is the created resource, not a monitor.
+        let created = read(201, &[("location", "/things/1")], r#"{"id":"7"}"#).unwrap();
+        let Next::Done(reading) = created.next() else {
+            panic!("{created:?}");
+        };
+        assert_eq!(reading.status.status, JobState::Completed);
+        assert_eq!(reading.status.resource_id.as_deref(), Some("7"));
+        assert_eq!(
+            reading.result_location.as_ref().map(Url::as_str),
+            Some("https://api.example/things/1")
+        );
+        assert!(matches!(reading.result, ResultSource::Body(_)));
+        let empty = read(204, &[], "").unwrap();
+        assert!(matches!(empty.next(), Next::Done(r) if r.result == ResultSource::None));
+        for code in [400, 404, 409, 500, 503] {
+            assert!(matches!(
+                read(code, &[], "{}").unwrap().next(),
+                Next::Refused
+            ));
+        }
+        let bare = read(202, &[], "").unwrap_err();
+        assert!(bare.to_string().contains("without a monitor"), "{bare}");
+        assert!(read(302, &[("location", "/x")], "").is_err());
+        assert!(read(202, &[("location", "ftp://x/1")], "").is_err());
+    }
+
+    #[test]
+    fn a_start_shows_what_it_decided() {
+        let start = Start::resend()
+            .with_status(AsyncJobStatus::new(JobState::Waiting))
+            .with_protocol(super::super::Graph);
+        assert!(matches!(start.next(), Next::Resend));
+        assert_eq!(start.first_status().unwrap().status, JobState::Waiting);
+        assert_eq!(start.protocol().map(|p| p.name()), Some("graph"));
+        let shown = format!("{start:?}");
+        assert!(
+            shown.contains("Resend") && shown.contains("graph"),
+            "{shown}"
+        );
+        let poll = Start::poll(Url::parse("https://a.example/m?sig=SECRET").unwrap());
+        assert!(!format!("{poll:?}").contains("SECRET"));
+        assert!(poll.first_status().is_none() && poll.protocol().is_none());
+        assert!(matches!(Start::refused().next(), Next::Refused));
+    }
+}
