@@ -9,6 +9,14 @@
 //! error is kept when it fails, `Retry-After` is honoured and capped, and an
 //! overall deadline bounds the wait.
 //!
+//! The families it knows — OneDrive/Graph, Azure, Google — are
+//! [`protocol`]s like any other: a family of your own (status in headers
+//! polled with `HEAD`, a monitor URL in the body, a request re-sent until it
+//! says done) plugs in through the same [`protocol::Protocol`] trait, starts,
+//! hands the caller what it read ([`AsyncJobStatus::details`],
+//! [`AsyncJobStatus::answer`]) and resumes from a [`ResumeToken`]. The
+//! [`protocol`] module's documentation is the guide to writing one.
+//!
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use std::time::Duration;

@@ -116,8 +116,11 @@ impl OperationBuilder {
         self
     }
 
-    /// Where an Azure operation's final result comes from (default: per the
-    /// start request's method, see [`FinalStateVia::default_for`]).
+    /// Where an Azure operation detected by the built-in families
+    /// ([`with_protocol_kind`](Self::with_protocol_kind)) finds its final
+    /// result (default: per the start request's method, see
+    /// [`FinalStateVia::default_for`]). A protocol given with
+    /// [`with_protocol`](Self::with_protocol) carries its own settings.
     pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
         self.final_state = Some(via);
         self
