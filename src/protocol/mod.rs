@@ -41,7 +41,7 @@
 //!    another protocol ([`Start::with_status`], [`Start::with_protocol`]).
 //! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
 //! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
-//!    [`AsyncJobStatus`] (the state decides the end: `completed` succeeds,
+//!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
 //!    `failed`/`cancelled` fail with the status as [`Error::Failed`]),
 //!    attaches typed [details](Interpretation::with_details) for the caller,
 //!    answers [`Reading::ReadFailure`] for an error status (retried per the
