@@ -25,7 +25,8 @@ use crate::transport::RequestKind;
 /// [`Graph`]; a `PUT`/`PATCH` answered `200`/`201` with a running
 /// `properties.provisioningState` → Azure body polling; any other `2xx` → a
 /// completed operation. The operation goes on with the detected protocol.
-/// [`Auto::azure`] detects only among Azure's patterns.
+/// [`Detect`] is the same detection with settings (Azure's patterns only,
+/// where the final result comes from).
 ///
 /// **For a monitor URL** ([`Protocol::interpret`]): each answer that looks
 /// like a Google `Operation` is read as one, every other answer as a
@@ -33,31 +34,12 @@ use crate::transport::RequestKind;
 /// Polls carry no credentials, as for Graph.
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
-pub struct Auto {
-    final_state: Option<FinalStateVia>,
-    azure_only: bool,
-}
+pub struct Auto;
 
 impl Auto {
-    /// Detection among every family.
+    /// The default protocol.
     pub fn new() -> Self {
-        Auto::default()
-    }
-
-    /// Detection among Azure's patterns only (a bare `202` + `Location` is
-    /// ARM's Location pattern; a finished `PUT` reads its provisioning state).
-    pub fn azure() -> Self {
-        Auto {
-            azure_only: true,
-            ..Auto::default()
-        }
-    }
-
-    /// Where a detected Azure operation's final result comes from (default:
-    /// per the start request's method, [`FinalStateVia::default_for`]).
-    pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
-        self.final_state = Some(via);
-        self
+        Auto
     }
 }
 
@@ -72,7 +54,7 @@ impl Protocol for Auto {
         url: &Url,
         response: &http::Response<Bytes>,
     ) -> Result<Start, Error> {
-        detect(self, request.method(), url, response)
+        Detect::new().start(request, url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
@@ -80,7 +62,7 @@ impl Protocol for Auto {
     }
 
     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Ok(Box::new(Auto::new()))
+        Ok(Box::new(Auto))
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
@@ -97,9 +79,75 @@ impl Protocol for Auto {
     }
 }
 
-/// Reads a start answer for [`Auto`] (or [`Auto::azure`]).
+/// [`Auto`]'s detection of the family from a start answer, with settings:
+/// [`Detect::azure`] detects only among Azure's patterns (a bare `202` +
+/// `Location` is ARM's Location pattern; a finished `PUT` reads its
+/// provisioning state), and [`with_final_state_via`](Self::with_final_state_via)
+/// says where a detected Azure operation's final result comes from. It reads
+/// a monitor as [`Auto`] does, under the same name.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Detect {
+    final_state: Option<FinalStateVia>,
+    azure_only: bool,
+}
+
+impl Detect {
+    /// Detection among every family, as [`Auto`].
+    pub fn new() -> Self {
+        Detect::default()
+    }
+
+    /// Detection among Azure's patterns only.
+    pub fn azure() -> Self {
+        Detect {
+            azure_only: true,
+            ..Detect::default()
+        }
+    }
+
+    /// Where a detected Azure operation's final result comes from (default:
+    /// per the start request's method, [`FinalStateVia::default_for`]).
+    pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
+        self.final_state = Some(via);
+        self
+    }
+}
+
+impl Protocol for Detect {
+    fn name(&self) -> &'static str {
+        Auto.name()
+    }
+
+    fn start(
+        &self,
+        request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        detect(self, request.method(), url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Auto.save()
+    }
+
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Auto.restore(saved)
+    }
+
+    fn wants_credentials(&self, kind: RequestKind) -> bool {
+        Auto.wants_credentials(kind)
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        Auto.interpret(url, response)
+    }
+}
+
+/// Reads a start answer for [`Detect`].
 fn detect(
-    auto: &Auto,
+    auto: &Detect,
     method: &Method,
     url: &Url,
     response: &http::Response<Bytes>,

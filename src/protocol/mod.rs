@@ -155,7 +155,7 @@ use std::fmt;
 
 use url::Url;
 
-pub use auto::Auto;
+pub use auto::{Auto, Detect};
 pub use azure::{Azure, AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
@@ -226,19 +226,20 @@ impl ProtocolKind {
         }
     }
 
-    /// The protocol that reads the start answer: [`Auto`], [`Auto::azure`],
-    /// [`Graph`] or [`Google`]; `final_state` applies to a detected Azure
-    /// operation.
+    /// The protocol that reads the start answer: [`Auto`] (or [`Detect`]
+    /// with `final_state`), [`Detect::azure`], [`Graph`] or [`Google`];
+    /// `final_state` applies to a detected Azure operation.
     pub fn for_start(&self, final_state: Option<FinalStateVia>) -> Box<dyn Protocol> {
-        let auto = |auto: Auto| match final_state {
-            Some(via) => auto.with_final_state_via(via),
-            None => auto,
+        let detect = |detect: Detect| match final_state {
+            Some(via) => detect.with_final_state_via(via),
+            None => detect,
         };
-        match self {
-            ProtocolKind::Auto => Box::new(auto(Auto::new())),
-            ProtocolKind::Azure => Box::new(auto(Auto::azure())),
-            ProtocolKind::Graph => Box::new(Graph),
-            ProtocolKind::Google => Box::new(Google),
+        match (self, final_state) {
+            (ProtocolKind::Auto, None) => Box::new(Auto),
+            (ProtocolKind::Auto, Some(_)) => Box::new(detect(Detect::new())),
+            (ProtocolKind::Azure, _) => Box::new(detect(Detect::azure())),
+            (ProtocolKind::Graph, _) => Box::new(Graph),
+            (ProtocolKind::Google, _) => Box::new(Google),
         }
     }
 
