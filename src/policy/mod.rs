@@ -27,6 +27,7 @@ mod backoff;
 mod error_policy;
 mod progress;
 mod retry_after;
+mod smithy;
 
 use std::time::Duration;
 
@@ -35,6 +36,7 @@ pub use error_policy::{ErrorPolicy, FailureClass};
 pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
 pub use retry_after::parse_retry_after;
 pub(crate) use retry_after::parse_retry_after_with;
+pub use smithy::{SMITHY_MAX_DELAY, SMITHY_MIN_DELAY, Smithy};
 
 use crate::status::AsyncJobStatus;
 
