@@ -137,7 +137,10 @@ async fn copy(base: String, timer: impl Timer + 'static) {
         .unwrap();
     let mut operation = Operation::start(ThreadTransport::new(), request)
         .with_timer(timer)
-        .with_policy(PollPolicy::new(Constant::new(Duration::from_millis(10))))
+        .with_policy(
+            PollPolicy::new(Constant::new(Duration::from_millis(10)))
+                .with_min_interval(Duration::ZERO),
+        )
         .build()
         .unwrap();
     let mut states = Vec::new();

@@ -2,7 +2,11 @@
 //!
 //! Spec: <https://smithy.io/2.0/additional-specs/waiters.html#waiter-retries>.
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use super::PollContext;
+use super::backoff::{Backoff, BackoffBuilder, Step};
 
 /// The Smithy spec's default shortest delay: 2 s.
 pub const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
@@ -43,6 +47,13 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// // 2 s left: no room for another attempt.
 /// assert_eq!(waiter.delay(3, secs(2), top), None);
 /// ```
+///
+/// As a [`BackoffBuilder`], each operation gets its own random generator;
+/// the time left is the smaller of the maximum wait time (from the
+/// operation's start) and the policy's deadline, and the operation ends with
+/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when no attempt
+/// fits. A `PollPolicy` still puts its floor (1 s by default) under the
+/// delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Smithy {
     min: u64,
@@ -132,6 +143,51 @@ impl Smithy {
     }
 }
 
+impl BackoffBuilder for Smithy {
+    type Backoff = SmithyBackoff;
+
+    fn build(&self) -> SmithyBackoff {
+        SmithyBackoff {
+            config: *self,
+            rng: fastrand::Rng::new(),
+        }
+    }
+}
+
+/// One operation's Smithy waiter: the configuration and a random generator.
+#[derive(Debug, Clone)]
+pub struct SmithyBackoff {
+    config: Smithy,
+    rng: fastrand::Rng,
+}
+
+impl SmithyBackoff {
+    /// Seeds the random generator (for tests and simulations).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.rng = fastrand::Rng::with_seed(seed);
+        self
+    }
+}
+
+impl Backoff for SmithyBackoff {
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        let mut remaining = self.config.remaining(ctx.elapsed);
+        if let Some(policy) = ctx.remaining {
+            remaining = remaining.min(policy);
+        }
+        let rng = &mut self.rng;
+        match self
+            .config
+            .delay(ctx.attempt, remaining, |low, high| rng.u64(low..=high))
+        {
+            Some(delay) => Step::Wait(delay),
+            None => Step::Stop(Cow::Borrowed(
+                "no attempt fits in the waiter's maximum wait time",
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +257,21 @@ mod tests {
         );
         assert_eq!(w.delay(1, Duration::ZERO, HIGH), None);
         assert_eq!(w.remaining(secs(61)), Duration::ZERO);
+    }
+
+    #[test]
+    fn as_a_backoff_it_stops_when_time_is_up() {
+        let config = Smithy::new(secs(2), secs(120), secs(60));
+        let mut backoff = config.build().with_seed(1);
+        let at = |attempt, elapsed| PollContext::new(attempt, secs(elapsed));
+        let Step::Wait(first) = backoff.next(&at(1, 0)) else {
+            panic!("a wait");
+        };
+        assert_eq!(first, secs(2));
+        // The policy's deadline is nearer than the maximum wait time.
+        let near = at(3, 10).with_remaining(Some(secs(5)));
+        assert_eq!(backoff.next(&near).delay(), Some(secs(3)));
+        assert!(matches!(backoff.next(&at(9, 58)), Step::Stop(_)));
     }
 
     #[test]
