@@ -210,6 +210,34 @@ pub(crate) fn default_timer() -> Result<Arc<dyn Timer>, String> {
 
 #[cfg(test)]
 mod tests {
+    /// With the `tokio` feature alone and no runtime, the default timer is a
+    /// readable error that names the fixes, not a panic later.
+    #[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+    #[test]
+    fn tokio_without_a_runtime_is_an_error_that_names_the_fix() {
+        let message = super::default_timer().unwrap_err();
+        assert!(message.contains("no tokio runtime"), "{message}");
+        assert!(message.contains("with_timer"), "{message}");
+        assert!(message.contains("futures-timer"), "{message}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        assert!(super::default_timer().is_ok());
+    }
+
+    /// Tokio's timer outside any runtime sleeps on a thread, without a panic.
+    #[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+    #[test]
+    fn tokio_timer_outside_a_runtime_sleeps_on_a_thread() {
+        use super::*;
+        let timer = TokioTimer::new();
+        let before = Instant::now();
+        futures::executor::block_on(timer.sleep(Duration::from_millis(20)));
+        assert!(before.elapsed() >= Duration::from_millis(20));
+    }
+
     #[cfg(feature = "tokio")]
     #[tokio::test(start_paused = true)]
     async fn tokio_timer_follows_the_paused_clock() {
