@@ -11,6 +11,8 @@
 
 mod builder;
 mod cancel;
+#[cfg(test)]
+mod floor_tests;
 mod machine;
 mod outcome;
 mod start;

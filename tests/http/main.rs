@@ -3,6 +3,7 @@
 
 mod azure;
 mod faults;
+mod floor;
 mod google;
 mod graph;
 mod lifecycle;
