@@ -95,7 +95,7 @@ fn the_floor_can_be_raised_and_stands_under_longer_hints_untouched() {
 
 #[test]
 fn an_iterator_of_zero_delays_is_floored_too() {
-    let zeros = from_delays(std::iter::repeat(Duration::ZERO).take(100));
+    let zeros = from_delays(std::iter::repeat_n(Duration::ZERO, 100));
     let (sleeps, _) = run(&[], PollPolicy::new(zeros));
     assert_eq!(sleeps, [DEFAULT_MIN_INTERVAL; 4]);
 }
