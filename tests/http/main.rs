@@ -2,6 +2,7 @@
 //! reqwest transport, and the tokio timer.
 
 mod azure;
+mod backon_interop;
 mod faults;
 mod floor;
 mod google;
