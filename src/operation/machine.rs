@@ -53,7 +53,7 @@ impl InFlight {
         let sleep = match &mut self.deadline {
             Some(sleep) => sleep,
             slot @ None => match cutoff() {
-                Some(cutoff) => slot.insert(timer.sleep(cutoff)),
+                Some(cutoff) => slot.insert(timer.timeout(cutoff)),
                 None => return Poll::Pending,
             },
         };

@@ -10,6 +10,7 @@ mod graph;
 mod lifecycle;
 mod server;
 mod tower;
+mod virtual_time;
 
 use std::time::Duration;
 
