@@ -23,9 +23,9 @@ use support::{InMemory, MONITOR};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use http::StatusCode;
+use lro_poller::policy::{Pacer, PollContext, PollPolicy};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::TokioTimer;
-use lro_poller::policy::{Pacer, PollContext, PollPolicy};
 use lro_poller::{AsyncJobStatus, JobState, Operation, OutcomeFuture, Transport};
 
 /// Counts the bytes and blocks live on the heap.

@@ -378,12 +378,7 @@ impl Workload {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| {
-        args.iter()
-            .skip_while(|a| *a != flag)
-            .nth(1)
-            .cloned()
-    };
+    let value = |flag: &str| args.iter().skip_while(|a| *a != flag).nth(1).cloned();
     let jobs = value("--jobs")
         .and_then(|n| n.parse().ok())
         .unwrap_or(DEFAULT_JOBS);

@@ -18,9 +18,7 @@ pub fn dominators(results: &[Summary], who: Model) -> Vec<Model> {
         .into_iter()
         .filter(|&sdk| {
             let theirs = results[index(sdk)];
-            theirs.gave_up == 0
-                && theirs.polls < mine.polls
-                && theirs.mean_delay < mine.mean_delay
+            theirs.gave_up == 0 && theirs.polls < mine.polls && theirs.mean_delay < mine.mean_delay
         })
         .collect()
 }
@@ -30,7 +28,11 @@ pub const REPRESENTATIVE: [(Durations, Progress, Option<u64>); 4] = [
     (Durations::LogNormal, Progress::Linear, None),
     (Durations::LogNormal, Progress::Noisy, None),
     (Durations::Uniform, Progress::Absent, None),
-    (Durations::LongTail, Progress::Stalled, Some(SERVER_RETRY_AFTER)),
+    (
+        Durations::LongTail,
+        Progress::Stalled,
+        Some(SERVER_RETRY_AFTER),
+    ),
 ];
 
 pub fn find<'a>(

@@ -36,7 +36,10 @@ impl Axis {
             high = high.max(v);
         }
         if !low.is_finite() {
-            return Axis { low: 0.0, high: 1.0 };
+            return Axis {
+                low: 0.0,
+                high: 1.0,
+            };
         }
         let low = low.log10().floor();
         let high = high.log10().ceil().max(low + 1.0);
