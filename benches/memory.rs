@@ -3,9 +3,11 @@
 //!
 //! Response bodies are not counted: the in-memory transport answers with
 //! static `Bytes`, which own no heap. What a parsed status keeps (its strings)
-//! is counted. The shared script and the timer's shared clock are made before
-//! counting starts; the operation's own `Arc`s and boxes around them are
-//! counted. Each figure is the bytes requested from the allocator; the
+//! is counted. The shared script and the timer are made before counting
+//! starts: the timer is shared by every operation, as an SDK would share one
+//! (the default `TokioTimer`, or one `VirtualTimer` through
+//! `with_shared_timer`); the operation's own `Arc`s and boxes around the
+//! script are counted. Each figure is the bytes requested from the allocator; the
 //! allocator's own per-block overhead shows up in the `scale` bench's RSS.
 //!
 //! Run: `cargo bench --bench memory --features test-util,tokio`
@@ -25,7 +27,7 @@ use futures::{FutureExt, StreamExt};
 use http::StatusCode;
 use lro_poller::policy::{Pacer, PollContext, PollPolicy};
 use lro_poller::testing::VirtualTimer;
-use lro_poller::timer::TokioTimer;
+use lro_poller::timer::Timer;
 use lro_poller::{AsyncJobStatus, JobState, Operation, OutcomeFuture, Transport};
 
 /// Counts the bytes and blocks live on the heap.
@@ -108,7 +110,9 @@ fn held<T>(make: impl FnOnce() -> T) -> (T, Heap) {
 
 struct Setup {
     answers: Arc<[(StatusCode, Bytes)]>,
-    virtual_timer: VirtualTimer,
+    /// One virtual timer shared by every operation, as an SDK would share
+    /// one timer (`with_shared_timer`: no allocation per operation).
+    virtual_timer: Arc<dyn Timer>,
 }
 
 impl Setup {
@@ -116,7 +120,7 @@ impl Setup {
         let answers = support::script(3);
         Setup {
             answers,
-            virtual_timer: VirtualTimer::new(),
+            virtual_timer: Arc::new(VirtualTimer::new()),
         }
     }
 
@@ -131,15 +135,15 @@ impl Setup {
     /// An operation with the default policies on the virtual timer.
     fn on_virtual_time(&self) -> Operation {
         Operation::monitor(self.transport(false), MONITOR)
-            .with_timer(self.virtual_timer.clone())
+            .with_shared_timer(Arc::clone(&self.virtual_timer))
             .build()
             .expect("a valid set-up")
     }
 
-    /// An operation with the default policies on tokio's clock.
+    /// An operation with the default policies on tokio's clock: the default
+    /// timer inside a runtime (one `TokioTimer` shared by every operation).
     fn on_tokio(&self, hang: bool) -> Operation {
         Operation::monitor(self.transport(hang), MONITOR)
-            .with_timer(TokioTimer::new())
             .build()
             .expect("a valid set-up")
     }

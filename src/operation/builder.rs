@@ -73,9 +73,18 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on.
+    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
+    /// (see [`Timer`] for the default). The timer is put behind a new
+    /// pointer; to share one timer between many operations without that,
+    /// use [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// A timer shared with other operations: no allocation per operation.
+    pub fn with_shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
         self
     }
 
