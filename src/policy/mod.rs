@@ -194,7 +194,7 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10
 /// minutes, a 1 s floor under every delay ([`DEFAULT_MIN_INTERVAL`]), no poll
 /// limit, and a 24-hour deadline. The choice is measured against the SDKs'
-/// defaults by `examples/policy_sim.rs` (see `docs/polling-efficiency.md`).
+/// defaults by `examples/policy_sim/` (see `docs/polling-efficiency.md`).
 ///
 /// **The floor.** Whatever the backoff or the server says — a zero delay,
 /// `Retry-After: 0`, a date in the past, garbage, [`RetryAfterMode::Replace`],

@@ -205,7 +205,7 @@ impl ProgressAware {
     /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
     /// jitter (randomly seeded).
     ///
-    /// These defaults come from the simulation in `examples/policy_sim.rs`
+    /// These defaults come from the simulation in `examples/policy_sim/`
     /// (see the README's "Polling efficiency").
     pub fn new() -> Self {
         ProgressAware {
