@@ -84,7 +84,7 @@ fn setup(jobs: usize) -> String {
 pub fn summary(jobs: usize, workloads: &[Workload], results: &[Vec<Summary>]) -> String {
     let mut out = String::from("### Polls per job and mean delay (s)\n\n");
     out.push_str(&setup(jobs));
-    out.push('\n');
+    out.push_str("\nEach cell: polls per job / mean delay after completion (s).\n\n");
     let shown: Vec<_> = REPRESENTATIVE
         .iter()
         .filter_map(|&w| find(workloads, results, w))
@@ -202,6 +202,7 @@ pub fn full(jobs: usize, workloads: &[Workload], results: &[Vec<Summary>]) -> St
     out.push_str(&setup(jobs));
     out.push_str("\n![polls per job against mean delay](polling-efficiency.svg)\n\n");
     out.push_str(&summary(jobs, workloads, results).replacen(&setup(jobs), "", 1));
+    out.push_str(&verdicts(workloads, results));
     out.push_str(&targets(workloads, results));
     out.push_str("## Every workload\n\n");
     for (workload, summaries) in workloads.iter().zip(results) {

@@ -138,9 +138,12 @@ fn panel(out: &mut String, x0: f64, y0: f64, workload: &Workload, results: &[Sum
                 COLOURS[i]
             );
         } else {
+            // Later markers are smaller, so that policies on the same
+            // spot show as rings.
+            let r = 8.0 - 0.6 * i as f64;
             let _ = writeln!(
                 out,
-                r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="5" fill="{}" stroke="#333" fill-opacity="0.85"/>"##,
+                r##"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r:.1}" fill="{}" stroke="#333"/>"##,
                 COLOURS[i]
             );
         }
