@@ -23,7 +23,7 @@ use lro_poller::{
 use server::{Server, reply};
 
 fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
 }
 
 fn transport() -> ReqwestTransport {

@@ -81,9 +81,18 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on.
+    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
+    /// (see [`Timer`] for the default). The timer is put behind a new
+    /// pointer; to share one timer between many operations without that,
+    /// use [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// A timer shared with other operations: no allocation per operation.
+    pub fn with_shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
         self
     }
 
@@ -130,12 +139,10 @@ impl OperationBuilder {
     /// polled.
     pub fn build(self) -> Result<Operation, Error> {
         let target = self.target?;
-        let timer = self.timer.or_else(default_timer).ok_or_else(|| {
-            Error::Config(
-                "no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature"
-                    .into(),
-            )
-        })?;
+        let timer = match self.timer {
+            Some(timer) => timer,
+            None => default_timer().map_err(Error::Config)?,
+        };
         let mut carried = Duration::ZERO;
         let mut polls = 0;
         let mut origin = None;
@@ -197,7 +204,7 @@ impl OperationBuilder {
             #[cfg(feature = "tracing")]
             span,
             timer,
-            policy: self.policy,
+            pacer: self.policy.start(),
             errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
             extra: (origin.is_some() || resend.is_some())
                 .then(|| Box::new(Extra { origin, resend })),

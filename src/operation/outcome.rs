@@ -69,7 +69,7 @@ impl Operation {
         let Some(cutoff) = self.cutoff() else {
             return Box::pin(async move { fetch.await.map(Some) });
         };
-        let deadline = self.timer.sleep(cutoff);
+        let deadline = self.timer.timeout(cutoff);
         let late = self.deadline_error();
         Box::pin(async move {
             let fetch = std::pin::pin!(fetch);

@@ -2,12 +2,15 @@
 //! reqwest transport, and the tokio timer.
 
 mod azure;
+mod backon_interop;
 mod faults;
+mod floor;
 mod google;
 mod graph;
 mod lifecycle;
 mod server;
 mod tower;
+mod virtual_time;
 
 use std::time::Duration;
 
@@ -31,7 +34,7 @@ pub fn transport() -> ReqwestTransport {
 
 /// A quick policy: 10 ms between polls, Retry-After as a floor.
 pub fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
 }
 
 /// A start request.

@@ -140,10 +140,16 @@ pub struct ProtocolChoice {
 /// How to poll: for the subcommands that wait.
 #[derive(Debug, Args)]
 pub struct Polling {
-    /// Poll at this fixed interval (fractions and 0 allowed). A server's
-    /// Retry-After still applies unless --ignore-retry-after.
+    /// Poll at this fixed interval (fractions allowed; below --min-interval
+    /// is refused). A server's Retry-After still applies unless
+    /// --ignore-retry-after.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub interval: Option<Duration>,
+
+    /// The least time between two polls, whatever the interval, the default
+    /// policy or the server's Retry-After say (fractions and 0 allowed).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "1")]
+    pub min_interval: Duration,
 
     /// Do not read the server's Retry-After.
     #[arg(long)]

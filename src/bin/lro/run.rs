@@ -40,6 +40,7 @@ struct Settings {
     /// `None`: the protocol comes from a resume token.
     protocol: Option<ProtocolKind>,
     interval: Option<Duration>,
+    min_interval: Duration,
     ignore_retry_after: bool,
     timeout: Option<Duration>,
     json: bool,
@@ -56,6 +57,7 @@ impl Settings {
             headers: args::headers(&common.headers)?,
             protocol,
             interval: None,
+            min_interval: lro_poller::policy::DEFAULT_MIN_INTERVAL,
             ignore_retry_after: false,
             timeout: None,
             json: common.json,
@@ -64,12 +66,24 @@ impl Settings {
         })
     }
 
-    /// The polling options of the subcommands that wait.
-    fn polling(mut self, polling: Polling) -> Self {
+    /// The polling options of the subcommands that wait. An `--interval`
+    /// under the floor is refused (nothing is sent): polling faster is an
+    /// explicit `--min-interval`.
+    fn polling(mut self, polling: Polling) -> Result<Self, UsageError> {
+        if let Some(interval) = polling.interval.filter(|i| *i < polling.min_interval) {
+            return Err(UsageError::new(format!(
+                "--interval {} is below the {} s floor between polls; \
+                 to poll that often, lower the floor too: --min-interval {}",
+                interval.as_secs_f64(),
+                polling.min_interval.as_secs_f64(),
+                interval.as_secs_f64()
+            )));
+        }
         self.interval = polling.interval;
+        self.min_interval = polling.min_interval;
         self.ignore_retry_after = polling.ignore_retry_after;
         self.timeout = polling.timeout;
-        self
+        Ok(self)
     }
 
     /// `start --no-wait`.
@@ -102,6 +116,7 @@ impl Settings {
             Some(interval) => PollPolicy::new(Constant::new(interval)),
             None => PollPolicy::default(),
         };
+        policy = policy.with_min_interval(self.min_interval);
         if self.ignore_retry_after {
             policy = policy.with_retry_after(RetryAfterMode::Ignore);
         }
@@ -115,7 +130,7 @@ impl Settings {
 /// `lro start`: the initial request, with the user's headers and body.
 fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
     let mut settings =
-        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     if args.no_wait {
         settings = settings.no_wait();
     }
@@ -147,7 +162,8 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
 fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+    let settings =
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     let url = args::url(&args.monitor_url, "MONITOR_URL")?;
     let builder = Operation::monitor(settings.transport()?, url.as_str());
     Ok((builder, settings))
@@ -156,7 +172,7 @@ fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 /// `lro resume`: a token; its protocol is the one used, and the deadline
 /// counts from the operation's original start.
 fn resume(args: ResumeArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, None)?.polling(args.polling);
+    let settings = Settings::new(args.common, None)?.polling(args.polling)?;
     let token = args::token(&args.token)?;
     let builder = Operation::resume(settings.transport()?, token);
     Ok((builder, settings))
