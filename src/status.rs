@@ -159,7 +159,14 @@ impl<'de> Deserialize<'de> for JobState {
 
 /// An error object a service attached to a status report
 /// (`{"code": "generalException", "message": "…"}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// Reading one never fails, whatever its shape: a `code` that is a string or
+/// a number (Azure's `{"code": 500}`, Google's `google.rpc.Code`) is kept as
+/// text; a missing `code` is taken from a nested `innererror`/`innerError`,
+/// a missing `message` from the first of `details`; a bare string is the
+/// message; other members are ignored. So a failed job always ends with the
+/// service's error, never with "unreadable answer".
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct ServiceError {
     /// The service's machine-readable code.
@@ -174,6 +181,49 @@ impl ServiceError {
     /// An error with the given code and message.
     pub fn new(code: Option<String>, message: Option<String>) -> Self {
         ServiceError { code, message }
+    }
+}
+
+impl ServiceError {
+    /// Reads an error object of any shape (see the type's documentation).
+    pub fn from_json_value(value: &serde_json::Value) -> Self {
+        use serde_json::Value;
+        let text = |value: Option<&Value>| match value? {
+            Value::String(text) => Some(text.clone()),
+            Value::Number(number) => Some(number.to_string()),
+            Value::Bool(flag) => Some(flag.to_string()),
+            _ => None,
+        };
+        match value {
+            Value::Object(map) => {
+                let nested = |key: &str| map.get(key).filter(|v| !v.is_null());
+                let mut error = ServiceError::new(text(map.get("code")), text(map.get("message")));
+                if error.code.is_none() {
+                    if let Some(inner) = nested("innererror").or_else(|| nested("innerError")) {
+                        error.code = ServiceError::from_json_value(inner).code;
+                    }
+                }
+                if error.message.is_none() {
+                    if let Some(first) = nested("details").and_then(|d| d.as_array()?.first()) {
+                        error.message = ServiceError::from_json_value(first).message;
+                    }
+                }
+                error
+            }
+            Value::Array(items) => items
+                .first()
+                .map(ServiceError::from_json_value)
+                .unwrap_or_default(),
+            Value::String(message) => ServiceError::new(None, Some(message.clone())),
+            other => ServiceError::new(text(Some(other)), None),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceError {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        Ok(ServiceError::from_json_value(&value))
     }
 }
 
@@ -230,8 +280,13 @@ pub struct AsyncJobStatus {
     /// Free text about the state (`"Completed 0/0 files; 0/9314 bytes"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_description: Option<String>,
-    /// A failure code some services put beside the status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A failure code some services put beside the status (a number is
+    /// kept as text).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_text"
+    )]
     pub error_code: Option<String>,
     /// A failure object some services put beside the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -307,6 +362,16 @@ impl AsyncJobStatus {
             (None, None) => None,
         }
     }
+}
+
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(
+        match Option::<serde_json::Value>::deserialize(deserializer)? {
+            Some(serde_json::Value::String(text)) => Some(text),
+            Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+            _ => None,
+        },
+    )
 }
 
 fn lenient_percentage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
@@ -416,6 +481,40 @@ mod tests {
             failed.failure_summary().as_deref(),
             Some("generalException: boom")
         );
+    }
+
+    #[test]
+    fn error_objects_of_every_shape_are_read() {
+        let read = |json: &str| {
+            AsyncJobStatus::from_json(format!(r#"{{"status":"Failed","error":{json}}}"#).as_bytes())
+                .unwrap()
+                .error
+                .unwrap()
+        };
+        let numeric = read(r#"{"code":500,"message":"Internal Server Error"}"#);
+        assert_eq!(numeric.code.as_deref(), Some("500"));
+        assert_eq!(numeric.message.as_deref(), Some("Internal Server Error"));
+        let nested = read(
+            r#"{"code":"BadRequest","message":"outer","innererror":{"code":"Inner","innererror":{"code":"Deeper"}},"details":[{"code":"D","message":"detail"}]}"#,
+        );
+        assert_eq!(nested.code.as_deref(), Some("BadRequest"));
+        assert_eq!(nested.message.as_deref(), Some("outer"));
+        let no_code = read(r#"{"message":"only a message","innerError":{"code":"fromInner"}}"#);
+        assert_eq!(no_code.code.as_deref(), Some("fromInner"));
+        let no_message = read(r#"{"code":"X","details":[{"code":"Y","message":"from details"}]}"#);
+        assert_eq!(no_message.message.as_deref(), Some("from details"));
+        assert_eq!(read(r#""boom""#).message.as_deref(), Some("boom"));
+        assert_eq!(read("17").code.as_deref(), Some("17"));
+        assert_eq!(read("{}"), ServiceError::default());
+        let null = AsyncJobStatus::from_json(br#"{"status":"Failed","error":null}"#).unwrap();
+        assert_eq!(null.error, None);
+        assert_eq!(read(r#"[{"code":"A"}]"#).code.as_deref(), Some("A"));
+        assert_eq!(
+            read(r#"{"code":{"odd":1},"message":7}"#).message.as_deref(),
+            Some("7")
+        );
+        let counted = AsyncJobStatus::from_json(br#"{"status":"failed","errorCode":42}"#).unwrap();
+        assert_eq!(counted.error_code.as_deref(), Some("42"));
     }
 
     #[test]
