@@ -5,11 +5,11 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::provisioning_status;
+use super::azure::{provisioning_status, resource_status};
 use super::google::{looks_like_operation, read_operation};
 use super::{
     Azure, AzureMode, FinalStateVia, Google, Graph, Interpretation, Protocol, ProtocolKind,
-    ResultSource, is_blank, url_header,
+    ResultSource, claims_json, is_blank, url_header,
 };
 use crate::error::Error;
 use crate::origin::redact;
@@ -51,6 +51,16 @@ fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
         reading = reading.with_result_location(location);
     }
     reading
+}
+
+/// A status report in a start answer whose state is terminal: the job
+/// ended before the caller could poll (the body's state wins over the
+/// monitor headers).
+fn terminal_report(body: &[u8]) -> Option<Interpretation> {
+    AsyncJobStatus::from_json(body)
+        .ok()
+        .filter(|status| status.status.is_terminal())
+        .map(Interpretation::new)
 }
 
 /// Reads a successful (`< 400`) start response.
@@ -149,10 +159,16 @@ pub(crate) fn detect(
             })
         }
         Choice::Kind(ProtocolKind::Graph) => match (accepted, location) {
-            (true, Some(monitor)) => Ok(Started::Poll {
-                protocol: Box::new(Graph),
-                monitor,
-                status: None,
+            (true, Some(monitor)) => Ok(match terminal_report(body) {
+                Some(reading) => Started::Done {
+                    protocol: Box::new(Graph),
+                    reading,
+                },
+                None => Started::Poll {
+                    protocol: Box::new(Graph),
+                    monitor,
+                    status: None,
+                },
             }),
             (true, None) => Err(no_monitor()),
             (false, location) => Ok(Started::Done {
@@ -162,6 +178,48 @@ pub(crate) fn detect(
         },
         Choice::Kind(ProtocolKind::Google) => google(),
         Choice::Kind(kind @ (ProtocolKind::Azure | ProtocolKind::Auto)) => {
+            let put_like = method == Method::PUT || method == Method::PATCH;
+            if (code == StatusCode::OK || code == StatusCode::CREATED) && !is_blank(body) {
+                let has_monitor = async_operation.is_some()
+                    || operation_location.is_some()
+                    || (accepted && location.is_some());
+                match resource_status(body) {
+                    // A terminal provisioning state ends the operation: the
+                    // monitor headers beside it are ignored (ARM).
+                    Ok((status, true)) if status.status.is_terminal() => {
+                        let mut reading = completed(body, location);
+                        if !status.status.is_success() {
+                            reading.result = ResultSource::None;
+                        }
+                        reading.status.status = status.status;
+                        reading.status.error = status.error;
+                        return Ok(Started::Done {
+                            protocol: Box::new(Azure::new(
+                                AzureMode::Body,
+                                FinalStateVia::OriginalUri,
+                                url.clone(),
+                                None,
+                            )),
+                            reading,
+                        });
+                    }
+                    // No monitor: the state is in the body, and a body that
+                    // cannot be read is no proof of success.
+                    Err(message)
+                        if !has_monitor
+                            && (claims_json(headers, body)
+                                || (kind == ProtocolKind::Azure && put_like)) =>
+                    {
+                        return Err(Error::protocol(
+                            format!("the start answer cannot be read: {message}"),
+                            Some(code),
+                            Some(redact(url)),
+                            body,
+                        ));
+                    }
+                    _ => {}
+                }
+            }
             if let Some(monitor) = async_operation.clone() {
                 return Ok(azure(AzureMode::AsyncOperation, monitor, None));
             }
@@ -180,6 +238,12 @@ pub(crate) fn detect(
                 if kind == ProtocolKind::Azure || arm {
                     return Ok(azure(AzureMode::Location, monitor, None));
                 }
+                if let Some(reading) = terminal_report(body) {
+                    return Ok(Started::Done {
+                        protocol: Box::new(Graph),
+                        reading,
+                    });
+                }
                 return Ok(Started::Poll {
                     protocol: Box::new(Graph),
                     monitor,
@@ -189,22 +253,10 @@ pub(crate) fn detect(
             if let Some(status) = azure_body_polling() {
                 return Ok(azure(AzureMode::Body, url.clone(), Some(status)));
             }
-            if kind == ProtocolKind::Azure && (method == Method::PUT || method == Method::PATCH) {
-                // A finished PUT: its provisioning state says how it ended.
-                if let Ok(status) = provisioning_status(body) {
-                    let mut reading = completed(body, location);
-                    reading.status.status = status.status;
-                    reading.status.error = status.error;
-                    return Ok(Started::Done {
-                        protocol: Box::new(Azure::new(
-                            AzureMode::Body,
-                            FinalStateVia::OriginalUri,
-                            url.clone(),
-                            None,
-                        )),
-                        reading,
-                    });
-                }
+            if kind == ProtocolKind::Azure && put_like && code == StatusCode::CREATED {
+                // Created, with no provisioning state: still running; the
+                // resource tells when it is done (and must then exist).
+                return Ok(azure(AzureMode::Body, url.clone(), None));
             }
             let protocol: Box<dyn Protocol> = match kind {
                 ProtocolKind::Azure => Box::new(Azure::new(
@@ -326,6 +378,138 @@ mod tests {
             start(Method::DELETE, response(204, &[], "")),
             Ok(Started::Done { .. })
         ));
+    }
+
+    fn start_as(
+        kind: ProtocolKind,
+        method: Method,
+        response: http::Response<Bytes>,
+    ) -> Result<Started, Error> {
+        let url = Url::parse("https://api.example/v1/things/1").unwrap();
+        detect(Choice::Kind(kind), None, &method, &url, &response)
+    }
+
+    fn done_state(started: Result<Started, Error>) -> JobState {
+        match started {
+            Ok(Started::Done { reading, .. }) => reading.status.status,
+            Ok(Started::Poll { monitor, .. }) => panic!("polls {monitor}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn a_terminal_state_in_the_body_wins_over_monitor_headers() {
+        let headers = [("azure-asyncoperation", "http://localhost/never")];
+        for kind in [ProtocolKind::Azure, ProtocolKind::Auto] {
+            let succeeded = r#"{"properties":{"provisioningState":"Succeeded"},"id":"100"}"#;
+            assert_eq!(
+                done_state(start_as(
+                    kind,
+                    Method::PATCH,
+                    response(200, &headers, succeeded)
+                )),
+                JobState::Completed
+            );
+            let failed = r#"{"properties":{"provisioningState":"Failed"},"error":{"code":500}}"#;
+            match start_as(kind, Method::PUT, response(201, &headers, failed)) {
+                Ok(Started::Done { reading, .. }) => {
+                    assert_eq!(reading.status.status, JobState::Failed);
+                    assert_eq!(reading.status.error.unwrap().code.as_deref(), Some("500"));
+                    assert_eq!(reading.result, ResultSource::None);
+                }
+                _ => panic!("expected done"),
+            }
+            // A running state keeps the monitor.
+            let creating = r#"{"properties":{"provisioningState":"Creating"}}"#;
+            assert!(matches!(
+                start_as(kind, Method::PUT, response(201, &headers, creating)),
+                Ok(Started::Poll { .. })
+            ));
+        }
+        // Graph: a terminal status report on the 202 needs no poll.
+        let graph = response(202, &[("location", "/m/1")], r#"{"status":"failed"}"#);
+        assert_eq!(
+            done_state(start_as(ProtocolKind::Graph, Method::POST, graph)),
+            JobState::Failed
+        );
+        let auto = response(202, &[("location", "/m/1")], r#"{"status":"completed"}"#);
+        assert_eq!(
+            done_state(start_as(ProtocolKind::Auto, Method::POST, auto)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_unreadable_body_that_holds_the_state_is_an_error() {
+        let truncated = r#"{ "properties": { "provisioningState": "Creating"}, "id": "100""#;
+        for kind in [ProtocolKind::Azure, ProtocolKind::Auto] {
+            for method in [Method::PUT, Method::PATCH, Method::POST] {
+                let answer = response(200, &[("content-type", "application/json")], truncated);
+                assert!(
+                    matches!(
+                        start_as(kind, method.clone(), answer),
+                        Err(Error::Protocol(_))
+                    ),
+                    "{kind} {method}"
+                );
+            }
+        }
+        // Azure reads a PUT's state from any body.
+        let html = response(200, &[], "<html>hi</html>");
+        assert!(start_as(ProtocolKind::Azure, Method::PUT, html).is_err());
+        // With a monitor, the body is not needed: the monitor is polled.
+        let with_monitor = response(201, &[("azure-asyncoperation", "/ops/1")], truncated);
+        assert!(matches!(
+            start_as(ProtocolKind::Azure, Method::PUT, with_monitor),
+            Ok(Started::Poll { .. })
+        ));
+        // A body that is not JSON and not needed is the result, kept raw.
+        match start_as(
+            ProtocolKind::Auto,
+            Method::POST,
+            response(200, &[], "plain text"),
+        ) {
+            Ok(Started::Done { reading, .. }) => {
+                assert_eq!(
+                    reading.result,
+                    ResultSource::Body(Bytes::from("plain text"))
+                );
+            }
+            _ => panic!("expected done"),
+        }
+        // Graph decides by the code: a garbled 200 is the result, kept raw.
+        let graph = response(200, &[("content-type", "application/json")], truncated);
+        assert_eq!(
+            done_state(start_as(ProtocolKind::Graph, Method::POST, graph)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_azure_put_created_without_a_state_is_polled() {
+        for body in ["", r#"{"id":"100"}"#] {
+            match start_as(ProtocolKind::Azure, Method::PUT, response(201, &[], body)) {
+                Ok(Started::Poll {
+                    protocol,
+                    monitor,
+                    status,
+                }) => {
+                    assert_eq!(protocol.name(), "azure");
+                    assert_eq!(monitor.as_str(), "https://api.example/v1/things/1");
+                    assert!(status.is_none());
+                }
+                _ => panic!("expected a poll of the resource"),
+            }
+        }
+        // Not for Auto: a 201 with no body is a plain created resource.
+        assert_eq!(
+            done_state(start_as(
+                ProtocolKind::Auto,
+                Method::PUT,
+                response(201, &[], "")
+            )),
+            JobState::Completed
+        );
     }
 
     #[test]
