@@ -71,7 +71,8 @@ pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
 };
 pub use operation::{
-    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
+    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
+    StartRetryNotice, is_idempotent,
 };
 pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
 pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};

@@ -13,6 +13,7 @@ pub struct OperationBuilder {
     protocol: Choice,
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
+    start_retry: StartRetry,
 }
 
 pub(super) enum Target {
@@ -52,7 +53,19 @@ impl OperationBuilder {
             protocol: Choice::Kind(ProtocolKind::Auto),
             final_state: None,
             urls: UrlPolicy::default(),
+            start_retry: StartRetry::default(),
         }
+    }
+
+    /// When the start request is sent again after a transient failure
+    /// (default: [`StartRetry::IfIdempotent`], only when repeating it is
+    /// safe). [`StartRetry::Always`] opts a `POST` or `PATCH` in. The body is
+    /// sent again byte for byte; the wait goes through the polling policy
+    /// (backoff, `Retry-After`, floor, deadline) and the error policy bounds
+    /// the retries. See [`Operation::start_retry`] to report them.
+    pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
+        self.start_retry = retry;
+        self
     }
 
     /// Which server-provided URLs to follow (default: [`UrlPolicy::default`]).
@@ -138,6 +151,8 @@ impl OperationBuilder {
                     request: *request,
                     choice: self.protocol,
                     final_state: self.final_state,
+                    retry: self.start_retry,
+                    notice: None,
                 });
                 // Replaced by the detected protocol once the start answers.
                 (url, Some(start), Box::new(Auto))
@@ -220,7 +235,9 @@ impl Operation {
     /// `Location`, `Operation-Location` or `Azure-AsyncOperation`; a Google
     /// `Operation`; an Azure resource still provisioning) or a result right
     /// away (`200`/`201`/`204`). Nothing is sent until the operation is
-    /// polled. The start request is never retried (it may not be idempotent).
+    /// polled. After a transient failure (I/O, `408`, `429`, `5xx`) the start
+    /// request is sent again when that is safe (an idempotent method or an
+    /// idempotency key; see [`OperationBuilder::with_start_retry`]).
     ///
     /// The request's URI must be absolute (`https://host/path`).
     pub fn start(

@@ -389,18 +389,17 @@ impl Operation {
                     else {
                         continue;
                     };
-                    let StartSetup {
-                        method,
-                        choice,
-                        final_state,
-                    } = *setup;
-                    if this.on_start(answer, &method, choice, final_state) {
+                    if this.start_answered(answer, setup) {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
                 State::Sleeping(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
-                    this.send_poll();
+                    // A start request waiting to be sent again goes first.
+                    match this.start.take() {
+                        Some(start) => this.send_start(start),
+                        None => this.send_poll(),
+                    }
                 }
                 State::Requesting(flight) => match ready!(flight.poll(&**timer, cutoff, cx)) {
                     Some(answer) => {

@@ -14,6 +14,7 @@ mod cancel;
 mod machine;
 mod outcome;
 mod start;
+mod start_retry;
 #[cfg(test)]
 mod tests;
 
@@ -48,6 +49,7 @@ pub use builder::OperationBuilder;
 pub use cancel::CancelFuture;
 pub use machine::LAST_POLL_GRACE;
 pub use outcome::{Outcome, OutcomeFuture};
+pub use start_retry::{StartRetry, StartRetryNotice, is_idempotent};
 
 /// A long-running operation being polled.
 ///

@@ -7,6 +7,9 @@ pub(super) struct PendingStart {
     pub(super) request: http::Request<Bytes>,
     pub(super) choice: Choice,
     pub(super) final_state: Option<FinalStateVia>,
+    pub(super) retry: StartRetry,
+    /// Why this is a retry, when it is one.
+    pub(super) notice: Option<Box<StartRetryNotice>>,
 }
 
 /// What reading the start response needs.
@@ -14,6 +17,10 @@ pub(super) struct StartSetup {
     pub(super) method: http::Method,
     pub(super) choice: Choice,
     pub(super) final_state: Option<FinalStateVia>,
+    /// A copy of the request to send again, when the retry rule allows it.
+    pub(super) replay: Option<http::Request<Bytes>>,
+    pub(super) retry: StartRetry,
+    pub(super) notice: Option<Box<StartRetryNotice>>,
 }
 
 impl Operation {
@@ -22,7 +29,10 @@ impl Operation {
             mut request,
             choice,
             final_state,
+            retry,
+            notice,
         } = *start;
+        let replay = retry.allows(&request).then(|| request.clone());
         request
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));
@@ -33,6 +43,9 @@ impl Operation {
                 method,
                 choice,
                 final_state,
+                replay,
+                retry,
+                notice,
             }),
         };
     }
