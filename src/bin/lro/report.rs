@@ -504,10 +504,12 @@ fn result(body: Option<&[u8]>) -> Value {
 /// there is none.
 fn result_format(body: Option<&[u8]>) -> Option<&'static str> {
     let body = body.filter(|body| !body.iter().all(u8::is_ascii_whitespace))?;
-    Some(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        Ok(_) => "json",
-        Err(_) => "text",
-    })
+    Some(
+        match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => "json",
+            Err(_) => "text",
+        },
+    )
 }
 
 #[derive(Serialize)]
