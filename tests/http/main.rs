@@ -6,7 +6,9 @@ mod faults;
 mod google;
 mod graph;
 mod lifecycle;
+mod sad_paths;
 mod server;
+mod start_retry;
 mod tower;
 
 use std::time::Duration;
