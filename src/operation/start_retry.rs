@@ -173,17 +173,15 @@ impl Operation {
             retry,
             notice: None,
         }));
+        // A limit or the deadline may end the operation here: the start
+        // stays unanswered (and the operation has no resume token).
         self.schedule(retry_after);
-        match (&self.state, &mut self.start) {
-            (State::Sleeping(_), Some(start)) => {
-                start.notice = Some(Box::new(StartRetryNotice {
-                    attempt: attempts.saturating_add(1),
-                    delay: self.previous_delay.unwrap_or_default(),
-                    error,
-                }));
-            }
-            // A limit or the deadline ended the operation: nothing is sent.
-            _ => self.start = None,
+        if let (State::Sleeping(_), Some(start)) = (&self.state, &mut self.start) {
+            start.notice = Some(Box::new(StartRetryNotice {
+                attempt: attempts.saturating_add(1),
+                delay: self.previous_delay.unwrap_or_default(),
+                error,
+            }));
         }
         false
     }
@@ -319,8 +317,13 @@ mod tests {
         let timer = VirtualTimer::new();
         let policy = PollPolicy::new(Constant::new(secs(1))).with_deadline(secs(45));
         let op = started(&transport, &timer, "PUT", policy).build().unwrap();
+        let mut op = op;
+        let items = block_on(op.by_ref().collect::<Vec<_>>());
+        assert_eq!(items.len(), 1);
+        assert!(op.resume_token().is_none(), "the job was never started");
         let error = block_on(op.outcome()).unwrap_err();
         assert!(matches!(error, Error::DeadlineExceeded { .. }), "{error:?}");
+        assert!(error.resume_token().is_none());
         // 0 s, 30 s, then 45 s (the last try at the deadline).
         assert_eq!(transport.requests().len(), 3);
         assert_eq!(timer.sleeps(), [secs(30), secs(15)]);
