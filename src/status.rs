@@ -469,6 +469,14 @@ mod tests {
         let null = AsyncJobStatus::from_json(br#"{"status":"Failed","error":null}"#).unwrap();
         assert_eq!(null.error, None);
         assert_eq!(read(r#"[{"code":"A"}]"#).code.as_deref(), Some("A"));
+        assert_eq!(read("[]"), ServiceError::default());
+        assert_eq!(read("true").code.as_deref(), Some("true"));
+        assert_eq!(read("-5").code.as_deref(), Some("-5"));
+        assert_eq!(read("1.5").code.as_deref(), Some("1.5"));
+        assert_eq!(
+            ServiceError::from_json_value(&serde_json::Value::Null),
+            ServiceError::default()
+        );
         assert_eq!(
             read(r#"{"code":{"odd":1},"message":7}"#).message.as_deref(),
             Some("7")

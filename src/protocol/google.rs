@@ -311,6 +311,7 @@ mod tests {
         for metadata in [
             r#"{"progressBytes":{"completedWork":"2684354"}}"#,
             r#"{"progressBytes":{"completedWork":"5","estimatedWork":"0"}}"#,
+            r#"{"progressBytes":{"completedWork":"0","estimatedWork":"0"}}"#,
             r#"{"progressBytes":{"completedWork":"11","estimatedWork":"10"}}"#,
             r#"{"progressBytes":{"completedWork":"-1","estimatedWork":"10"}}"#,
             r#"{"progressBytes":{"completedWork":"x","estimatedWork":"10"}}"#,
@@ -325,6 +326,33 @@ mod tests {
             assert_eq!(pct(metadata), None, "{metadata}");
         }
         assert_eq!(pct(r#"{"progress_percent":"33%"}"#), Some(33.0));
+    }
+
+    #[test]
+    fn error_answers_are_read_failures_and_a_running_operation_has_no_result() {
+        let url = Url::parse("https://svc.example/v1/operations/1").unwrap();
+        for code in [404, 429, 500, 503] {
+            let response = crate::protocol::test_response(code, &[], r#"{"error":{}}"#);
+            assert!(matches!(
+                Google.interpret(&url, &response),
+                Ok(Reading::ReadFailure)
+            ));
+        }
+        let running = read(r#"{"name":"o","done":false,"response":{"x":1}}"#).unwrap();
+        assert_eq!(running.result, ResultSource::None);
+        let failed =
+            read(r#"{"name":"o","done":true,"error":{"code":2},"response":{"x":1}}"#).unwrap();
+        assert_eq!(failed.result, ResultSource::None);
+        assert!(matches!(Google.saved(), Some(SavedProtocol::Google)));
+        let cancel = Google.cancel_requests(&url);
+        assert_eq!(cancel.len(), 1);
+        assert_eq!(cancel[0].method(), http::Method::POST);
+        assert_eq!(
+            cancel[0].uri(),
+            "https://svc.example/v1/operations/1:cancel"
+        );
+        assert!(looks_like_operation(br#"{"name":"o","response":{}}"#));
+        assert!(looks_like_operation(br#"{"name":"o","error":{}}"#));
     }
 
     #[test]
