@@ -79,7 +79,8 @@ mod typed;
 pub use answer::{Answer, Details};
 pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};
 pub use operation::{
-    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
+    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
+    StartRetryNotice, is_idempotent,
 };
 pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
 pub use resume::{

@@ -15,6 +15,7 @@ pub struct OperationBuilder {
     kind: ProtocolKind,
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
+    start_retry: StartRetry,
 }
 
 pub(super) enum Target {
@@ -60,7 +61,19 @@ impl OperationBuilder {
             kind: ProtocolKind::Auto,
             final_state: None,
             urls: UrlPolicy::default(),
+            start_retry: StartRetry::default(),
         }
+    }
+
+    /// When the start request is sent again after a transient failure
+    /// (default: [`StartRetry::IfIdempotent`], only when repeating it is
+    /// safe). [`StartRetry::Always`] opts a `POST` or `PATCH` in. The body is
+    /// sent again byte for byte; the wait goes through the polling policy
+    /// (backoff, `Retry-After`, floor, deadline) and the error policy bounds
+    /// the retries. See [`Operation::start_retry`] to report them.
+    pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
+        self.start_retry = retry;
+        self
     }
 
     /// Which server-provided URLs to follow (default: [`UrlPolicy::default`]).
@@ -172,7 +185,11 @@ impl OperationBuilder {
                 (monitor, None, protocol)
             }
             Target::Start(request, url) => {
-                let start = Box::new(PendingStart { request: *request });
+                let start = Box::new(PendingStart {
+                    request: *request,
+                    retry: self.start_retry,
+                    notice: None,
+                });
                 let protocol = match protocols.pop() {
                     Some(protocol) => protocol,
                     None => self.kind.for_start(self.final_state),
@@ -259,7 +276,9 @@ impl Operation {
     /// with `Location`, `Operation-Location` or `Azure-AsyncOperation`; a
     /// Google `Operation`; an Azure resource still provisioning) or a result
     /// right away (`200`/`201`/`204`). Nothing is sent until the operation is
-    /// polled. The start request is never retried (it may not be idempotent).
+    /// polled. After a transient failure (I/O, `408`, `429`, `5xx`) the start
+    /// request is sent again when that is safe (an idempotent method or an
+    /// idempotency key; see [`OperationBuilder::with_start_retry`]).
     ///
     /// The request's URI must be absolute (`https://host/path`).
     pub fn start(

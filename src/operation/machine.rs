@@ -74,7 +74,7 @@ impl Operation {
     pub(super) fn send_poll(&mut self) {
         let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
         let mut request = match resend {
-            Some(request) => start::copy_request(request),
+            Some(request) => request.clone(),
             None => self.protocol.poll_request(&self.monitor),
         };
         request.extensions_mut().insert(self.poll_meta);
@@ -427,14 +427,17 @@ impl Operation {
                     else {
                         continue;
                     };
-                    let StartSetup { request } = *setup;
-                    if this.on_start(answer, request) {
+                    if this.start_answered(answer, setup) {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
                 State::Sleeping(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
-                    this.send_poll();
+                    // A start request waiting to be sent again goes first.
+                    match this.start.take() {
+                        Some(start) => this.send_start(start),
+                        None => this.send_poll(),
+                    }
                 }
                 State::Requesting(flight) => match ready!(flight.poll(&**timer, cutoff, cx)) {
                     Some(answer) => {

@@ -16,6 +16,7 @@ mod floor_tests;
 mod machine;
 mod outcome;
 mod start;
+mod start_retry;
 #[cfg(test)]
 mod tests;
 
@@ -52,6 +53,7 @@ pub use builder::OperationBuilder;
 pub use cancel::CancelFuture;
 pub use machine::LAST_POLL_GRACE;
 pub use outcome::{Outcome, OutcomeFuture};
+pub use start_retry::{StartRetry, StartRetryNotice, is_idempotent};
 
 /// A long-running operation being polled.
 ///

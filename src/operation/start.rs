@@ -7,35 +7,42 @@ use crate::protocol::Next;
 /// The caller's initial request, not sent yet.
 pub(super) struct PendingStart {
     pub(super) request: http::Request<Bytes>,
+    pub(super) retry: StartRetry,
+    /// Why this is a retry, when it is one.
+    pub(super) notice: Option<Box<StartRetryNotice>>,
 }
 
 /// What reading the start response needs: the request as it was sent.
 pub(super) struct StartSetup {
+    /// The request as it was sent (the protocol reads it with the answer,
+    /// and a retry sends it again).
     pub(super) request: http::Request<Bytes>,
-}
-
-/// A copy of `request`: method, URI, version, headers and body (shared);
-/// extensions are not copied.
-pub(super) fn copy_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
-    let mut copy = http::Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    copy
+    /// Whether the retry rule allows sending it again.
+    pub(super) may_repeat: bool,
+    pub(super) retry: StartRetry,
+    pub(super) notice: Option<Box<StartRetryNotice>>,
 }
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {
-        let PendingStart { request } = *start;
-        let kept = copy_request(&request);
-        let mut request = request;
+        let PendingStart {
+            mut request,
+            retry,
+            notice,
+        } = *start;
+        let may_repeat = retry.allows(&request);
+        let kept = request.clone();
         request
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));
         self.state = State::Starting {
             flight: self.in_flight(request),
-            setup: Box::new(StartSetup { request: kept }),
+            setup: Box::new(StartSetup {
+                request: kept,
+                may_repeat,
+                retry,
+                notice,
+            }),
         };
     }
 

@@ -6,12 +6,15 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::{Azure, AzureMode, FinalStateVia, provisioning_status};
+use super::azure::{Azure, AzureMode, FinalStateVia, provisioning_status, resource_status};
 use super::google::{Google, google_start, looks_like_operation};
-use super::graph::Graph;
-use super::read::url_header;
-use super::seam::{Protocol, Reading, Start, completed, is_put_like, no_monitor, not_accepted};
+use super::graph::{Graph, terminal_report};
+use super::read::{claims_json, is_blank, url_header};
+use super::seam::{
+    Protocol, Reading, ResultSource, Start, completed, is_put_like, no_monitor, not_accepted,
+};
 use crate::error::Error;
+use crate::origin::redact;
 use crate::resume::SavedProtocol;
 use crate::status::AsyncJobStatus;
 use crate::transport::RequestKind;
@@ -163,6 +166,7 @@ fn detect(
     let operation_location = url_header(headers, "operation-location", url, code)?;
     let location = url_header(headers, "location", url, code)?;
     let accepted = code == StatusCode::ACCEPTED;
+    let put_like = is_put_like(method);
     let azure_only = auto.azure_only;
     let azure = |mode, monitor: Url| -> Start {
         let via = auto
@@ -190,6 +194,37 @@ fn detect(
         )
     };
 
+    if (code == StatusCode::OK || code == StatusCode::CREATED) && !is_blank(body) {
+        let has_monitor = async_operation.is_some()
+            || operation_location.is_some()
+            || (accepted && location.is_some());
+        match resource_status(body) {
+            // A terminal provisioning state ends the operation: the monitor
+            // headers beside it are ignored (ARM).
+            Ok((status, true)) if status.status.is_terminal() => {
+                let mut reading = completed(body, location);
+                if !status.status.is_success() {
+                    reading.result = ResultSource::None;
+                }
+                reading.status.status = status.status;
+                reading.status.error = status.error;
+                return Ok(Start::done(reading).with_protocol(azure_body()));
+            }
+            // No monitor: the state is in the body, and a body that cannot
+            // be read is no proof of success.
+            Err(message)
+                if !has_monitor && (claims_json(headers, body) || (azure_only && put_like)) =>
+            {
+                return Err(Error::protocol(
+                    format!("the start answer cannot be read: {message}"),
+                    Some(code),
+                    Some(redact(url)),
+                    body,
+                ));
+            }
+            _ => {}
+        }
+    }
     if let Some(monitor) = async_operation {
         return Ok(azure(AzureMode::AsyncOperation, monitor));
     }
@@ -208,19 +243,18 @@ fn detect(
         if azure_only || arm {
             return Ok(azure(AzureMode::Location, monitor));
         }
+        if let Some(reading) = terminal_report(body) {
+            return Ok(Start::done(reading).with_protocol(Graph));
+        }
         return Ok(Start::poll(monitor).with_protocol(Graph));
     }
     if let Some(status) = azure_body_polling() {
         return Ok(azure(AzureMode::Body, url.clone()).with_status(status));
     }
-    if azure_only && is_put_like(method) {
-        // A finished PUT: its provisioning state says how it ended.
-        if let Ok(status) = provisioning_status(body) {
-            let mut reading = completed(body, location);
-            reading.status.status = status.status;
-            reading.status.error = status.error;
-            return Ok(Start::done(reading).with_protocol(azure_body()));
-        }
+    if azure_only && put_like && code == StatusCode::CREATED {
+        // Created, with no provisioning state: still running; the resource
+        // tells when it is done (and must then exist).
+        return Ok(azure(AzureMode::Body, url.clone()));
     }
     let reading = completed(body, location);
     Ok(if azure_only {
@@ -352,5 +386,143 @@ mod tests {
                 .next(),
             Next::Refused
         ));
+    }
+
+    fn start_as(
+        kind: &str,
+        method: Method,
+        response: http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        let url = Url::parse("https://api.example/v1/things/1").unwrap();
+        let mut request = http::Request::new(Bytes::new());
+        *request.method_mut() = method;
+        let protocol: Box<dyn Protocol> = match kind {
+            "azure" => Box::new(Detect::azure()),
+            "graph" => Box::new(Graph),
+            _ => Box::new(Auto),
+        };
+        protocol.start(&request, &url, &response)
+    }
+
+    fn done_state(started: Result<Start, Error>) -> JobState {
+        match started.unwrap().next() {
+            Next::Done(reading) => reading.status.status.clone(),
+            other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_terminal_state_in_the_body_wins_over_monitor_headers() {
+        let headers = [("azure-asyncoperation", "http://localhost/never")];
+        for kind in ["azure", "auto"] {
+            let succeeded = r#"{"properties":{"provisioningState":"Succeeded"},"id":"100"}"#;
+            assert_eq!(
+                done_state(start_as(
+                    kind,
+                    Method::PATCH,
+                    response(200, &headers, succeeded)
+                )),
+                JobState::Completed
+            );
+            let failed = r#"{"properties":{"provisioningState":"Failed"},"error":{"code":500}}"#;
+            match start_as(kind, Method::PUT, response(201, &headers, failed))
+                .unwrap()
+                .next()
+            {
+                Next::Done(reading) => {
+                    assert_eq!(reading.status.status, JobState::Failed);
+                    assert_eq!(
+                        reading.status.error.as_ref().unwrap().code.as_deref(),
+                        Some("500")
+                    );
+                    assert_eq!(reading.result, ResultSource::None);
+                }
+                other => panic!("expected done, got {other:?}"),
+            }
+            // A running state keeps the monitor.
+            let creating = r#"{"properties":{"provisioningState":"Creating"}}"#;
+            assert!(matches!(
+                start_as(kind, Method::PUT, response(201, &headers, creating))
+                    .unwrap()
+                    .next(),
+                Next::Poll(_)
+            ));
+        }
+        // Graph: a terminal status report on the 202 needs no poll.
+        let graph = response(202, &[("location", "/m/1")], r#"{"status":"failed"}"#);
+        assert_eq!(
+            done_state(start_as("graph", Method::POST, graph)),
+            JobState::Failed
+        );
+        let auto = response(202, &[("location", "/m/1")], r#"{"status":"completed"}"#);
+        assert_eq!(
+            done_state(start_as("auto", Method::POST, auto)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_unreadable_body_that_holds_the_state_is_an_error() {
+        let truncated = r#"{ "properties": { "provisioningState": "Creating"}, "id": "100""#;
+        for kind in ["azure", "auto"] {
+            for method in [Method::PUT, Method::PATCH, Method::POST] {
+                let answer = response(200, &[("content-type", "application/json")], truncated);
+                assert!(
+                    matches!(
+                        start_as(kind, method.clone(), answer),
+                        Err(Error::Protocol(_))
+                    ),
+                    "{kind} {method}"
+                );
+            }
+        }
+        // Azure reads a PUT's state from any body.
+        let html = response(200, &[], "<html>hi</html>");
+        assert!(start_as("azure", Method::PUT, html).is_err());
+        // With a monitor, the body is not needed: the monitor is polled.
+        let with_monitor = response(201, &[("azure-asyncoperation", "/ops/1")], truncated);
+        assert!(matches!(
+            start_as("azure", Method::PUT, with_monitor).unwrap().next(),
+            Next::Poll(_)
+        ));
+        // A body that is not JSON and not needed is the result, kept raw.
+        match start_as("auto", Method::POST, response(200, &[], "plain text"))
+            .unwrap()
+            .next()
+        {
+            Next::Done(reading) => {
+                assert_eq!(
+                    reading.result,
+                    ResultSource::Body(Bytes::from("plain text"))
+                );
+            }
+            other => panic!("expected done, got {other:?}"),
+        }
+        // Graph decides by the code: a garbled 200 is the result, kept raw.
+        let graph = response(200, &[("content-type", "application/json")], truncated);
+        assert_eq!(
+            done_state(start_as("graph", Method::POST, graph)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_azure_put_created_without_a_state_is_polled() {
+        for body in ["", r#"{"id":"100"}"#] {
+            let started = start_as("azure", Method::PUT, response(201, &[], body)).unwrap();
+            assert_eq!(started.protocol().map(|p| p.name()), Some("azure"));
+            assert!(started.first_status().is_none());
+            match started.next() {
+                Next::Poll(monitor) => {
+                    assert_eq!(monitor.as_str(), "https://api.example/v1/things/1")
+                }
+                other => panic!("expected a poll of the resource, got {other:?}"),
+            }
+        }
+        // Not for Auto: a 201 with no body is a plain created resource.
+        assert_eq!(
+            done_state(start_as("auto", Method::PUT, response(201, &[], ""))),
+            JobState::Completed
+        );
     }
 }

@@ -44,10 +44,23 @@ fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Err
     not_accepted(url, response)?;
     let location = url_header(response.headers(), "location", url, code)?;
     Ok(match (code == StatusCode::ACCEPTED, location) {
-        (true, Some(monitor)) => Start::poll(monitor).with_protocol(Graph),
+        (true, Some(monitor)) => match terminal_report(response.body()) {
+            Some(reading) => Start::done(reading).with_protocol(Graph),
+            None => Start::poll(monitor).with_protocol(Graph),
+        },
         (true, None) => return Err(no_monitor(url, response)),
         (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
     })
+}
+
+/// A status report in a start answer whose state is terminal: the job ended
+/// before the caller could poll (the body's state wins over the monitor
+/// headers).
+pub(super) fn terminal_report(body: &[u8]) -> Option<Interpretation> {
+    AsyncJobStatus::from_json(body)
+        .ok()
+        .filter(|status| status.status.is_terminal())
+        .map(Interpretation::new)
 }
 
 impl Protocol for Graph {

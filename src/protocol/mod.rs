@@ -159,7 +159,7 @@ pub use auto::{Auto, Detect};
 pub use azure::{Azure, AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
-pub use read::{get_json, header_url, is_blank, post_cancel, read_status, url_header};
+pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
 pub use seam::{
     Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
 };

@@ -8,7 +8,9 @@ mod floor;
 mod google;
 mod graph;
 mod lifecycle;
+mod sad_paths;
 mod server;
+mod start_retry;
 mod tower;
 mod virtual_time;
 

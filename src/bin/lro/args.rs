@@ -63,6 +63,14 @@ pub struct StartArgs {
     )]
     pub final_state_via: Option<FinalStateVia>,
 
+    /// Also send a POST or PATCH initial request again after a transient
+    /// failure (I/O error, 408, 429, 5xx). Without it only requests that are
+    /// safe to repeat are: GET, HEAD, OPTIONS, PUT, DELETE, and any request
+    /// with an Idempotency-Key or Repeatability-Request-ID and
+    /// Repeatability-First-Sent header (-H). The body is sent again as is.
+    #[arg(long)]
+    pub retry_start: bool,
+
     /// Do not wait: once the service has answered the initial request, print
     /// the operation's resume token (it can hold a secret) and exit. An
     /// operation that completes at once is reported as usual.

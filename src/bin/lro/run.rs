@@ -15,7 +15,7 @@ use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::timer::TokioTimer;
 use lro_poller::transport::ReqwestTransport;
-use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder};
+use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder, StartRetry};
 
 use crate::args::{
     self, CancelArgs, Cli, Command, Common, Polling, ResumeArgs, StartArgs, WatchArgs,
@@ -154,6 +154,9 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         );
     }
     let mut builder = Operation::start(settings.transport()?, request);
+    if args.retry_start {
+        builder = builder.with_start_retry(StartRetry::Always);
+    }
     if let Some(via) = args.final_state_via {
         builder = builder.with_final_state_via(via);
     }
@@ -314,29 +317,28 @@ async fn drive(
     }
 }
 
-/// Drains the status stream, reporting each status. With `no_wait`, stops
-/// instead as soon as the stream waits after the start request was answered
-/// (the transport holds every poll back, so none is sent).
+/// Drains the status stream, reporting each status, and each retry of the
+/// start request while the stream waits. With `no_wait`, stops instead as
+/// soon as the stream waits after the start request was answered (the
+/// transport holds every poll back, so none is sent).
 async fn statuses(operation: &mut Operation, reporter: &mut Reporter, no_wait: bool) -> Stopped {
-    if !no_wait {
-        while let Some(item) = operation.next().await {
-            // An error ends the stream; `outcome` returns it.
-            if let Ok(status) = item {
-                reporter.status(&status);
-            }
-        }
-        return Stopped::Ended;
-    }
+    let mut retries_reported = 1;
     std::future::poll_fn(|cx| {
         loop {
             match operation.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(status))) => reporter.status(&status),
                 // An error ends the stream; `outcome` returns it.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
-                // Waiting: on the start request (no token yet), or on a
-                // held poll or a sleep (started).
+                // Waiting: on the start request (no token yet; perhaps
+                // before sending it again), or on a poll or a sleep.
                 Poll::Pending => {
-                    return if operation.resume_token().is_some() {
+                    if let Some(retry) = operation.start_retry() {
+                        if retry.attempt > retries_reported {
+                            retries_reported = retry.attempt;
+                            reporter.start_retry(retry);
+                        }
+                    }
+                    return if no_wait && operation.resume_token().is_some() {
                         Poll::Ready(Stopped::Started)
                     } else {
                         Poll::Pending
