@@ -47,6 +47,7 @@
 //! - `reqwest`: [`transport::ReqwestTransport`].
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
 //! - `tracing`: a span per operation, an event per poll.
+//! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
 //! - `cli`: the `lro` command-line tool.
 //!
 //! With no feature the library still builds; pass a timer with
@@ -66,6 +67,8 @@ pub mod testing;
 pub mod timer;
 pub mod transport;
 mod typed;
+#[cfg(feature = "waiters")]
+pub mod waiter;
 
 pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,

@@ -1,0 +1,49 @@
+//! Waiters: send the same request again until its answer says the resource is
+//! in the wanted state (the Smithy / AWS waiter pattern).
+//!
+//! Many services have no monitor URL at all: the caller re-sends a
+//! `Describe…` or `Get…` request and reads each answer. The [Smithy waiters
+//! specification] writes what to read as data, in the
+//! `smithy.waiters#waitable` trait of the operation: ordered **acceptors**,
+//! each a state (`success`, `failure`, `retry`) and a matcher —
+//!
+//! - `output`: a [JMESPath](Path) path over the answer's output, compared
+//!   with an expected value (`stringEquals`, `booleanEquals`,
+//!   `allStringEquals`, `anyStringEquals`);
+//! - `inputOutput`: the same over `{"input": …, "output": …}`;
+//! - `success`: whether the answer was a success or an error;
+//! - `errorType`: the error type of an error answer.
+//!
+//! The first acceptor that matches decides ([`decide`]); when none matches, a
+//! successful answer means retry and an error answer means failure. Between
+//! attempts the waiter waits a random whole number of seconds between
+//! `minDelay` and an exponentially growing bound capped at `maxDelay`.
+//!
+//! [`Waiters`] reads definitions as a service model publishes them (a whole
+//! Smithy JSON AST model, or the trait's value).
+//!
+//! [Smithy waiters specification]: https://smithy.io/2.0/additional-specs/waiters.html
+//!
+//! # Path expressions
+//!
+//! Paths are full JMESPath, through the `jmespath` crate: the JMESPath
+//! project's own Rust implementation (it runs the specification's compliance
+//! suite, is kept up to date, and needs nothing at run time beyond `serde` and
+//! `serde_json`, which this crate already uses). A path that does not compile
+//! is an error when the definition is read.
+
+mod acceptor;
+mod answer;
+mod definition;
+mod delay;
+mod error;
+mod matching;
+mod path;
+
+pub use acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
+pub use answer::{error_type, output};
+pub use definition::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, WAITABLE_TRAIT, Waiter, Waiters};
+pub use delay::{SmithyDelay, smithy_delay};
+pub use error::WaiterError;
+pub use matching::{Decision, Reply, compare, decide, matches};
+pub use path::Path;
