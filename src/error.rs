@@ -13,7 +13,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::resume::ResumeToken;
+use crate::resume::{ResumeToken, TokenError};
 use crate::status::{AsyncJobStatus, ServiceError};
 use crate::transport::RequestKind;
 
@@ -95,6 +95,18 @@ pub enum Error {
     /// A resume token could not be read (damaged, or from a newer version).
     #[error("invalid resume token: {0}")]
     InvalidToken(String),
+    /// A resume token names a protocol the caller did not supply (pass it
+    /// with [`OperationBuilder::with_protocol`](crate::OperationBuilder::with_protocol)).
+    #[error(
+        "the resume token is for protocol `{name}`, which this operation was not given (known: {known})"
+    )]
+    #[non_exhaustive]
+    UnknownProtocol {
+        /// The protocol's name in the token.
+        name: String,
+        /// The names of the protocols the operation knew, comma-separated.
+        known: String,
+    },
     /// The protocol, or the service, has no way to cancel the job. Nothing was
     /// sent when `http_status` is `None`.
     #[error("cancel is not supported by {}{}", .protocol, .http_status.map(|s| format!(" (the service answered {s})")).unwrap_or_default())]
@@ -151,8 +163,39 @@ impl Error {
     pub fn job_may_still_run(&self) -> bool {
         !matches!(
             self,
-            Error::Failed(_) | Error::Config(_) | Error::InvalidToken(_)
+            Error::Failed(_)
+                | Error::Config(_)
+                | Error::InvalidToken(_)
+                | Error::UnknownProtocol { .. }
         )
+    }
+
+    /// The answer from `url` could not be understood (garbage JSON, a missing
+    /// field, an unusable header): an [`Error::Protocol`] with the status
+    /// code, the redacted URL and an excerpt of the body. What a protocol of
+    /// your own returns from [`Protocol::interpret`](crate::protocol::Protocol::interpret)
+    /// for a malformed answer, like the built-in ones do.
+    ///
+    /// ```
+    /// use lro_poller::{Error, Url};
+    ///
+    /// let url = Url::parse("https://api.example/copy/1?sig=secret").unwrap();
+    /// let answer = http::Response::builder().status(200).body(bytes::Bytes::from("<html>")).unwrap();
+    /// let error = Error::malformed("x-copy-status is missing", &url, &answer);
+    /// assert!(matches!(error, Error::Protocol(_)));
+    /// assert_eq!(error.http_status(), Some(http::StatusCode::OK));
+    /// assert!(!error.to_string().contains("secret"));
+    /// ```
+    pub fn malformed(
+        message: impl Into<String>,
+        url: &url::Url,
+        response: &http::Response<Bytes>,
+    ) -> Error {
+        ProtocolError::new(message)
+            .with_status(response.status())
+            .with_url(url)
+            .with_body(response.body())
+            .into()
     }
 
     pub(crate) fn protocol(
@@ -167,6 +210,18 @@ impl Error {
             url,
             excerpt: excerpt(body),
         }))
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(error: TokenError) -> Self {
+        Error::InvalidToken(error.message().to_owned())
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(error: ProtocolError) -> Self {
+        Error::Protocol(Box::new(error))
     }
 }
 
@@ -234,6 +289,37 @@ pub struct ProtocolError {
     pub url: Option<String>,
     /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossy UTF-8).
     pub excerpt: Option<String>,
+}
+
+impl ProtocolError {
+    /// An answer that could not be understood, for `message`'s reason. Add
+    /// what is known with the `with_*` methods.
+    pub fn new(message: impl Into<String>) -> Self {
+        ProtocolError {
+            message: message.into(),
+            status: None,
+            url: None,
+            excerpt: None,
+        }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The URL that answered (kept redacted: no query, no user info).
+    pub fn with_url(mut self, url: &url::Url) -> Self {
+        self.url = Some(crate::origin::redact(url));
+        self
+    }
+
+    /// The answer's body (an excerpt of at most [`EXCERPT_LIMIT`] bytes is kept).
+    pub fn with_body(mut self, body: &[u8]) -> Self {
+        self.excerpt = excerpt(body);
+        self
+    }
 }
 
 impl fmt::Display for ProtocolError {

@@ -55,6 +55,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
 mod error;
 mod operation;
 mod origin;
@@ -70,6 +71,7 @@ mod typed;
 #[cfg(feature = "waiters")]
 pub mod waiter;
 
+pub use answer::{Answer, Details};
 pub use error::{
     EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
 };
@@ -77,7 +79,17 @@ pub use operation::{
     CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture,
 };
 pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
-pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};
+pub use resume::{
+    MAX_TOKEN_LEN, ResumeToken, SavedProtocol, SavedRequest, TOKEN_VERSION, TokenError,
+};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport};
 pub use typed::Mapped;
+
+// What a protocol or transport author names, at the versions this crate
+// uses: one dependency line suffices.
+pub use async_trait::async_trait;
+pub use bytes;
+pub use http;
+pub use serde_json;
+pub use url::{self, Url};

@@ -21,12 +21,10 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use url::Url;
 
-use crate::error::Error;
 use crate::origin::redact;
-use crate::protocol::{Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Protocol};
 
 /// The token format this version writes and reads.
 pub const TOKEN_VERSION: u32 = 1;
@@ -37,76 +35,222 @@ const PREFIX: &str = "lro";
 /// work done on untrusted input).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// A protocol as a token records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum SavedProtocol {
-    /// [`Graph`].
-    Graph,
-    /// [`Auto`].
-    Auto,
-    /// [`Google`].
-    Google,
-    /// [`Azure`] with its settings.
-    Azure {
-        /// The mode.
-        mode: AzureMode,
-        /// Where the final result comes from.
-        final_state_via: FinalStateVia,
-        /// The URL of the start request.
-        original_uri: String,
-        /// The `Location` of the start response.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        start_location: Option<String>,
-    },
+/// Why a resume token cannot be used: damaged, from a newer version, or
+/// holding a URL the crate does not follow. It converts into
+/// [`Error::InvalidToken`](crate::Error::InvalidToken).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenError(String);
+
+impl TokenError {
+    /// An error saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        TokenError(message.into())
+    }
+
+    /// What is wrong with the token.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for TokenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+/// A protocol as a token records it: its [name](crate::protocol::Protocol::name)
+/// and the state it [saved](crate::protocol::Protocol::save), a JSON object.
+///
+/// Plain data: it knows no protocol. Resuming hands the state back to the
+/// protocol of that name that the caller supplies (the built-in families are
+/// always known). In a token's JSON it is one object, `{"kind": <name>,
+/// ...state}`, the form every `lro1` token has had.
+///
+/// ```
+/// use lro_poller::SavedProtocol;
+///
+/// let saved = SavedProtocol::new("blob-copy").with("container", "photos");
+/// assert_eq!(saved.name(), "blob-copy");
+/// assert_eq!(saved.state()["container"], "photos");
+/// let json = serde_json::to_string(&saved).unwrap();
+/// assert_eq!(json, r#"{"kind":"blob-copy","container":"photos"}"#);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedProtocol {
+    name: String,
+    state: serde_json::Map<String, serde_json::Value>,
 }
 
 impl SavedProtocol {
-    /// The protocol to poll with.
-    pub fn to_protocol(&self) -> Result<Box<dyn Protocol>, Error> {
-        Ok(match self {
-            SavedProtocol::Graph => Box::new(Graph),
-            SavedProtocol::Auto => Box::new(Auto),
-            SavedProtocol::Google => Box::new(Google),
-            SavedProtocol::Azure {
-                mode,
-                final_state_via,
-                original_uri,
-                start_location,
-            } => Box::new(Azure::new(
-                *mode,
-                *final_state_via,
-                token_url(original_uri)?,
-                start_location.as_deref().map(token_url).transpose()?,
+    /// A protocol named `name` with no state.
+    pub fn new(name: impl Into<String>) -> Self {
+        SavedProtocol {
+            name: name.into(),
+            state: serde_json::Map::new(),
+        }
+    }
+
+    /// A protocol named `name` whose state is `state` (a struct or map that
+    /// serializes to a JSON object; anything else is an error).
+    pub fn from_state(name: impl Into<String>, state: &impl Serialize) -> Result<Self, TokenError> {
+        match serde_json::to_value(state) {
+            Ok(serde_json::Value::Object(state)) => Ok(SavedProtocol {
+                name: name.into(),
+                state,
+            }),
+            Ok(serde_json::Value::Null) => Ok(SavedProtocol::new(name)),
+            Ok(_) => Err(TokenError::new(
+                "a protocol's saved state must be a JSON object",
             )),
+            Err(e) => Err(TokenError::new(format!(
+                "the protocol's state cannot be saved: {e}"
+            ))),
+        }
+    }
+
+    /// Adds one field to the state.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
+        self.state.insert(key.into(), value.into());
+        self
+    }
+
+    /// The protocol's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The protocol's state.
+    pub fn state(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.state
+    }
+
+    /// The state read into `T` (the protocol's own type).
+    pub fn state_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, TokenError> {
+        serde_json::from_value(serde_json::Value::Object(self.state.clone())).map_err(|e| {
+            TokenError::new(format!(
+                "the saved state of protocol `{}` is damaged: {e}",
+                self.name
+            ))
         })
     }
 
+    /// The state with every string that parses as a URL redacted.
     fn redacted(&self) -> SavedProtocol {
-        match self {
-            SavedProtocol::Azure {
-                mode,
-                final_state_via,
-                original_uri,
-                start_location,
-            } => SavedProtocol::Azure {
-                mode: *mode,
-                final_state_via: *final_state_via,
-                original_uri: redact_text(original_uri),
-                start_location: start_location.as_deref().map(redact_text),
-            },
-            other => other.clone(),
+        let state = self
+            .state
+            .iter()
+            .map(|(key, value)| {
+                let value = match value {
+                    serde_json::Value::String(text) if Url::parse(text).is_ok() => {
+                        serde_json::Value::String(redact_text(text))
+                    }
+                    serde_json::Value::String(_)
+                    | serde_json::Value::Object(_)
+                    | serde_json::Value::Array(_) => serde_json::Value::String("…".into()),
+                    other => other.clone(),
+                };
+                (key.clone(), value)
+            })
+            .collect();
+        SavedProtocol {
+            name: self.name.clone(),
+            state,
         }
     }
 }
 
-fn token_url(text: &str) -> Result<Url, Error> {
-    let url =
-        Url::parse(text).map_err(|e| Error::InvalidToken(format!("bad URL in token: {e}")))?;
+impl Serialize for SavedProtocol {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(self.state.len() + 1))?;
+        map.serialize_entry("kind", &self.name)?;
+        for (key, value) in &self.state {
+            if key != "kind" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for SavedProtocol {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut state = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        match state.remove("kind") {
+            Some(serde_json::Value::String(name)) => Ok(SavedProtocol { name, state }),
+            _ => Err(serde::de::Error::custom(
+                "a saved protocol needs a string `kind`",
+            )),
+        }
+    }
+}
+
+/// A request a token records so that polls can re-send it
+/// ([`Start::resend`](crate::protocol::Start::resend)): its method, the
+/// headers the caller set (never `Authorization`, `Cookie` or
+/// `Proxy-Authorization`: the transport adds credentials again) and its body.
+/// The URL is the token's monitor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SavedRequest {
+    /// The method.
+    pub method: String,
+    /// Header names and values (values as text; others are not kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The body, base64url without padding.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub body: String,
+}
+
+/// Headers a token never records.
+const SECRET_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+impl SavedRequest {
+    /// Records `request` (see the type's docs for what is kept).
+    pub fn from_request<B: AsRef<[u8]>>(request: &http::Request<B>) -> Self {
+        SavedRequest {
+            method: request.method().as_str().to_owned(),
+            headers: request
+                .headers()
+                .iter()
+                .filter(|(name, _)| !SECRET_HEADERS.contains(&name.as_str()))
+                .filter_map(|(name, value)| {
+                    Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+                })
+                .collect(),
+            body: URL_SAFE_NO_PAD.encode(request.body().as_ref()),
+        }
+    }
+
+    /// The request again, sent to `url`.
+    pub fn to_request(&self, url: &Url) -> Result<http::Request<bytes::Bytes>, TokenError> {
+        let damaged = |what: &str| TokenError::new(format!("the token's request has a bad {what}"));
+        let body = URL_SAFE_NO_PAD
+            .decode(&self.body)
+            .map_err(|_| damaged("body"))?;
+        let mut request = http::Request::new(bytes::Bytes::from(body));
+        *request.method_mut() =
+            http::Method::from_bytes(self.method.as_bytes()).map_err(|_| damaged("method"))?;
+        *request.uri_mut() = url.as_str().parse().map_err(|_| damaged("URL"))?;
+        for (name, value) in &self.headers {
+            let name =
+                http::HeaderName::from_bytes(name.as_bytes()).map_err(|_| damaged("header"))?;
+            let value = http::HeaderValue::from_str(value).map_err(|_| damaged("header"))?;
+            request.headers_mut().append(name, value);
+        }
+        Ok(request)
+    }
+}
+
+fn token_url(text: &str) -> Result<Url, TokenError> {
+    let url = Url::parse(text).map_err(|e| TokenError::new(format!("bad URL in token: {e}")))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(Error::InvalidToken(format!(
+        other => Err(TokenError::new(format!(
             "URL with scheme `{other}` in token"
         ))),
     }
@@ -124,7 +268,7 @@ fn redact_text(text: &str) -> String {
 /// use lro_poller::{ResumeToken, SavedProtocol};
 ///
 /// let monitor = url::Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
-/// let token = ResumeToken::new(SavedProtocol::Graph, monitor);
+/// let token = ResumeToken::new(SavedProtocol::new("graph"), monitor);
 /// let text = token.to_string();
 /// assert!(text.starts_with("lro1."));
 /// let back: ResumeToken = text.parse().unwrap();
@@ -149,6 +293,10 @@ pub struct ResumeToken {
     /// Polls sent so far.
     #[serde(default)]
     pub polls: u32,
+    /// The request each poll re-sends, for an operation that polls by
+    /// re-sending its start request; `None` when it polls a monitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<SavedRequest>,
 }
 
 impl ResumeToken {
@@ -161,16 +309,17 @@ impl ResumeToken {
             monitor: monitor.to_string(),
             started_at_ms: to_ms(SystemTime::now()),
             polls: 0,
+            request: None,
         }
     }
 
     /// The monitor URL (it can hold a credential).
-    pub fn monitor_url(&self) -> Result<Url, Error> {
+    pub fn monitor_url(&self) -> Result<Url, TokenError> {
         token_url(&self.monitor)
     }
 
     /// The origin URL.
-    pub fn origin_url(&self) -> Result<Url, Error> {
+    pub fn origin_url(&self) -> Result<Url, TokenError> {
         token_url(&self.origin)
     }
 
@@ -180,19 +329,19 @@ impl ResumeToken {
     }
 
     /// Checks the version and the URLs.
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), TokenError> {
         if self.version > TOKEN_VERSION {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "this token was made by a newer version of lro-poller (format {}; this version reads up to {TOKEN_VERSION})",
                 self.version
             )));
         }
         if self.version == 0 {
-            return Err(Error::InvalidToken("token format 0 does not exist".into()));
+            return Err(TokenError::new("token format 0 does not exist"));
         }
         self.monitor_url()?;
         self.origin_url()?;
-        self.protocol.to_protocol().map(|_| ())
+        Ok(())
     }
 }
 
@@ -211,6 +360,7 @@ impl fmt::Debug for ResumeToken {
             .field("origin", &redact_text(&self.origin))
             .field("started_at_ms", &self.started_at_ms)
             .field("polls", &self.polls)
+            .field("request", &self.request.as_ref().map(|r| &r.method))
             .finish()
     }
 }
@@ -230,36 +380,36 @@ impl fmt::Display for ResumeToken {
 }
 
 impl FromStr for ResumeToken {
-    type Err = Error;
+    type Err = TokenError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if text.len() > MAX_TOKEN_LEN {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "the token is longer than {MAX_TOKEN_LEN} bytes"
             )));
         }
-        let rest = text.strip_prefix(PREFIX).ok_or_else(|| {
-            Error::InvalidToken("not a resume token (it should start with `lro`)".into())
-        })?;
-        let (version, payload) = rest.split_once('.').ok_or_else(|| {
-            Error::InvalidToken("not a resume token (no `.` after the version)".into())
-        })?;
+        let rest = text
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| TokenError::new("not a resume token (it should start with `lro`)"))?;
+        let (version, payload) = rest
+            .split_once('.')
+            .ok_or_else(|| TokenError::new("not a resume token (no `.` after the version)"))?;
         let version: u32 = version
             .parse()
-            .map_err(|_| Error::InvalidToken("not a resume token (bad version)".into()))?;
+            .map_err(|_| TokenError::new("not a resume token (bad version)"))?;
         if version > TOKEN_VERSION {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "this token was made by a newer version of lro-poller (format {version}; this version reads up to {TOKEN_VERSION})"
             )));
         }
         let json = URL_SAFE_NO_PAD
             .decode(payload)
-            .map_err(|e| Error::InvalidToken(format!("the token is damaged: {e}")))?;
+            .map_err(|e| TokenError::new(format!("the token is damaged: {e}")))?;
         let token: ResumeToken = serde_json::from_slice(&json)
-            .map_err(|e| Error::InvalidToken(format!("the token is damaged: {e}")))?;
+            .map_err(|e| TokenError::new(format!("the token is damaged: {e}")))?;
         if token.version != version {
-            return Err(Error::InvalidToken("the token's versions disagree".into()));
+            return Err(TokenError::new("the token's versions disagree"));
         }
         token.validate()?;
         Ok(token)
@@ -272,12 +422,11 @@ mod tests {
 
     fn azure() -> ResumeToken {
         let mut token = ResumeToken::new(
-            SavedProtocol::Azure {
-                mode: AzureMode::OperationLocation,
-                final_state_via: FinalStateVia::OriginalUri,
-                original_uri: "https://api.example/things/1?sig=SECRET".into(),
-                start_location: Some("https://api.example/results/1".into()),
-            },
+            SavedProtocol::new("azure")
+                .with("mode", "operation-location")
+                .with("final_state_via", "original-uri")
+                .with("original_uri", "https://api.example/things/1?sig=SECRET")
+                .with("start_location", "https://api.example/results/1"),
             Url::parse("https://api.example/ops/1?token=SECRET").unwrap(),
         );
         token.polls = 7;
@@ -310,7 +459,10 @@ mod tests {
         let text = format!("lro2.{}", URL_SAFE_NO_PAD.encode(json));
         let error = text.parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
-        assert!(matches!(error, Error::InvalidToken(_)));
+        assert!(matches!(
+            crate::Error::from(error),
+            crate::Error::InvalidToken(_)
+        ));
         let error = "lro9.xyz".parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
     }

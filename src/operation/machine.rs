@@ -72,7 +72,11 @@ impl Operation {
     }
 
     pub(super) fn send_poll(&mut self) {
-        let mut request = self.protocol.poll_request(&self.monitor);
+        let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
+        let mut request = match resend {
+            Some(request) => start::copy_request(request),
+            None => self.protocol.poll_request(&self.monitor),
+        };
         request.extensions_mut().insert(self.poll_meta);
         self.polls = self.polls.saturating_add(1);
         self.state = State::Requesting(self.in_flight(request));
@@ -101,9 +105,25 @@ impl Operation {
         }
     }
 
-    /// Records a status report (it is yielded from `last_status`): ends on a
-    /// terminal status, else schedules the next poll.
-    pub(super) fn on_reading(&mut self, reading: Interpretation, retry_after: Option<Duration>) {
+    /// Gives the reading's status the answer it was read from, with the
+    /// reading's details.
+    pub(super) fn attach(reading: &mut Interpretation, response: &http::Response<Bytes>) {
+        let details = std::mem::take(&mut reading.details);
+        reading
+            .status
+            .set_answer(Answer::with_details(response, details));
+    }
+
+    /// Records a status report read from `response` (it is yielded from
+    /// `last_status`): ends on a terminal status, else schedules the next
+    /// poll.
+    pub(super) fn on_reading(
+        &mut self,
+        mut reading: Interpretation,
+        response: &http::Response<Bytes>,
+        retry_after: Option<Duration>,
+    ) {
+        Operation::attach(&mut reading, response);
         self.failures = 0;
         let running = !reading.status.status.is_terminal();
         if let Some(next) = reading.next_monitor.filter(|_| running) {
@@ -178,7 +198,15 @@ impl Operation {
 
     /// The URL whose origin counts as "same origin".
     pub(super) fn origin(&self) -> &Url {
-        self.origin.as_deref().unwrap_or(&self.monitor)
+        self.extra
+            .as_ref()
+            .and_then(|extra| extra.origin.as_ref())
+            .unwrap_or(&self.monitor)
+    }
+
+    /// What only some operations keep, made on first use.
+    pub(super) fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     pub(super) fn errors(&self) -> &ErrorPolicy {
@@ -196,8 +224,13 @@ impl Operation {
 
     /// Moves to a new monitor URL, keeping the origin.
     pub(super) fn set_monitor(&mut self, monitor: Url) {
-        if self.origin.is_none() {
-            self.origin = Some(Box::new(self.monitor.clone()));
+        if self
+            .extra
+            .as_ref()
+            .is_none_or(|extra| extra.origin.is_none())
+        {
+            let origin = self.monitor.clone();
+            self.extra_mut().origin = Some(origin);
         }
         self.monitor = monitor;
         self.poll_meta = self.meta(RequestKind::Poll, &self.monitor);
@@ -350,7 +383,7 @@ impl Operation {
                 false
             }
             Ok(Reading::Status(reading)) => {
-                self.on_reading(reading, retry_after);
+                self.on_reading(reading, &response, retry_after);
                 true
             }
         }
@@ -389,12 +422,8 @@ impl Operation {
                     else {
                         continue;
                     };
-                    let StartSetup {
-                        method,
-                        choice,
-                        final_state,
-                    } = *setup;
-                    if this.on_start(answer, &method, choice, final_state) {
+                    let StartSetup { request } = *setup;
+                    if this.on_start(answer, request) {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }

@@ -28,14 +28,14 @@ use bytes::Bytes;
 use futures::Stream;
 use url::Url;
 
+use crate::answer::Answer;
 use crate::error::{Error, HttpError, TransportError};
 use crate::origin::{UrlPolicy, redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
-use crate::protocol::start::{Choice, Started, detect};
 use crate::protocol::{
-    Auto, FinalStateVia, Interpretation, Protocol, ProtocolKind, Reading, ResultSource,
+    FinalStateVia, Interpretation, Protocol, ProtocolKind, Reading, ResultSource,
 };
-use crate::resume::{ResumeToken, to_ms};
+use crate::resume::{ResumeToken, SavedRequest, to_ms};
 use crate::status::AsyncJobStatus;
 use crate::timer::{Sleep, Timer, default_timer};
 use crate::transport::{RequestKind, RequestMeta, Transport};
@@ -91,9 +91,8 @@ pub struct Operation {
     policy: PollPolicy,
     /// `None`: the default policy (shared, no allocation).
     errors: Option<Box<ErrorPolicy>>,
-    /// The start request's URL, kept only once the monitor URL differs from
-    /// it (until then it is `monitor`).
-    origin: Option<Box<Url>>,
+    /// What only some operations need (`None` for most: no allocation).
+    extra: Option<Box<Extra>>,
     monitor: Url,
     /// `None`: the default policy (no allocation).
     urls: Option<Box<UrlPolicy>>,
@@ -113,6 +112,16 @@ pub struct Operation {
     end: Option<Box<End>>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
+}
+
+/// What only some operations keep, out of line.
+#[derive(Default)]
+struct Extra {
+    /// The start request's URL, kept once the monitor URL differs from it
+    /// (until then it is the monitor).
+    origin: Option<Url>,
+    /// The request each poll re-sends ([`crate::protocol::Start::resend`]).
+    resend: Option<http::Request<Bytes>>,
 }
 
 enum State {
@@ -149,7 +158,7 @@ impl Operation {
     /// A token to go on with this operation later or elsewhere
     /// ([`Operation::resume`]). `None` while the start request has not been
     /// answered, and for a protocol of your own that does not say how to save
-    /// itself ([`Protocol::saved`]).
+    /// itself ([`Protocol::save`]).
     ///
     /// The token can hold a secret (the monitor URL's query); see
     /// [`ResumeToken`].
@@ -157,8 +166,13 @@ impl Operation {
         if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
             return None;
         }
-        let mut token = ResumeToken::new(self.protocol.saved()?, self.monitor.clone());
+        let mut token = ResumeToken::new(self.protocol.save()?, self.monitor.clone());
         token.origin = self.origin().to_string();
+        token.request = self
+            .extra
+            .as_ref()
+            .and_then(|extra| extra.resend.as_ref())
+            .map(SavedRequest::from_request);
         let now = self.timer.wall_clock();
         token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
         token.polls = self.polls;
@@ -203,8 +217,12 @@ impl Stream for Operation {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         Poll::Ready(match ready!(this.poll_report(cx)) {
-            Some(Ok(())) => match &this.last_status {
-                Some(status) => Some(Ok(status.clone())),
+            Some(Ok(())) => match &mut this.last_status {
+                Some(status) => {
+                    let yielded = status.clone();
+                    status.release_answer();
+                    Some(Ok(yielded))
+                }
                 None => Some(Err(Error::Config(NO_OUTCOME.into()))),
             },
             Some(Err(error)) => Some(Err(error)),

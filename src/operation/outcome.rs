@@ -23,7 +23,11 @@ impl Operation {
             while futures::future::poll_fn(|cx| self.poll_report(cx))
                 .await
                 .is_some()
-            {}
+            {
+                if let Some(status) = &mut self.last_status {
+                    status.release_answer();
+                }
+            }
             let mut success = match self.end.take().map(|end| *end) {
                 Some(End::Succeeded(success)) => success,
                 Some(End::Failed(error)) => return Err(error),

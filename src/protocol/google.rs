@@ -4,7 +4,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, post_cancel};
+use super::{Interpretation, Protocol, Reading, ResultSource, Start, post_cancel};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -54,6 +54,45 @@ impl Google {
         url.set_fragment(None);
         url.set_path(&path);
         Ok(url)
+    }
+}
+
+/// What a Google `Operation` answer said beyond its status: its name, `done`
+/// and its `metadata`, typed by the caller with
+/// [`metadata_as`](Self::metadata_as). Every status the [`Google`] protocol
+/// reads carries it ([`AsyncJobStatus::details`]).
+///
+/// ```
+/// use lro_poller::protocol::OperationDetails;
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(rename_all = "camelCase")]
+/// struct ExportMetadata { progress_percent: u32, output_uri_prefix: String }
+///
+/// # fn show(status: &lro_poller::AsyncJobStatus) {
+/// if let Some(details) = status.details::<OperationDetails>() {
+///     let metadata: ExportMetadata = details.metadata_as().unwrap().unwrap();
+///     println!("{}% into {}", metadata.progress_percent, metadata.output_uri_prefix);
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OperationDetails {
+    /// The operation's `name`.
+    pub name: Option<String>,
+    /// Whether the operation is `done`.
+    pub done: bool,
+    /// The operation's `metadata`, as sent.
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl OperationDetails {
+    /// The metadata read into `T`; `None` when the operation had none.
+    pub fn metadata_as<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Option<Result<T, serde_json::Error>> {
+        self.metadata.clone().map(serde_json::from_value)
     }
 }
 
@@ -137,7 +176,12 @@ pub(crate) fn read_operation(
             interpretation = interpretation.with_result(ResultSource::Body(bytes));
         }
     }
-    Ok((interpretation, operation.name))
+    let details = OperationDetails {
+        name: operation.name.clone(),
+        done,
+        metadata: operation.metadata,
+    };
+    Ok((interpretation.with_details(details), operation.name))
 }
 
 /// A percentage in the metadata: the first number under a key that mentions
@@ -181,8 +225,26 @@ impl Protocol for Google {
         "google"
     }
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Google)
+    /// A running `Operation`: poll it at its name; a done one: over.
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        if response.status().is_client_error() || response.status().is_server_error() {
+            return Ok(Start::refused());
+        }
+        super::start::not_accepted(url, response)?;
+        super::auto::google_start(url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::new(self.name()))
+    }
+
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Ok(Box::new(Google))
     }
 
     /// `POST {operation}:cancel` (best effort: the operation may still

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use http::StatusCode;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, read_status, url_header};
+use super::{Interpretation, Protocol, Reading, Start, read_status, url_header};
 use crate::error::Error;
 use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
@@ -43,8 +43,23 @@ impl Protocol for Graph {
         !matches!(kind, RequestKind::Poll)
     }
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Graph)
+    /// `202` + `Location`: poll it; another `2xx`: done, the body is the
+    /// result; `4xx`/`5xx`: refused.
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        super::auto::graph_start(url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::new(self.name()))
+    }
+
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Ok(Box::new(Graph))
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {

@@ -1,44 +1,153 @@
-//! Reading the answer to the caller's initial request: which protocol, which
-//! monitor, or a result right away.
+//! What the answer to the caller's start request means: done now, poll a
+//! monitor, poll by re-sending the request, or an error answer.
+
+use std::fmt;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::provisioning_status;
-use super::google::{looks_like_operation, read_operation};
-use super::{
-    Azure, AzureMode, FinalStateVia, Google, Graph, Interpretation, Protocol, ProtocolKind,
-    ResultSource, is_blank, url_header,
-};
+use super::{Interpretation, Protocol, ResultSource, is_blank, url_header};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::status::{AsyncJobStatus, JobState};
 
-/// What the start response says.
-pub(crate) enum Started {
-    /// Poll `monitor` with `protocol`; the start response may already carry a
-    /// status.
-    Poll {
-        protocol: Box<dyn Protocol>,
-        monitor: Url,
-        status: Option<AsyncJobStatus>,
-    },
-    /// The operation is already over.
-    Done {
-        protocol: Box<dyn Protocol>,
-        reading: Interpretation,
-    },
+/// Where an operation goes after its start answer; see [`Start`].
+#[derive(Debug)]
+#[non_exhaustive]
+#[allow(clippy::large_enum_variant)] // made once per operation, read at once
+pub enum Next {
+    /// The job is over: the reading's status is terminal (success or not).
+    Done(Interpretation),
+    /// Poll this monitor URL with [`Protocol::poll_request`].
+    Poll(Url),
+    /// Poll by re-sending the start request (same method, headers and body)
+    /// to its URL; [`Protocol::interpret`] reads each answer.
+    Resend,
+    /// The answer is an error (`4xx`/`5xx`): the operation ends with
+    /// [`Error::Http`], keeping the status code and the service's error.
+    Refused,
 }
 
-/// How the caller asked for the protocol.
-pub(crate) enum Choice {
-    Kind(ProtocolKind),
-    Custom(Box<dyn Protocol>),
+/// What a [`Protocol`] makes of the answer to the start request
+/// ([`Protocol::start`]): where to go next, perhaps a first status to yield,
+/// and perhaps another protocol to go on with (a detected family, or a copy
+/// of the protocol holding what it read from the start).
+///
+/// ```
+/// use lro_poller::protocol::{Interpretation, Next, Start};
+/// use lro_poller::{AsyncJobStatus, JobState, Url};
+///
+/// let monitor = Url::parse("https://api.example/copies/7").unwrap();
+/// let start = Start::poll(monitor.clone())
+///     .with_status(AsyncJobStatus::new(JobState::NotStarted));
+/// assert!(matches!(start.next(), Next::Poll(url) if *url == monitor));
+/// assert_eq!(start.first_status().unwrap().status, JobState::NotStarted);
+///
+/// let done = Start::done(Interpretation::new(AsyncJobStatus::new(JobState::Completed)));
+/// assert!(matches!(done.next(), Next::Done(_)));
+/// ```
+#[non_exhaustive]
+pub struct Start {
+    next: Next,
+    first: Option<Interpretation>,
+    protocol: Option<Box<dyn Protocol>>,
 }
 
-/// A synchronous answer: the operation is complete and the body is its result.
-fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
+impl Start {
+    /// The job is over; `reading`'s status must be terminal (an operation
+    /// given a running status here ends with [`Error::Protocol`]).
+    pub fn done(reading: Interpretation) -> Start {
+        Start::to(Next::Done(reading))
+    }
+
+    /// Poll `monitor`.
+    pub fn poll(monitor: Url) -> Start {
+        Start::to(Next::Poll(monitor))
+    }
+
+    /// Poll by re-sending the start request to its URL.
+    pub fn resend() -> Start {
+        Start::to(Next::Resend)
+    }
+
+    /// The answer is an error; the operation ends with [`Error::Http`].
+    pub fn refused() -> Start {
+        Start::to(Next::Refused)
+    }
+
+    fn to(next: Next) -> Start {
+        Start {
+            next,
+            first: None,
+            protocol: None,
+        }
+    }
+
+    /// A first, running status the start answer carried; the operation
+    /// yields it before it polls.
+    pub fn with_status(self, status: AsyncJobStatus) -> Start {
+        self.with_reading(Interpretation::new(status))
+    }
+
+    /// Like [`with_status`](Self::with_status), with the details the protocol
+    /// read ([`Interpretation::with_details`]).
+    pub fn with_reading(mut self, reading: Interpretation) -> Start {
+        self.first = Some(reading);
+        self
+    }
+
+    /// Goes on with `protocol` instead of the one that read the start.
+    pub fn with_protocol(self, protocol: impl Protocol + 'static) -> Start {
+        self.with_boxed_protocol(Box::new(protocol))
+    }
+
+    /// Like [`with_protocol`](Self::with_protocol), for a boxed protocol.
+    pub fn with_boxed_protocol(mut self, protocol: Box<dyn Protocol>) -> Start {
+        self.protocol = Some(protocol);
+        self
+    }
+
+    /// Where the operation goes next.
+    pub fn next(&self) -> &Next {
+        &self.next
+    }
+
+    /// The first status, if the start answer carried one.
+    pub fn first_status(&self) -> Option<&AsyncJobStatus> {
+        self.first.as_ref().map(|reading| &reading.status)
+    }
+
+    /// The protocol to go on with, when it is not the one that read the start.
+    pub fn protocol(&self) -> Option<&dyn Protocol> {
+        self.protocol.as_deref()
+    }
+
+    /// The parts: next, first reading, protocol.
+    pub(crate) fn into_parts(self) -> (Next, Option<Interpretation>, Option<Box<dyn Protocol>>) {
+        (self.next, self.first, self.protocol)
+    }
+}
+
+impl fmt::Debug for Start {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let next = match &self.next {
+            Next::Done(reading) => format!("Done({})", reading.status.status),
+            Next::Poll(url) => format!("Poll({})", redact(url)),
+            Next::Resend => "Resend".into(),
+            Next::Refused => "Refused".into(),
+        };
+        f.debug_struct("Start")
+            .field("next", &next)
+            .field("first", &self.first_status().map(|s| &s.status))
+            .field("protocol", &self.protocol.as_ref().map(|p| p.name()))
+            .finish()
+    }
+}
+
+/// A synchronous answer: the operation is complete and the body, if any, is
+/// its result (its `id`, when it has one, is the resource id).
+pub fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
     let mut status = AsyncJobStatus::new(JobState::Completed);
     status.resource_id = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
@@ -53,291 +162,59 @@ fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
     reading
 }
 
-/// Reads a successful (`< 400`) start response.
-pub(crate) fn detect(
-    choice: Choice,
-    final_state: Option<FinalStateVia>,
-    method: &Method,
-    url: &Url,
-    response: &http::Response<Bytes>,
-) -> Result<Started, Error> {
+/// The start answer read by its headers alone, the default of
+/// [`Protocol::start`]: a `4xx`/`5xx` is refused; a monitor in
+/// `Azure-AsyncOperation`, `Operation-Location` or (on a `202`) `Location` is
+/// polled; a `202` without one is a protocol error; any other `2xx` is a
+/// completed operation whose body is the result; anything else (a `3xx`) is
+/// a protocol error.
+pub fn start_from_headers(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
     let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Ok(Start::refused());
+    }
+    not_accepted(url, response)?;
     let headers = response.headers();
-    let body = response.body();
-    if !code.is_success() {
-        return Err(Error::protocol(
-            "the start request was not accepted (expected 2xx)",
-            Some(code),
-            Some(redact(url)),
-            body,
-        ));
-    }
-    let async_operation = url_header(headers, "azure-asyncoperation", url, code)?;
-    let operation_location = url_header(headers, "operation-location", url, code)?;
-    let location = url_header(headers, "location", url, code)?;
     let accepted = code == StatusCode::ACCEPTED;
-    let azure = |mode, monitor: Url, status| -> Started {
-        let via = final_state.unwrap_or_else(|| FinalStateVia::default_for(method));
-        Started::Poll {
-            protocol: Box::new(Azure::new(mode, via, url.clone(), location.clone())),
-            monitor,
-            status,
-        }
+    let monitor = match url_header(headers, "azure-asyncoperation", url, code)? {
+        Some(monitor) => Some(monitor),
+        None => url_header(headers, "operation-location", url, code)?,
     };
-    let azure_body_polling = || -> Option<AsyncJobStatus> {
-        let put_like = method == Method::PUT || method == Method::PATCH;
-        if !put_like || !(code == StatusCode::OK || code == StatusCode::CREATED) {
-            return None;
-        }
-        let has_state = serde_json::from_slice::<serde_json::Value>(body)
-            .ok()?
-            .pointer("/properties/provisioningState")
-            .is_some();
-        let status = provisioning_status(body).ok()?;
-        (has_state && !status.status.is_terminal()).then_some(status)
-    };
-    let google = || -> Result<Started, Error> {
-        let (reading, name) = read_operation(url, code, body)?;
-        if reading.status.status.is_terminal() {
-            return Ok(Started::Done {
-                protocol: Box::new(Google),
-                reading,
-            });
-        }
-        let name = name.ok_or_else(|| {
-            Error::protocol(
-                "the operation has no name",
-                Some(code),
-                Some(redact(url)),
-                body,
-            )
-        })?;
-        let monitor = Google::monitor_url(url, &name)
-            .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
-        Ok(Started::Poll {
-            protocol: Box::new(Google),
-            monitor,
-            status: Some(reading.status),
-        })
-    };
-    let no_monitor = || {
-        Error::protocol(
-            "202 Accepted without a monitor URL (Location, Operation-Location or Azure-AsyncOperation)",
-            Some(code),
-            Some(redact(url)),
-            body,
-        )
-    };
-
-    match choice {
-        Choice::Custom(protocol) => {
-            let monitor = async_operation
-                .clone()
-                .or(operation_location.clone())
-                .or(if accepted { location.clone() } else { None });
-            Ok(match monitor {
-                Some(monitor) => Started::Poll {
-                    protocol,
-                    monitor,
-                    status: None,
-                },
-                None if accepted => return Err(no_monitor()),
-                None => Started::Done {
-                    protocol,
-                    reading: completed(body, location),
-                },
-            })
-        }
-        Choice::Kind(ProtocolKind::Graph) => match (accepted, location) {
-            (true, Some(monitor)) => Ok(Started::Poll {
-                protocol: Box::new(Graph),
-                monitor,
-                status: None,
-            }),
-            (true, None) => Err(no_monitor()),
-            (false, location) => Ok(Started::Done {
-                protocol: Box::new(Graph),
-                reading: completed(body, location),
-            }),
+    let location = url_header(headers, "location", url, code)?;
+    Ok(match (monitor, accepted) {
+        (Some(monitor), _) => Start::poll(monitor),
+        (None, true) => match location {
+            Some(monitor) => Start::poll(monitor),
+            None => return Err(no_monitor(url, response)),
         },
-        Choice::Kind(ProtocolKind::Google) => google(),
-        Choice::Kind(kind @ (ProtocolKind::Azure | ProtocolKind::Auto)) => {
-            if let Some(monitor) = async_operation.clone() {
-                return Ok(azure(AzureMode::AsyncOperation, monitor, None));
-            }
-            if let Some(monitor) = operation_location.clone() {
-                return Ok(azure(AzureMode::OperationLocation, monitor, None));
-            }
-            if kind == ProtocolKind::Auto && looks_like_operation(body) {
-                return google();
-            }
-            if accepted {
-                let Some(monitor) = location.clone() else {
-                    return Err(no_monitor());
-                };
-                let arm = headers.contains_key("x-ms-request-id")
-                    || headers.contains_key("x-ms-correlation-request-id");
-                if kind == ProtocolKind::Azure || arm {
-                    return Ok(azure(AzureMode::Location, monitor, None));
-                }
-                return Ok(Started::Poll {
-                    protocol: Box::new(Graph),
-                    monitor,
-                    status: None,
-                });
-            }
-            if let Some(status) = azure_body_polling() {
-                return Ok(azure(AzureMode::Body, url.clone(), Some(status)));
-            }
-            if kind == ProtocolKind::Azure && (method == Method::PUT || method == Method::PATCH) {
-                // A finished PUT: its provisioning state says how it ended.
-                if let Ok(status) = provisioning_status(body) {
-                    let mut reading = completed(body, location);
-                    reading.status.status = status.status;
-                    reading.status.error = status.error;
-                    return Ok(Started::Done {
-                        protocol: Box::new(Azure::new(
-                            AzureMode::Body,
-                            FinalStateVia::OriginalUri,
-                            url.clone(),
-                            None,
-                        )),
-                        reading,
-                    });
-                }
-            }
-            let protocol: Box<dyn Protocol> = match kind {
-                ProtocolKind::Azure => Box::new(Azure::new(
-                    AzureMode::Body,
-                    FinalStateVia::OriginalUri,
-                    url.clone(),
-                    None,
-                )),
-                _ => Box::new(Graph),
-            };
-            Ok(Started::Done {
-                protocol,
-                reading: completed(body, location),
-            })
-        }
-    }
+        (None, false) => Start::done(completed(response.body(), location)),
+    })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    use crate::protocol::test_response as response;
-
-    fn start(method: Method, response: http::Response<Bytes>) -> Result<Started, Error> {
-        let url = Url::parse("https://api.example/v1/things/1?x=1").unwrap();
-        detect(
-            Choice::Kind(ProtocolKind::Auto),
-            None,
-            &method,
-            &url,
-            &response,
-        )
+/// A protocol error unless the answer is a `2xx`.
+pub(crate) fn not_accepted(url: &Url, response: &http::Response<Bytes>) -> Result<(), Error> {
+    if response.status().is_success() {
+        return Ok(());
     }
+    Err(Error::protocol(
+        "the start request was not accepted (expected 2xx)",
+        Some(response.status()),
+        Some(redact(url)),
+        response.body(),
+    ))
+}
 
-    fn poll(started: Result<Started, Error>) -> (&'static str, String) {
-        match started {
-            Ok(Started::Poll {
-                protocol, monitor, ..
-            }) => (protocol.name(), monitor.to_string()),
-            Ok(Started::Done { .. }) => panic!("done"),
-            Err(e) => panic!("{e}"),
-        }
-    }
+/// The error of a `202 Accepted` that names no monitor.
+pub(crate) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> Error {
+    Error::protocol(
+        "202 Accepted without a monitor URL (Location, Operation-Location or Azure-AsyncOperation)",
+        Some(response.status()),
+        Some(redact(url)),
+        response.body(),
+    )
+}
 
-    #[test]
-    fn auto_detection() {
-        assert_eq!(
-            poll(start(
-                Method::POST,
-                response(202, &[("location", "/monitor/1")], "")
-            )),
-            ("graph", "https://api.example/monitor/1".into())
-        );
-        assert_eq!(
-            poll(start(
-                Method::POST,
-                response(202, &[("location", "/ops/1"), ("x-ms-request-id", "r")], "")
-            ))
-            .0,
-            "azure"
-        );
-        assert_eq!(
-            poll(start(
-                Method::PUT,
-                response(
-                    201,
-                    &[
-                        ("azure-asyncoperation", "https://m.example/a/1"),
-                        ("location", "/l/1")
-                    ],
-                    "{}"
-                )
-            )),
-            ("azure", "https://m.example/a/1".into())
-        );
-        assert_eq!(
-            poll(start(
-                Method::POST,
-                response(202, &[("operation-location", "/ol/1")], "")
-            ))
-            .1,
-            "https://api.example/ol/1"
-        );
-        assert_eq!(
-            poll(start(
-                Method::POST,
-                response(200, &[], r#"{"name":"operations/5","done":false}"#)
-            )),
-            ("google", "https://api.example/v1/operations/5".into())
-        );
-        assert_eq!(
-            poll(start(
-                Method::PUT,
-                response(
-                    201,
-                    &[],
-                    r#"{"properties":{"provisioningState":"Creating"}}"#
-                )
-            )),
-            ("azure", "https://api.example/v1/things/1?x=1".into())
-        );
-    }
-
-    #[test]
-    fn synchronous_answers_are_completed() {
-        match start(
-            Method::POST,
-            response(200, &[], r#"{"id":"01NEW","name":"copy"}"#),
-        ) {
-            Ok(Started::Done { reading, .. }) => {
-                assert_eq!(reading.status.status, JobState::Completed);
-                assert_eq!(reading.status.resource_id.as_deref(), Some("01NEW"));
-                assert!(matches!(reading.result, ResultSource::Body(_)));
-            }
-            _ => panic!("expected done"),
-        }
-        assert!(matches!(
-            start(Method::DELETE, response(204, &[], "")),
-            Ok(Started::Done { .. })
-        ));
-    }
-
-    #[test]
-    fn bad_start_answers_are_errors() {
-        assert!(start(Method::POST, response(202, &[], "")).is_err());
-        assert!(
-            start(
-                Method::POST,
-                response(202, &[("location", "gopher://x/1")], "")
-            )
-            .is_err()
-        );
-        assert!(start(Method::POST, response(302, &[("location", "/x")], "")).is_err());
-    }
+/// Whether a method's start answer may be an Azure resource being provisioned.
+pub(crate) fn is_put_like(method: &Method) -> bool {
+    method == Method::PUT || method == Method::PATCH
 }

@@ -278,8 +278,9 @@ fn parse_token(text: &str) -> Result<ResumeToken, UsageError> {
         return Err(UsageError::new("invalid resume token: it is empty"));
     }
     // The crate's messages never quote the token.
-    text.parse()
-        .map_err(|e: lro_poller::Error| UsageError::new(e.to_string()))
+    text.parse().map_err(|e: lro_poller::TokenError| {
+        UsageError::new(lro_poller::Error::from(e).to_string())
+    })
 }
 
 /// Whether `arg` looks like a resume token (`lro<version>.…`).
