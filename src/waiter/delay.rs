@@ -10,6 +10,10 @@
 
 use std::time::Duration;
 
+use crate::policy::{Backoff, PollContext, PollPolicy};
+
+use super::Waiter;
+
 /// The delay before retry `attempt` (1 for the first retry), or `None` when
 /// no time is left.
 ///
@@ -100,6 +104,44 @@ impl SmithyDelay {
             remaining,
             |low, high| rng.u64(low..=high),
         )
+    }
+}
+
+/// The delay after `ctx.attempt` polls (the start request is not one) is
+/// retry `ctx.attempt + 1`; once no time is left it is zero, and the policy's
+/// deadline ends the wait.
+impl Backoff for SmithyDelay {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        self.next(ctx.attempt.saturating_add(1), ctx.elapsed)
+            .unwrap_or(Duration::ZERO)
+    }
+}
+
+impl Waiter {
+    /// The waiter's default polling policy: the Smithy delay with its
+    /// `minDelay` and `maxDelay`, and `max_wait` (the specification makes the
+    /// caller choose it) as the deadline.
+    ///
+    /// The first retry waits `minDelay` (or all of `max_wait` when no second
+    /// retry would fit); a server's `Retry-After` still counts as a floor,
+    /// never past the deadline.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lro_poller::waiter::{Acceptor, AcceptorState, Matcher, Waiter};
+    ///
+    /// let waiter = Waiter::new(vec![Acceptor::new(AcceptorState::Success, Matcher::Success(true))])
+    ///     .with_delays(5, 60);
+    /// let policy = waiter.policy(Duration::from_secs(600));
+    /// assert_eq!(policy.deadline(), Some(Duration::from_secs(600)));
+    /// assert_eq!(policy.initial_delay(), Duration::from_secs(5));
+    /// ```
+    pub fn policy(&self, max_wait: Duration) -> PollPolicy {
+        let first = smithy_delay(1, self.min_delay, self.max_delay, max_wait, |low, _| low)
+            .unwrap_or(Duration::ZERO);
+        PollPolicy::new(SmithyDelay::new(self.min_delay, self.max_delay, max_wait))
+            .with_initial_delay(first)
+            .with_deadline(max_wait)
     }
 }
 

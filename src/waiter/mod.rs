@@ -39,6 +39,7 @@ mod delay;
 mod error;
 mod matching;
 mod path;
+mod protocol;
 
 pub use acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
 pub use answer::{error_type, output};
@@ -47,3 +48,4 @@ pub use delay::{SmithyDelay, smithy_delay};
 pub use error::WaiterError;
 pub use matching::{Decision, Reply, compare, decide, matches};
 pub use path::Path;
+pub use protocol::{Attempt, PROTOCOL_NAME, WaiterProtocol};
