@@ -197,6 +197,9 @@ impl WaiterProtocol {
     }
 }
 
+/// What one answer decided: the state and the reading to report, or a
+/// transient failure to read.
+#[allow(clippy::large_enum_variant)] // made and taken apart at once, once per answer
 enum Read {
     Decided(AcceptorState, Interpretation),
     Transient,
