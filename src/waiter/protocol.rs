@@ -521,4 +521,52 @@ mod tests {
             Err(WaiterError::UnknownWaiter { .. })
         ));
     }
+
+    /// The waiter's default policy, on virtual time: every wait is the Smithy
+    /// delay of its attempt, the last one is shortened so that one last
+    /// attempt lands on the maximum wait time, and nothing is sent after it.
+    #[test]
+    fn the_default_policy_spends_exactly_the_maximum_wait_time() {
+        use crate::Operation;
+        use crate::testing::{ScriptedTransport, VirtualTimer};
+        use futures::StreamExt;
+        use std::time::Duration;
+
+        let p = protocol(INSTANCE, "InstanceRunning"); // minDelay 15, maxDelay 120
+        let max_wait = Duration::from_secs(900);
+        let transport = ScriptedTransport::new();
+        for _ in 0..100 {
+            transport.push_response(200, &[], instances(&["pending"]));
+        }
+        let timer = VirtualTimer::new();
+        let policy = p.waiter().policy(max_wait);
+        let outcome = futures::executor::block_on(async {
+            let mut operation = Operation::start(transport.clone(), request("{}"))
+                .with_protocol(p)
+                .with_policy(policy)
+                .with_timer(timer.clone())
+                .build()
+                .unwrap();
+            while operation.next().await.is_some() {}
+            operation.outcome().await
+        });
+        assert!(
+            matches!(outcome, Err(Error::DeadlineExceeded { .. })),
+            "{outcome:?}"
+        );
+        let sleeps = timer.sleeps();
+        assert_eq!(sleeps.iter().sum::<Duration>(), max_wait);
+        let (last, drawn) = sleeps.split_last().unwrap();
+        for (index, sleep) in drawn.iter().enumerate() {
+            let upper = 15u64.saturating_mul(1 << index.min(20)).min(120);
+            assert_eq!(sleep.subsec_nanos(), 0, "whole seconds");
+            assert!(
+                (15..=upper).contains(&sleep.as_secs()),
+                "wait #{index}: {sleep:?}"
+            );
+        }
+        assert!(*last <= Duration::from_secs(120) + Duration::from_secs(15));
+        // One request per wait, plus the start: the last attempt comes at the deadline.
+        assert_eq!(transport.requests().len(), sleeps.len() + 1);
+    }
 }
