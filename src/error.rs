@@ -77,6 +77,21 @@ pub enum Error {
         /// A token to go on waiting later.
         resume: Option<Box<ResumeToken>>,
     },
+    /// The policy's backoff gave up before the job ended
+    /// ([`Step::Stop`](crate::policy::Step::Stop)): a Smithy waiter's
+    /// maximum wait time, an iterator of delays that ran out.
+    #[error("the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})")]
+    #[non_exhaustive]
+    BackoffStopped {
+        /// The backoff's reason.
+        reason: String,
+        /// Polls sent.
+        polls: u32,
+        /// Time since the operation started, on the operation's timer.
+        elapsed: Duration,
+        /// A token to go on waiting later.
+        resume: Option<Box<ResumeToken>>,
+    },
     /// The operation was set up wrongly (for example, no timer was given and
     /// no timer feature is enabled).
     #[error("invalid configuration: {0}")]
@@ -152,7 +167,8 @@ impl Error {
         match self {
             Error::Transport { resume, .. }
             | Error::DeadlineExceeded { resume, .. }
-            | Error::PollLimitExceeded { resume, .. } => resume.as_deref(),
+            | Error::PollLimitExceeded { resume, .. }
+            | Error::BackoffStopped { resume, .. } => resume.as_deref(),
             Error::Http(e) => e.resume.as_deref(),
             _ => None,
         }

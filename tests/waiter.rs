@@ -50,7 +50,7 @@ fn describe(server: &Server, method: &str, path: &str, body: &str) -> http::Requ
 
 /// A quick policy, so that the tests do not wait the waiters' seconds.
 fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
 }
 
 fn instances(states: &[&str]) -> String {

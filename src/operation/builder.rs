@@ -127,12 +127,10 @@ impl OperationBuilder {
     /// polled.
     pub fn build(self) -> Result<Operation, Error> {
         let target = self.target?;
-        let timer = self.timer.or_else(default_timer).ok_or_else(|| {
-            Error::Config(
-                "no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature"
-                    .into(),
-            )
-        })?;
+        let timer = match self.timer {
+            Some(timer) => timer,
+            None => default_timer().map_err(Error::Config)?,
+        };
         let mut carried = Duration::ZERO;
         let mut polls = 0;
         let mut origin = None;
@@ -194,7 +192,7 @@ impl OperationBuilder {
             #[cfg(feature = "tracing")]
             span,
             timer,
-            policy: self.policy,
+            pacer: self.policy.start(),
             errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
             extra: (origin.is_some() || resend.is_some())
                 .then(|| Box::new(Extra { origin, resend })),

@@ -85,7 +85,7 @@ impl Operation {
     /// How long a request sent now may take: until the deadline, or
     /// [`LAST_POLL_GRACE`] for the poll sent at the deadline.
     pub(super) fn cutoff(&self) -> Option<Duration> {
-        cutoff(self.policy.deadline(), self.elapsed())
+        cutoff(self.pacer.policy().deadline(), self.elapsed())
     }
 
     pub(super) fn in_flight(&self, request: http::Request<Bytes>) -> InFlight {
@@ -97,7 +97,7 @@ impl Operation {
     }
 
     pub(super) fn retry_after(&self, response: &http::Response<Bytes>) -> Option<Duration> {
-        match self.policy.retry_after_mode() {
+        match self.pacer.policy().retry_after_mode() {
             RetryAfterMode::Ignore => None,
             _ => crate::policy::parse_retry_after_with(response.headers(), || {
                 self.timer.wall_clock()
@@ -274,15 +274,30 @@ impl Operation {
         let ctx = PollContext {
             attempt: self.polls,
             elapsed,
+            remaining: self.pacer.policy().remaining(elapsed),
             last_status: self.last_status.as_ref(),
             retry_after,
             previous_delay: self.previous_delay,
             consecutive_failures: self.failures,
             from_job_start: self.from_job_start,
         };
-        match self.policy.decide(&ctx) {
+        let decision = self.pacer.decide(&ctx);
+        self.follow_decision(decision, elapsed, false);
+    }
+
+    /// Sleeps, polls, or ends, as decided; `first`: a zero delay before the
+    /// first poll sends it at once, without a sleep.
+    fn follow_decision(&mut self, decision: Decision, elapsed: Duration, first: bool) {
+        match decision {
+            Decision::PollAfter(delay) if first && delay.is_zero() => self.send_poll(),
             Decision::PollAfter(delay) => self.sleep(delay),
             Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
+                polls: self.polls,
+                elapsed,
+                resume: self.resume_token().map(Box::new),
+            }),
+            Decision::Stopped(reason) => self.fail(Error::BackoffStopped {
+                reason: reason.into_owned(),
                 polls: self.polls,
                 elapsed,
                 resume: self.resume_token().map(Box::new),
@@ -296,22 +311,14 @@ impl Operation {
         self.state = State::Sleeping(self.timer.sleep(delay));
     }
 
-    /// Waits the initial delay (at least the start response's
-    /// `Retry-After`), then polls.
+    /// Waits the initial delay (at least the start response's `Retry-After`,
+    /// and after a start request at least the floor), then polls.
     pub(super) fn start_polling(&mut self, retry_after: Option<Duration>) {
-        let delay = self
-            .policy
-            .with_hint(self.policy.initial_delay(), retry_after);
-        match self.policy.limit(delay, self.polls, self.elapsed()) {
-            Decision::PollAfter(delay) if delay.is_zero() => self.send_poll(),
-            Decision::PollAfter(delay) => self.sleep(delay),
-            Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
-                polls: self.polls,
-                elapsed: self.elapsed(),
-                resume: self.resume_token().map(Box::new),
-            }),
-            _ => self.fail(self.deadline_error()),
-        }
+        let policy = self.pacer.policy();
+        let delay = policy.first_delay(retry_after, self.from_job_start);
+        let elapsed = self.elapsed();
+        let decision = policy.limit(delay, self.polls, elapsed);
+        self.follow_decision(decision, elapsed, true);
     }
 
     /// Handles a failure to read the status: retry or end.
@@ -400,7 +407,7 @@ impl Operation {
         let _entered = span.enter();
         loop {
             let (deadline, timer, started, carried) = (
-                this.policy.deadline(),
+                this.pacer.policy().deadline(),
                 &this.timer,
                 this.started,
                 this.carried,

@@ -31,7 +31,9 @@ use url::Url;
 use crate::answer::Answer;
 use crate::error::{Error, HttpError, TransportError};
 use crate::origin::{UrlPolicy, redact, same_origin};
-use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, PollPolicy, RetryAfterMode};
+use crate::policy::{
+    Decision, ErrorPolicy, FailureClass, Pacer, PollContext, PollPolicy, RetryAfterMode,
+};
 use crate::protocol::{
     FinalStateVia, Interpretation, Protocol, ProtocolKind, Reading, ResultSource,
 };
@@ -88,7 +90,8 @@ pub struct Operation {
     transport: Arc<dyn Transport>,
     protocol: Box<dyn Protocol>,
     timer: Arc<dyn Timer>,
-    policy: PollPolicy,
+    /// The polling policy (shared) and this operation's backoff state.
+    pacer: Pacer,
     /// `None`: the default policy (shared, no allocation).
     errors: Option<Box<ErrorPolicy>>,
     /// What only some operations need (`None` for most: no allocation).

@@ -1,119 +1,83 @@
-//! The Smithy waiter delay: exponential backoff with jitter, in whole seconds,
-//! bounded by the caller's maximum wait time.
+//! A waiter's default polling policy: the Smithy delay
+//! ([`policy::Smithy`](crate::policy::Smithy)) with the waiter's `minDelay`
+//! and `maxDelay`, and the caller's maximum wait time as the deadline.
 //!
-//! Attempt `n` (the first retry is `n = 1`) waits a random whole number of
-//! seconds in `[minDelay, min(maxDelay, minDelay·2^(n−1))]`. When the time
-//! left after that wait would be `minDelay` or less, the wait becomes the time
-//! left, so that one last attempt is made at the deadline instead of a
-//! pointless one just before it; no wait ever ends past the deadline, and none
-//! starts once it is reached.
+//! Attempts are counted as the specification counts them: the start request
+//! is the first, so the wait after it is retry 1 (`[minDelay, minDelay]`),
+//! and the wait after poll `n` is retry `n + 1`.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::policy::{Backoff, PollContext, PollPolicy};
+use crate::policy::{Backoff, BackoffBuilder, PollContext, PollPolicy, Smithy, Step};
 
 use super::Waiter;
 
-/// The delay before retry `attempt` (1 for the first retry), or `None` when
-/// no time is left.
-///
-/// `min_delay` and `max_delay` are whole seconds (a `max_delay` below
-/// `min_delay` is taken as `min_delay`); `remaining` is the time left before
-/// the maximum wait time; `random(low, high)` picks a whole number in
-/// `low..=high`.
-///
-/// ```
-/// use std::time::Duration;
-/// use lro_poller::waiter::smithy_delay;
-///
-/// let highest = |_low: u64, high: u64| high;
-/// // 2 s, 4 s, 8 s, … capped at 120 s.
-/// assert_eq!(smithy_delay(1, 2, 120, Duration::from_secs(300), highest), Some(Duration::from_secs(2)));
-/// assert_eq!(smithy_delay(3, 2, 120, Duration::from_secs(300), highest), Some(Duration::from_secs(8)));
-/// assert_eq!(smithy_delay(9, 2, 120, Duration::from_secs(300), highest), Some(Duration::from_secs(120)));
-/// // With 10 s left, an 8 s wait would leave 2 s (≤ minDelay): wait the 10 s and try once more.
-/// assert_eq!(smithy_delay(3, 2, 120, Duration::from_secs(10), highest), Some(Duration::from_secs(10)));
-/// assert_eq!(smithy_delay(3, 2, 120, Duration::ZERO, highest), None);
-/// ```
-pub fn smithy_delay(
-    attempt: u32,
-    min_delay: u64,
-    max_delay: u64,
-    remaining: Duration,
-    random: impl FnOnce(u64, u64) -> u64,
-) -> Option<Duration> {
-    if remaining.is_zero() {
-        return None;
+/// The Smithy delay, counting the start request as the first attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaiterDelay {
+    smithy: Smithy,
+}
+
+impl WaiterDelay {
+    /// Delays between `min_delay` and `max_delay` within `max_wait`.
+    pub fn new(min_delay: Duration, max_delay: Duration, max_wait: Duration) -> Self {
+        WaiterDelay {
+            smithy: Smithy::new(min_delay, max_delay, max_wait),
+        }
     }
-    let max_delay = max_delay.max(min_delay);
-    let upper = 1u64
-        .checked_shl(attempt.saturating_sub(1))
-        .and_then(|factor| min_delay.checked_mul(factor))
-        .map_or(max_delay, |delay| delay.min(max_delay));
-    let delay = Duration::from_secs(random(min_delay, upper).clamp(min_delay, upper));
-    if remaining.saturating_sub(delay) <= Duration::from_secs(min_delay) {
-        Some(remaining)
-    } else {
-        Some(delay)
+
+    /// The Smithy delay it runs.
+    pub fn smithy(&self) -> &Smithy {
+        &self.smithy
+    }
+
+    /// The wait after `polls` polls (the start request is not one) with
+    /// `remaining` time left; `None` when no further attempt fits.
+    pub fn delay(
+        &self,
+        polls: u32,
+        remaining: Duration,
+        draw: impl FnOnce(u64, u64) -> u64,
+    ) -> Option<Duration> {
+        self.smithy.delay(polls.saturating_add(1), remaining, draw)
     }
 }
 
-/// The Smithy delay with its own random numbers: `minDelay`, `maxDelay` and the
-/// maximum wait time of one waiter.
-#[derive(Debug, Clone)]
-pub struct SmithyDelay {
-    min_delay: u64,
-    max_delay: u64,
-    max_wait: Duration,
+/// One operation's running [`WaiterDelay`], with its own random numbers.
+#[derive(Debug)]
+pub struct WaiterBackoff {
+    delay: WaiterDelay,
     rng: fastrand::Rng,
 }
 
-impl SmithyDelay {
-    /// Delays between `min_delay` and `max_delay` seconds within `max_wait`.
-    pub fn new(min_delay: u64, max_delay: u64, max_wait: Duration) -> Self {
-        SmithyDelay {
-            min_delay,
-            max_delay,
-            max_wait,
+impl BackoffBuilder for WaiterDelay {
+    type Backoff = WaiterBackoff;
+
+    fn build(&self) -> WaiterBackoff {
+        WaiterBackoff {
+            delay: *self,
             rng: fastrand::Rng::new(),
         }
     }
-
-    /// The same, with a seeded random number generator (for reproducible runs).
-    pub fn seeded(min_delay: u64, max_delay: u64, max_wait: Duration, seed: u64) -> Self {
-        SmithyDelay {
-            rng: fastrand::Rng::with_seed(seed),
-            ..SmithyDelay::new(min_delay, max_delay, max_wait)
-        }
-    }
-
-    /// The maximum wait time.
-    pub fn max_wait(&self) -> Duration {
-        self.max_wait
-    }
-
-    /// The delay before retry `attempt`, `elapsed` into the wait; `None` once
-    /// the maximum wait time is reached.
-    pub fn next(&mut self, attempt: u32, elapsed: Duration) -> Option<Duration> {
-        let remaining = self.max_wait.saturating_sub(elapsed);
-        let rng = &mut self.rng;
-        smithy_delay(
-            attempt,
-            self.min_delay,
-            self.max_delay,
-            remaining,
-            |low, high| rng.u64(low..=high),
-        )
-    }
 }
 
-/// The delay after `ctx.attempt` polls (the start request is not one) is
-/// retry `ctx.attempt + 1`; once no time is left it is zero, and the policy's
-/// deadline ends the wait.
-impl Backoff for SmithyDelay {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        self.next(ctx.attempt.saturating_add(1), ctx.elapsed)
-            .unwrap_or(Duration::ZERO)
+impl Backoff for WaiterBackoff {
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        let mut remaining = self.delay.smithy.remaining(ctx.elapsed);
+        if let Some(policy) = ctx.remaining {
+            remaining = remaining.min(policy);
+        }
+        let rng = &mut self.rng;
+        match self
+            .delay
+            .delay(ctx.attempt, remaining, |low, high| rng.u64(low..=high))
+        {
+            Some(delay) => Step::Wait(delay),
+            None => Step::Stop(Cow::Borrowed(
+                "no attempt fits in the waiter's maximum wait time",
+            )),
+        }
     }
 }
 
@@ -122,9 +86,10 @@ impl Waiter {
     /// `minDelay` and `maxDelay`, and `max_wait` (the specification makes the
     /// caller choose it) as the deadline.
     ///
-    /// The first retry waits `minDelay` (or all of `max_wait` when no second
-    /// retry would fit); a server's `Retry-After` still counts as a floor,
-    /// never past the deadline.
+    /// The first retry waits `minDelay`; each later one a random whole number
+    /// of seconds up to twice the previous bound, capped at `maxDelay`; the
+    /// wait stops when no further attempt fits in `max_wait`. A server's
+    /// `Retry-After` still counts as a floor, never past the deadline.
     ///
     /// ```
     /// use std::time::Duration;
@@ -137,9 +102,12 @@ impl Waiter {
     /// assert_eq!(policy.initial_delay(), Duration::from_secs(5));
     /// ```
     pub fn policy(&self, max_wait: Duration) -> PollPolicy {
-        let first = smithy_delay(1, self.min_delay, self.max_delay, max_wait, |low, _| low)
+        let delay = WaiterDelay::new(self.min_delay(), self.max_delay(), max_wait);
+        let first = delay
+            .smithy()
+            .delay(1, max_wait, |low, _| low)
             .unwrap_or(Duration::ZERO);
-        PollPolicy::new(SmithyDelay::new(self.min_delay, self.max_delay, max_wait))
+        PollPolicy::new(delay)
             .with_initial_delay(first)
             .with_deadline(max_wait)
     }
@@ -155,138 +123,91 @@ mod tests {
     }
 
     #[test]
-    fn the_specifications_table() {
-        // The spec's example: minDelay 2, maxDelay 120, maxWaitTime 300, the
-        // random picks of its table replayed; requests take no time.
-        let picks = [2, 3, 6, 6, 22, 62, 43, 24, 71, 42, 9, 6, 2];
-        let expected = [2, 3, 6, 6, 22, 62, 43, 24, 71, 42, 9, 6, 4];
-        let mut elapsed = 0;
-        for (index, (pick, want)) in picks.iter().zip(expected).enumerate() {
-            let attempt = index as u32 + 1;
-            let delay = smithy_delay(attempt, 2, 120, secs(300 - elapsed), |low, high| {
-                assert!(
-                    low <= *pick && *pick <= high,
-                    "attempt {attempt}: {pick} not in {low}..={high}"
-                );
-                *pick
-            });
-            assert_eq!(delay, Some(secs(want)), "attempt {attempt}");
-            elapsed += want;
-        }
-        assert_eq!(elapsed, 300);
-        assert_eq!(smithy_delay(14, 2, 120, Duration::ZERO, |l, _| l), None);
-    }
-
-    #[test]
-    fn the_bound_doubles_then_stays_at_max_delay() {
-        let bounds: Vec<u64> = (1..=9)
-            .map(|attempt| {
-                smithy_delay(attempt, 2, 120, secs(100_000), |_, high| high)
-                    .unwrap()
-                    .as_secs()
-            })
+    fn the_start_request_is_the_first_attempt() {
+        let delay = WaiterDelay::new(secs(2), secs(120), secs(10_000));
+        let top = |_: u64, high: u64| high;
+        let tops: Vec<u64> = (0..8)
+            .map(|polls| delay.delay(polls, secs(10_000), top).unwrap().as_secs())
             .collect();
-        assert_eq!(bounds, [2, 4, 8, 16, 32, 64, 120, 120, 120]);
-        // Huge attempts do not overflow.
-        assert_eq!(
-            smithy_delay(u32::MAX, 2, 120, secs(100_000), |_, h| h),
-            Some(secs(120))
-        );
-        // The draw leaves less than minDelay of `Duration::MAX`: the wait is all of it.
-        assert_eq!(
-            smithy_delay(64, u64::MAX / 2, u64::MAX, Duration::MAX, |_, h| h),
-            Some(Duration::MAX)
-        );
+        // After the start (0 polls): retry 1, [2, 2]; after poll 1: retry 2, [2, 4]; …
+        assert_eq!(tops, [2, 4, 8, 16, 32, 64, 120, 120]);
     }
 
     #[test]
-    fn equal_delays_are_linear() {
-        for attempt in 1..10 {
-            assert_eq!(
-                smithy_delay(attempt, 5, 5, secs(1000), |l, h| (l + h) / 2),
-                Some(secs(5))
-            );
-        }
+    fn the_policy_waits_min_delay_first_and_ends_at_max_wait() {
+        let waiter = Waiter::new(Vec::new()).with_delays(15, 120);
+        let policy = waiter.policy(secs(900));
+        assert_eq!(policy.initial_delay(), secs(15));
+        assert_eq!(policy.deadline(), Some(secs(900)));
+        // No room for a second attempt: no initial wait either.
+        assert_eq!(waiter.policy(secs(10)).initial_delay(), Duration::ZERO);
     }
 
     #[test]
-    fn a_random_pick_out_of_range_is_clamped() {
-        assert_eq!(
-            smithy_delay(2, 2, 120, secs(1000), |_, _| 999),
-            Some(secs(4))
-        );
-        assert_eq!(smithy_delay(2, 2, 120, secs(1000), |_, _| 0), Some(secs(2)));
-    }
-
-    #[test]
-    fn the_seeded_delay_is_reproducible_and_stops_at_the_deadline() {
-        let mut a = SmithyDelay::seeded(2, 120, secs(60), 9);
-        let mut b = SmithyDelay::seeded(2, 120, secs(60), 9);
-        let mut elapsed = Duration::ZERO;
-        let mut attempt = 1;
-        while let Some(delay) = a.next(attempt, elapsed) {
-            assert_eq!(b.next(attempt, elapsed), Some(delay));
-            elapsed += delay;
-            attempt += 1;
-            assert!(attempt < 100);
-        }
-        assert_eq!(elapsed, secs(60));
-        assert_eq!(a.max_wait(), secs(60));
+    fn the_backoff_stops_when_no_attempt_fits() {
+        let mut backoff = WaiterDelay::new(secs(2), secs(120), secs(60)).build();
+        let wait = backoff.next(&PollContext::new(3, secs(10)));
+        let Step::Wait(wait) = wait else {
+            panic!("{wait:?}")
+        };
+        assert!(wait >= secs(2) && wait <= secs(16), "{wait:?}");
+        assert!(matches!(
+            backoff.next(&PollContext::new(3, secs(58))),
+            Step::Stop(_)
+        ));
+        // The policy's own deadline counts too.
+        let ctx = PollContext::new(3, secs(10)).with_remaining(Some(secs(1)));
+        assert!(matches!(backoff.next(&ctx), Step::Stop(_)));
     }
 
     proptest! {
-        /// The delay's bounds, whatever the attempt, the delays, the time left and the pick.
+        /// The delay's bounds, whatever the attempt, the delays, the time
+        /// left and the random pick: a whole number of seconds in
+        /// `[minDelay, min(maxDelay, minDelay·2^(n−1))]` for retry `n`, or
+        /// shortened so that one last attempt fits; never past the maximum
+        /// wait time; none when no attempt fits.
         #[test]
         fn the_delay_stays_within_its_bounds(
-            attempt in 1u32..80,
+            polls in 0u32..80,
             min in 1u64..300,
             extra in 0u64..3000,
             remaining_ms in 0u64..20_000_000,
             pick in any::<u64>(),
         ) {
             let max = min + extra;
+            let delay = WaiterDelay::new(secs(min), secs(max), Duration::MAX);
             let remaining = Duration::from_millis(remaining_ms);
-            let mut seen = None;
-            let delay = smithy_delay(attempt, min, max, remaining, |low, high| {
-                seen = Some((low, high));
+            let retry = polls + 1;
+            let upper = if retry > 64 {
+                max
+            } else {
+                min.saturating_mul(1u64 << (retry - 1)).min(max)
+            };
+            let mut range = None;
+            let waited = delay.delay(polls, remaining, |low, high| {
+                range = Some((low, high));
                 low + pick % (high - low + 1)
             });
-            if remaining.is_zero() {
-                prop_assert_eq!(delay, None);
+            if remaining <= secs(min) {
+                prop_assert_eq!(waited, None);
                 return Ok(());
             }
-            let delay = delay.unwrap();
-            let (low, high) = seen.unwrap();
-            let upper = if attempt > 64 { max } else { min.saturating_mul(1u64.checked_shl(attempt - 1).unwrap_or(u64::MAX)).min(max) };
-            prop_assert_eq!((low, high), (min, upper));
-            // Never past the maximum wait time.
-            prop_assert!(delay <= remaining);
-            if delay < remaining {
-                // A drawn delay: whole seconds in [minDelay, min(maxDelay, minDelay·2^(n−1))],
-                // leaving more than minDelay for later attempts.
-                prop_assert_eq!(delay.subsec_nanos(), 0);
-                prop_assert!(delay.as_secs() >= min && delay.as_secs() <= upper);
-                prop_assert!(remaining - delay > Duration::from_secs(min));
+            let waited = waited.unwrap();
+            let (low, high) = range.unwrap();
+            prop_assert_eq!(low, min);
+            // The top of the specification's range (its attempt ceiling
+            // makes it `maxDelay` once doubling passes it).
+            prop_assert_eq!(high, upper);
+            // Never past the maximum wait time, and room for one last attempt.
+            prop_assert!(waited < remaining);
+            let drawn = secs(low + pick % (high - low + 1));
+            if remaining.saturating_sub(drawn) > secs(min) {
+                prop_assert_eq!(waited, drawn);
+                prop_assert_eq!(waited.subsec_nanos(), 0);
+                prop_assert!(waited >= secs(min) && waited <= secs(upper));
             } else {
-                // The last wait: the draw would have left minDelay or less.
-                let drawn = Duration::from_secs(low + pick % (high - low + 1));
-                prop_assert!(remaining.saturating_sub(drawn) <= Duration::from_secs(min));
+                prop_assert_eq!(waited, remaining - secs(min));
             }
-        }
-
-        /// A whole wait never takes longer than the maximum wait time, and ends exactly on it.
-        #[test]
-        fn a_whole_wait_ends_at_the_deadline(min in 1u64..30, extra in 0u64..200, max_wait in 1u64..5000, seed in any::<u64>()) {
-            let mut delay = SmithyDelay::seeded(min, min + extra, Duration::from_secs(max_wait), seed);
-            let mut elapsed = Duration::ZERO;
-            let mut attempts = 0u32;
-            while let Some(wait) = delay.next(attempts + 1, elapsed) {
-                elapsed += wait;
-                attempts += 1;
-                prop_assert!(elapsed <= Duration::from_secs(max_wait));
-                prop_assert!(attempts <= 5000);
-            }
-            prop_assert_eq!(elapsed, Duration::from_secs(max_wait));
         }
     }
 }

@@ -44,7 +44,7 @@ mod protocol;
 pub use acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
 pub use answer::{error_type, output};
 pub use definition::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, WAITABLE_TRAIT, Waiter, Waiters};
-pub use delay::{SmithyDelay, smithy_delay};
+pub use delay::{WaiterBackoff, WaiterDelay};
 pub use error::WaiterError;
 pub use matching::{Decision, Reply, compare, decide, matches};
 pub use path::Path;

@@ -31,7 +31,7 @@ pub fn transport() -> ReqwestTransport {
 
 /// A quick policy: 10 ms between polls, Retry-After as a floor.
 pub fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
 }
 
 /// A start request.
