@@ -119,9 +119,30 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
     if args.no_wait {
         settings = settings.no_wait();
     }
-    let url = args::url(&args.url, "URL")?;
-    let method = args::method(&args.method)?;
-    let body = args.data.as_deref().map(args::data).transpose()?;
+    let request = request(
+        &args.method,
+        &args.url,
+        args.data.as_deref(),
+        &settings.headers,
+    )?;
+    let mut builder = Operation::start(settings.transport()?, request);
+    if let Some(via) = args.final_state_via {
+        builder = builder.with_final_state_via(via);
+    }
+    Ok((builder, settings))
+}
+
+/// The request the user describes: `-X` method, URL, `-d` body (with
+/// `Content-Type: application/json` unless a `-H` gives one), `-H` headers.
+pub(crate) fn request(
+    method: &str,
+    url: &str,
+    data: Option<&str>,
+    user_headers: &[(HeaderName, HeaderValue)],
+) -> Result<http::Request<bytes::Bytes>, UsageError> {
+    let url = args::url(url, "URL")?;
+    let method = args::method(method)?;
+    let body = data.map(args::data).transpose()?;
     let mut request = http::Request::new(body.clone().unwrap_or_default());
     *request.method_mut() = method;
     *request.uri_mut() = url
@@ -129,7 +150,7 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         .parse()
         .map_err(|_| UsageError::new("URL is not a valid request URI"))?;
     let headers = request.headers_mut();
-    for (name, value) in &settings.headers {
+    for (name, value) in user_headers {
         headers.append(name, value.clone());
     }
     if body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
@@ -138,11 +159,7 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
             HeaderValue::from_static("application/json"),
         );
     }
-    let mut builder = Operation::start(settings.transport()?, request);
-    if let Some(via) = args.final_state_via {
-        builder = builder.with_final_state_via(via);
-    }
-    Ok((builder, settings))
+    Ok(request)
 }
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
