@@ -30,12 +30,13 @@ pub fn run(cli: Cli) -> Result<Exit, UsageError> {
         Command::Watch(args) => watch(args)?,
         Command::Resume(args) => resume(args)?,
         Command::Cancel(args) => return cancel(args),
+        Command::Wait(args) => crate::wait::wait(args)?,
     };
     Ok(follow(builder, &settings))
 }
 
 /// What every subcommand shares, checked.
-struct Settings {
+pub(crate) struct Settings {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// `None`: the protocol comes from a resume token.
     protocol: Option<ProtocolKind>,
@@ -47,11 +48,13 @@ struct Settings {
     no_wait: bool,
     /// Holds back every request but the start while `no_wait` waits.
     hold: Hold,
+    /// The policy to use without `--interval` (`lro wait`: the waiter's).
+    base_policy: Option<PollPolicy>,
 }
 
 impl Settings {
     /// `protocol`: `None` when it comes from a resume token.
-    fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
+    pub(crate) fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
         Ok(Settings {
             headers: args::headers(&common.headers)?,
             protocol,
@@ -61,11 +64,12 @@ impl Settings {
             json: common.json,
             no_wait: false,
             hold: Hold::default(),
+            base_policy: None,
         })
     }
 
     /// The polling options of the subcommands that wait.
-    fn polling(mut self, polling: Polling) -> Self {
+    pub(crate) fn polling(mut self, polling: Polling) -> Self {
         self.interval = polling.interval;
         self.ignore_retry_after = polling.ignore_retry_after;
         self.timeout = polling.timeout;
@@ -82,7 +86,7 @@ impl Settings {
     /// The reqwest transport with the user's headers. Redirects are not
     /// followed (a Graph `303` is the answer, not a hop); cookies are kept for
     /// the run (load balancers pin a client with them).
-    fn transport(&self) -> Result<HeaderTransport, UsageError> {
+    pub(crate) fn transport(&self) -> Result<HeaderTransport, UsageError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -97,10 +101,27 @@ impl Settings {
         ))
     }
 
+    /// `lro wait`: the waiter's policy stands in for the default one.
+    pub(crate) fn with_base_policy(mut self, policy: PollPolicy) -> Self {
+        self.base_policy = Some(policy);
+        self
+    }
+
+    /// The `--timeout`, if any.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The `-H` headers.
+    pub(crate) fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
     fn policy(&self) -> PollPolicy {
-        let mut policy = match self.interval {
-            Some(interval) => PollPolicy::new(Constant::new(interval)),
-            None => PollPolicy::default(),
+        let mut policy = match (self.interval, &self.base_policy) {
+            (Some(interval), _) => PollPolicy::new(Constant::new(interval)),
+            (None, Some(base)) => base.clone(),
+            (None, None) => PollPolicy::default(),
         };
         if self.ignore_retry_after {
             policy = policy.with_retry_after(RetryAfterMode::Ignore);
