@@ -55,6 +55,7 @@
 //! - `reqwest`: [`transport::ReqwestTransport`].
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
 //! - `tracing`: a span per operation, an event per poll.
+//! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
 //! - `cli`: the `lro` command-line tool.
 //!
 //! With no feature the library still builds; pass a timer with
@@ -75,6 +76,8 @@ pub mod testing;
 pub mod timer;
 pub mod transport;
 mod typed;
+#[cfg(feature = "waiters")]
+pub mod waiter;
 
 pub use answer::{Answer, Details};
 pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};

@@ -41,6 +41,9 @@ pub enum Command {
     /// Ask the service to cancel an operation, given its resume token. Does
     /// not wait for the end: use `lro resume` with the same token for that.
     Cancel(CancelArgs),
+    /// Send a request again and again until a waiter's acceptors (Smithy
+    /// `smithy.waiters#waitable`) say success or failure.
+    Wait(WaitArgs),
 }
 
 /// `lro start`.
@@ -87,6 +90,40 @@ pub struct StartArgs {
     pub common: Common,
 
     /// The URL of the request that starts the operation.
+    #[arg(value_name = "URL")]
+    pub url: String,
+}
+
+/// `lro wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The HTTP method of the request (default: GET, or POST with -d).
+    #[arg(short = 'X', long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// The request body (JSON), re-sent byte for byte with every attempt;
+    /// `@FILE` reads it from FILE, `@-` from stdin. Sets `Content-Type:
+    /// application/json` unless a -H gives one. `inputOutput` paths see it as
+    /// `input`.
+    #[arg(short = 'd', long, value_name = "BODY")]
+    pub data: Option<String>,
+
+    /// The waiter definitions: a Smithy JSON AST model, or the value of a
+    /// `smithy.waiters#waitable` trait.
+    #[arg(long = "waiter", value_name = "FILE")]
+    pub waiter: std::path::PathBuf,
+
+    /// The waiter to use from FILE.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    #[command(flatten)]
+    pub polling: Polling,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The URL of the request to send again.
     #[arg(value_name = "URL")]
     pub url: String,
 }

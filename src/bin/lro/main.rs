@@ -4,7 +4,8 @@
 //! starts (with `--no-wait`, prints its resume token once it has started);
 //! `lro watch MONITOR_URL` follows one that is already running; `lro resume
 //! TOKEN` follows one from a resume token; `lro cancel TOKEN` asks the service
-//! to cancel one. Each waiting subcommand turns its arguments into an
+//! to cancel one; `lro wait URL --waiter FILE --name NAME` re-sends a request
+//! until a Smithy waiter's acceptors decide. Each waiting subcommand turns its arguments into an
 //! [`lro_poller::OperationBuilder`]; everything after that (policy, output,
 //! exit code) is shared, so a new subcommand only has to say how its
 //! operation begins.
@@ -13,6 +14,7 @@ mod args;
 mod report;
 mod run;
 mod transport;
+mod wait;
 
 use std::process::ExitCode;
 

@@ -30,12 +30,13 @@ pub fn run(cli: Cli) -> Result<Exit, UsageError> {
         Command::Watch(args) => watch(args)?,
         Command::Resume(args) => resume(args)?,
         Command::Cancel(args) => return cancel(args),
+        Command::Wait(args) => crate::wait::wait(args)?,
     };
     Ok(follow(builder, &settings))
 }
 
 /// What every subcommand shares, checked.
-struct Settings {
+pub(crate) struct Settings {
     headers: Vec<(HeaderName, HeaderValue)>,
     /// `None`: the protocol comes from a resume token.
     protocol: Option<ProtocolKind>,
@@ -48,11 +49,13 @@ struct Settings {
     no_wait: bool,
     /// Holds back every request but the start while `no_wait` waits.
     hold: Hold,
+    /// The policy to use without `--interval` (`lro wait`: the waiter's).
+    base_policy: Option<PollPolicy>,
 }
 
 impl Settings {
     /// `protocol`: `None` when it comes from a resume token.
-    fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
+    pub(crate) fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
         Ok(Settings {
             headers: args::headers(&common.headers)?,
             protocol,
@@ -63,13 +66,14 @@ impl Settings {
             json: common.json,
             no_wait: false,
             hold: Hold::default(),
+            base_policy: None,
         })
     }
 
     /// The polling options of the subcommands that wait. An `--interval`
     /// under the floor is refused (nothing is sent): polling faster is an
     /// explicit `--min-interval`.
-    fn polling(mut self, polling: Polling) -> Result<Self, UsageError> {
+    pub(crate) fn polling(mut self, polling: Polling) -> Result<Self, UsageError> {
         if let Some(interval) = polling.interval.filter(|i| *i < polling.min_interval) {
             return Err(UsageError::new(format!(
                 "--interval {} is below the {} s floor between polls; \
@@ -96,7 +100,7 @@ impl Settings {
     /// The reqwest transport with the user's headers. Redirects are not
     /// followed (a Graph `303` is the answer, not a hop); cookies are kept for
     /// the run (load balancers pin a client with them).
-    fn transport(&self) -> Result<HeaderTransport, UsageError> {
+    pub(crate) fn transport(&self) -> Result<HeaderTransport, UsageError> {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -111,10 +115,27 @@ impl Settings {
         ))
     }
 
+    /// `lro wait`: the waiter's policy stands in for the default one.
+    pub(crate) fn with_base_policy(mut self, policy: PollPolicy) -> Self {
+        self.base_policy = Some(policy);
+        self
+    }
+
+    /// The `--timeout`, if any.
+    pub(crate) fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// The `-H` headers.
+    pub(crate) fn headers(&self) -> &[(HeaderName, HeaderValue)] {
+        &self.headers
+    }
+
     fn policy(&self) -> PollPolicy {
-        let mut policy = match self.interval {
-            Some(interval) => PollPolicy::new(Constant::new(interval)),
-            None => PollPolicy::default(),
+        let mut policy = match (self.interval, &self.base_policy) {
+            (Some(interval), _) => PollPolicy::new(Constant::new(interval)),
+            (None, Some(base)) => base.clone(),
+            (None, None) => PollPolicy::default(),
         };
         policy = policy.with_min_interval(self.min_interval);
         if self.ignore_retry_after {
@@ -134,25 +155,12 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
     if args.no_wait {
         settings = settings.no_wait();
     }
-    let url = args::url(&args.url, "URL")?;
-    let method = args::method(&args.method)?;
-    let body = args.data.as_deref().map(args::data).transpose()?;
-    let mut request = http::Request::new(body.clone().unwrap_or_default());
-    *request.method_mut() = method;
-    *request.uri_mut() = url
-        .as_str()
-        .parse()
-        .map_err(|_| UsageError::new("URL is not a valid request URI"))?;
-    let headers = request.headers_mut();
-    for (name, value) in &settings.headers {
-        headers.append(name, value.clone());
-    }
-    if body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
+    let request = request(
+        &args.method,
+        &args.url,
+        args.data.as_deref(),
+        &settings.headers,
+    )?;
     let mut builder = Operation::start(settings.transport()?, request);
     if args.retry_start {
         builder = builder.with_start_retry(StartRetry::Always);
@@ -161,6 +169,36 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         builder = builder.with_final_state_via(via);
     }
     Ok((builder, settings))
+}
+
+/// The request the user describes: `-X` method, URL, `-d` body (with
+/// `Content-Type: application/json` unless a `-H` gives one), `-H` headers.
+pub(crate) fn request(
+    method: &str,
+    url: &str,
+    data: Option<&str>,
+    user_headers: &[(HeaderName, HeaderValue)],
+) -> Result<http::Request<bytes::Bytes>, UsageError> {
+    let url = args::url(url, "URL")?;
+    let method = args::method(method)?;
+    let body = data.map(args::data).transpose()?;
+    let mut request = http::Request::new(body.clone().unwrap_or_default());
+    *request.method_mut() = method;
+    *request.uri_mut() = url
+        .as_str()
+        .parse()
+        .map_err(|_| UsageError::new("URL is not a valid request URI"))?;
+    let headers = request.headers_mut();
+    for (name, value) in user_headers {
+        headers.append(name, value.clone());
+    }
+    if body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    Ok(request)
 }
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
