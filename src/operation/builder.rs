@@ -1,6 +1,22 @@
 //! Setting up an operation: from a monitor URL, a start request or a resume token.
 
-use super::*;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::error::Error;
+use crate::origin::{UrlPolicy, redact};
+use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
+use crate::resume::ResumeToken;
+use crate::timer::{Timer, default_timer};
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+use super::core::{Extra, Operation, PendingStart, State};
+use super::retry_rule::StartRetry;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]

@@ -1,8 +1,14 @@
 //! The floor under every delay: whatever the backoff or the server says, two
 //! requests to a monitor are at least the policy's minimum interval apart.
 
-use super::*;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use super::core::Operation;
+use crate::error::Error;
 use crate::policy::{Constant, DEFAULT_MIN_INTERVAL, from_delays};
+use crate::policy::{PollPolicy, RetryAfterMode};
 use crate::testing::{ScriptedTransport, VirtualTimer};
 use futures::StreamExt;
 use futures::executor::block_on;

@@ -1,66 +1,22 @@
 //! The state machine: each answer read, each sleep scheduled, each failure handled.
 
-use super::*;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-/// How long the poll sent exactly at the deadline may take before it is cut.
-pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+use bytes::Bytes;
+use url::Url;
 
-pub(super) type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+use crate::answer::Answer;
+use crate::error::{Error, HttpError};
+use crate::origin::{UrlPolicy, redact, same_origin};
+use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, RetryAfterMode};
+use crate::protocol::{Interpretation, Protocol, Reading};
+use crate::timer::Timer;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
 
-/// The message of an operation that ended without recording how.
-/// Time since `started` on `timer`, plus what a resumed operation carried.
-pub(super) fn elapsed(timer: &dyn Timer, started: Instant, carried: Duration) -> Duration {
-    timer
-        .now()
-        .saturating_duration_since(started)
-        .saturating_add(carried)
-}
-
-/// How long a request sent `elapsed` into an operation may take: until the
-/// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
-pub(super) fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Duration> {
-    deadline.map(|deadline| {
-        let remaining = deadline.saturating_sub(elapsed);
-        if remaining.is_zero() {
-            LAST_POLL_GRACE
-        } else {
-            remaining
-        }
-    })
-}
-
-/// A request on its way, raced against the deadline.
-pub(super) struct InFlight {
-    response: ResponseFuture,
-    /// The deadline's sleep, made the first time the request is pending.
-    deadline: Option<Sleep>,
-}
-
-impl InFlight {
-    /// The answer, or `Ready(None)` when the deadline came first. `cutoff` is
-    /// how long the request may take (see [`Operation::cutoff`]); it is read
-    /// the first time the request is pending, right after it was sent.
-    pub(super) fn poll(
-        &mut self,
-        timer: &dyn Timer,
-        cutoff: impl FnOnce() -> Option<Duration>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
-        if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
-            return Poll::Ready(Some(answer));
-        }
-        let sleep = match &mut self.deadline {
-            Some(sleep) => sleep,
-            slot @ None => match cutoff() {
-                Some(cutoff) => slot.insert(timer.timeout(cutoff)),
-                None => return Poll::Pending,
-            },
-        };
-        ready!(sleep.as_mut().poll(cx));
-        Poll::Ready(None)
-    }
-}
+use super::core::{End, Extra, Operation, State, Success};
+use super::flight::{InFlight, cutoff, elapsed};
 
 impl Operation {
     pub(super) fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {

@@ -1,27 +1,15 @@
 //! Sending the caller's start request and letting the protocol read its
 //! answer ([`Protocol::start`]).
 
-use super::*;
+use bytes::Bytes;
+
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::protocol::Protocol;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
+
+use super::core::{Operation, PendingStart, StartSetup, State};
 use crate::protocol::Next;
-
-/// The caller's initial request, not sent yet.
-pub(super) struct PendingStart {
-    pub(super) request: http::Request<Bytes>,
-    pub(super) retry: StartRetry,
-    /// Why this is a retry, when it is one.
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
-
-/// What reading the start response needs: the request as it was sent.
-pub(super) struct StartSetup {
-    /// The request as it was sent (the protocol reads it with the answer,
-    /// and a retry sends it again).
-    pub(super) request: http::Request<Bytes>,
-    /// Whether the retry rule allows sending it again.
-    pub(super) may_repeat: bool,
-    pub(super) retry: StartRetry,
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {

@@ -1,10 +1,22 @@
 //! Unit tests of the state machine with a scripted transport and virtual time.
 
-use super::*;
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use super::core::Operation;
+use super::outcome::OutcomeFuture;
 use crate::TransportErrorKind;
+use crate::error::Error;
 use crate::policy::{Constant, Exponential};
+use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
+use crate::status::AsyncJobStatus;
 use crate::status::JobState;
 use crate::testing::{ScriptedTransport, VirtualTimer};
+use crate::transport::RequestKind;
 use futures::StreamExt;
 use futures::executor::block_on;
 
