@@ -49,7 +49,7 @@ pub(super) struct StartSetup {
 ///
 /// Build one with [`Operation::start`], [`Operation::monitor`] or
 /// [`Operation::resume`]. Use it as a [`Stream`] to see every status as it
-/// arrives, or `.await` it for the [`Outcome`] — or both: drain the stream,
+/// arrives, or `.await` it for the [`Outcome`](crate::Outcome) — or both: drain the stream,
 /// then call [`Operation::outcome`]. (With `futures::StreamExt` in scope,
 /// `operation.into_future()` is ambiguous; write `.await` or `outcome()`.)
 ///
