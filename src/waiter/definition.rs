@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Acceptor, AcceptorState, WaiterError};
+use super::acceptor::{Acceptor, AcceptorState};
+use super::error::WaiterError;
 
 /// The trait's id in a Smithy model.
 pub const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";

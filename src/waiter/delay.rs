@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::policy::{Backoff, BackoffBuilder, PollContext, PollPolicy, Smithy, Step};
 
-use super::Waiter;
+use super::definition::Waiter;
 
 /// The Smithy delay, counting the start request as the first attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
+use super::acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
 
 /// What one call returned, as the acceptors see it.
 #[derive(Debug, Clone, Copy, PartialEq)]

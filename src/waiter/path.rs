@@ -15,6 +15,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::error::WaiterError;
+
 /// A compiled JMESPath expression.
 ///
 /// Reads from and writes to JSON as the expression's text.
@@ -35,11 +37,11 @@ pub struct Path {
 }
 
 impl Path {
-    /// Compiles `expression`; a syntax error is [`WaiterError::Path`](super::WaiterError::Path).
-    pub fn new(expression: &str) -> Result<Path, super::WaiterError> {
+    /// Compiles `expression`; a syntax error is [`WaiterError::Path`].
+    pub fn new(expression: &str) -> Result<Path, WaiterError> {
         jmespath::compile(expression)
             .map(|compiled| Path { compiled })
-            .map_err(|error| super::WaiterError::Path {
+            .map_err(|error| WaiterError::Path {
                 path: expression.to_owned(),
                 reason: error.to_string(),
             })

@@ -15,10 +15,11 @@ use url::Url;
 use crate::protocol::{Interpretation, Protocol, Reading, ResultSource, Start};
 use crate::{AsyncJobStatus, Error, JobState, SavedProtocol, ServiceError};
 
-use super::{
-    AcceptorState, Decision, Matcher, Reply, Waiter, WaiterError, Waiters, decide, error_type,
-    output,
-};
+use super::acceptor::{AcceptorState, Matcher};
+use super::answer::{error_type, output};
+use super::definition::{Waiter, Waiters};
+use super::error::WaiterError;
+use super::matching::{Decision, Reply, decide};
 
 /// The name resume tokens record for a waiter.
 pub const PROTOCOL_NAME: &str = "waiter";

@@ -10,7 +10,7 @@ use lro_poller::protocol::{FinalStateVia, ProtocolKind};
 use lro_poller::{MAX_TOKEN_LEN, ResumeToken};
 use url::Url;
 
-use crate::report::UsageError;
+use crate::usage::UsageError;
 
 /// Wait on an HTTP long-running operation (202 Accepted + a monitor URL:
 /// OneDrive/Microsoft Graph, Azure, Google).

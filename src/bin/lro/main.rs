@@ -11,9 +11,15 @@
 //! operation begins.
 
 mod args;
+mod errors;
+mod exit;
+mod human;
+mod json;
 mod report;
 mod run;
+mod settings;
 mod transport;
+mod usage;
 mod wait;
 
 use std::process::ExitCode;
@@ -22,7 +28,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use args::Cli;
-use report::{Exit, UsageError};
+use exit::Exit;
+use usage::UsageError;
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args_os()

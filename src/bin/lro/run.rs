@@ -10,18 +10,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures::StreamExt;
-use http::{HeaderName, HeaderValue};
-use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
-use lro_poller::protocol::ProtocolKind;
 use lro_poller::timer::TokioTimer;
-use lro_poller::transport::ReqwestTransport;
 use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder, StartRetry};
 
-use crate::args::{
-    self, CancelArgs, Cli, Command, Common, Polling, ResumeArgs, StartArgs, WatchArgs,
-};
-use crate::report::{Ending, Exit, Reporter, UsageError};
-use crate::transport::{HeaderTransport, Hold};
+use crate::args::{self, CancelArgs, Cli, Command, ResumeArgs, StartArgs, WatchArgs};
+use crate::exit::Exit;
+use crate::report::{Ending, Reporter};
+use crate::settings::{Settings, request};
+use crate::usage::UsageError;
+use crate::wait::wait;
 
 /// Runs the command line; a usage error is the caller's to report.
 pub fn run(cli: Cli) -> Result<Exit, UsageError> {
@@ -30,122 +27,9 @@ pub fn run(cli: Cli) -> Result<Exit, UsageError> {
         Command::Watch(args) => watch(args)?,
         Command::Resume(args) => resume(args)?,
         Command::Cancel(args) => return cancel(args),
-        Command::Wait(args) => crate::wait::wait(args)?,
+        Command::Wait(args) => wait(args)?,
     };
     Ok(follow(builder, &settings))
-}
-
-/// What every subcommand shares, checked.
-pub(crate) struct Settings {
-    headers: Vec<(HeaderName, HeaderValue)>,
-    /// `None`: the protocol comes from a resume token.
-    protocol: Option<ProtocolKind>,
-    interval: Option<Duration>,
-    min_interval: Duration,
-    ignore_retry_after: bool,
-    timeout: Option<Duration>,
-    json: bool,
-    /// `start --no-wait`: stop once the start request is answered.
-    no_wait: bool,
-    /// Holds back every request but the start while `no_wait` waits.
-    hold: Hold,
-    /// The policy to use without `--interval` (`lro wait`: the waiter's).
-    base_policy: Option<PollPolicy>,
-}
-
-impl Settings {
-    /// `protocol`: `None` when it comes from a resume token.
-    pub(crate) fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
-        Ok(Settings {
-            headers: args::headers(&common.headers)?,
-            protocol,
-            interval: None,
-            min_interval: lro_poller::policy::DEFAULT_MIN_INTERVAL,
-            ignore_retry_after: false,
-            timeout: None,
-            json: common.json,
-            no_wait: false,
-            hold: Hold::default(),
-            base_policy: None,
-        })
-    }
-
-    /// The polling options of the subcommands that wait. An `--interval`
-    /// under the floor is refused (nothing is sent): polling faster is an
-    /// explicit `--min-interval`.
-    pub(crate) fn polling(mut self, polling: Polling) -> Result<Self, UsageError> {
-        if let Some(interval) = polling.interval.filter(|i| *i < polling.min_interval) {
-            return Err(UsageError::new(format!(
-                "--interval {} is below the {} s floor between polls; \
-                 to poll that often, lower the floor too: --min-interval {}",
-                interval.as_secs_f64(),
-                polling.min_interval.as_secs_f64(),
-                interval.as_secs_f64()
-            )));
-        }
-        self.interval = polling.interval;
-        self.min_interval = polling.min_interval;
-        self.ignore_retry_after = polling.ignore_retry_after;
-        self.timeout = polling.timeout;
-        Ok(self)
-    }
-
-    /// `start --no-wait`.
-    fn no_wait(mut self) -> Self {
-        self.no_wait = true;
-        self.hold = Hold::new(true);
-        self
-    }
-
-    /// The reqwest transport with the user's headers. Redirects are not
-    /// followed (a Graph `303` is the answer, not a hop); cookies are kept for
-    /// the run (load balancers pin a client with them).
-    pub(crate) fn transport(&self) -> Result<HeaderTransport, UsageError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .connect_timeout(Duration::from_secs(30))
-            .user_agent(concat!("lro/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| UsageError::new(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(HeaderTransport::new(
-            ReqwestTransport::new(client),
-            self.headers.clone(),
-            self.hold.clone(),
-        ))
-    }
-
-    /// `lro wait`: the waiter's policy stands in for the default one.
-    pub(crate) fn with_base_policy(mut self, policy: PollPolicy) -> Self {
-        self.base_policy = Some(policy);
-        self
-    }
-
-    /// The `--timeout`, if any.
-    pub(crate) fn timeout(&self) -> Option<Duration> {
-        self.timeout
-    }
-
-    /// The `-H` headers.
-    pub(crate) fn headers(&self) -> &[(HeaderName, HeaderValue)] {
-        &self.headers
-    }
-
-    fn policy(&self) -> PollPolicy {
-        let mut policy = match (self.interval, &self.base_policy) {
-            (Some(interval), _) => PollPolicy::new(Constant::new(interval)),
-            (None, Some(base)) => base.clone(),
-            (None, None) => PollPolicy::default(),
-        };
-        policy = policy.with_min_interval(self.min_interval);
-        if self.ignore_retry_after {
-            policy = policy.with_retry_after(RetryAfterMode::Ignore);
-        }
-        if let Some(timeout) = self.timeout {
-            policy = policy.with_deadline(timeout);
-        }
-        policy
-    }
 }
 
 /// `lro start`: the initial request, with the user's headers and body.
@@ -159,7 +43,7 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         &args.method,
         &args.url,
         args.data.as_deref(),
-        &settings.headers,
+        settings.headers(),
     )?;
     let mut builder = Operation::start(settings.transport()?, request);
     if args.retry_start {
@@ -169,36 +53,6 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         builder = builder.with_final_state_via(via);
     }
     Ok((builder, settings))
-}
-
-/// The request the user describes: `-X` method, URL, `-d` body (with
-/// `Content-Type: application/json` unless a `-H` gives one), `-H` headers.
-pub(crate) fn request(
-    method: &str,
-    url: &str,
-    data: Option<&str>,
-    user_headers: &[(HeaderName, HeaderValue)],
-) -> Result<http::Request<bytes::Bytes>, UsageError> {
-    let url = args::url(url, "URL")?;
-    let method = args::method(method)?;
-    let body = data.map(args::data).transpose()?;
-    let mut request = http::Request::new(body.clone().unwrap_or_default());
-    *request.method_mut() = method;
-    *request.uri_mut() = url
-        .as_str()
-        .parse()
-        .map_err(|_| UsageError::new("URL is not a valid request URI"))?;
-    let headers = request.headers_mut();
-    for (name, value) in user_headers {
-        headers.append(name, value.clone());
-    }
-    if body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
-    Ok(request)
 }
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
@@ -292,7 +146,9 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
     let mut reporter = Reporter::new(settings.json);
     // The crate bounds polls by the deadline; this also bounds the start
     // request and the result fetch.
-    let backstop = settings.timeout.map(|t| t.saturating_add(LAST_POLL_GRACE));
+    let backstop = settings
+        .timeout()
+        .map(|t| t.saturating_add(LAST_POLL_GRACE));
     let ending = runtime.block_on(drive(operation, &mut reporter, backstop, settings));
     reporter.finish(&ending);
     ending.exit()

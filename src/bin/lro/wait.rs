@@ -4,8 +4,8 @@ use lro_poller::waiter::{WaiterProtocol, Waiters};
 use lro_poller::{Operation, OperationBuilder};
 
 use crate::args::WaitArgs;
-use crate::report::UsageError;
-use crate::run::{Settings, request};
+use crate::settings::{Settings, request};
+use crate::usage::UsageError;
 
 /// The operation of `lro wait`: the request, the waiter from the file, and
 /// the waiter's policy (the Smithy delay within `--timeout`, which the
