@@ -6,9 +6,11 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::{Azure, AzureMode, FinalStateVia, provisioning_status, resource_status};
+use super::azure::Azure;
+use super::azure_modes::{AzureMode, FinalStateVia};
 use super::google::{Google, google_start, looks_like_operation};
 use super::graph::{Graph, terminal_report};
+use super::provisioning::{provisioning_status, resource_status};
 use super::read::{claims_json, is_blank, url_header};
 use super::seam::{
     Protocol, Reading, ResultSource, Start, completed, is_put_like, no_monitor, not_accepted,

@@ -1,97 +1,17 @@
 //! Azure's long-running operation patterns (REST API guidelines and ARM).
 
-use std::fmt;
-
 use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
+use super::azure_modes::{AzureMode, FinalStateVia};
+use super::provisioning::{provisioning_status, resource_status};
 use super::read::{claims_json, header_url, is_blank, post_cancel, read_status, url_header};
 use super::seam::{Interpretation, Protocol, Reading, ResultSource};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
-
-/// Where the final result of a successful Azure operation comes from
-/// (`x-ms-long-running-operation-options.final-state-via`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum FinalStateVia {
-    /// `GET` the `Location` header of the start response.
-    Location,
-    /// The final answer of the `Azure-AsyncOperation` monitor.
-    AzureAsyncOperation,
-    /// `GET` the URL of the start request (the resource that was `PUT`).
-    OriginalUri,
-    /// The `Operation-Location` monitor: its `resourceLocation` if it has one,
-    /// else its `result`, else its final answer.
-    OperationLocation,
-}
-
-impl FinalStateVia {
-    /// The documented default for a start request with `method`: `PUT` and
-    /// `PATCH` read the original URI, `POST` the `Location`, others the
-    /// monitor's final answer.
-    pub fn default_for(method: &Method) -> FinalStateVia {
-        if method == Method::PUT || method == Method::PATCH {
-            FinalStateVia::OriginalUri
-        } else if method == Method::POST {
-            FinalStateVia::Location
-        } else {
-            FinalStateVia::AzureAsyncOperation
-        }
-    }
-
-    /// The name as written in API specs (`"original-uri"`).
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            FinalStateVia::Location => "location",
-            FinalStateVia::AzureAsyncOperation => "azure-async-operation",
-            FinalStateVia::OriginalUri => "original-uri",
-            FinalStateVia::OperationLocation => "operation-location",
-        }
-    }
-}
-
-impl fmt::Display for FinalStateVia {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for FinalStateVia {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "location" => Ok(FinalStateVia::Location),
-            "azure-async-operation" => Ok(FinalStateVia::AzureAsyncOperation),
-            "original-uri" => Ok(FinalStateVia::OriginalUri),
-            "operation-location" => Ok(FinalStateVia::OperationLocation),
-            other => Err(format!(
-                "unknown final-state-via `{other}` (expected location, azure-async-operation, original-uri or operation-location)"
-            )),
-        }
-    }
-}
-
-/// Which header (or body) an Azure operation is followed through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum AzureMode {
-    /// `Azure-AsyncOperation` (ARM): a status monitor answering `200`.
-    AsyncOperation,
-    /// `Operation-Location` (data plane): a status monitor.
-    OperationLocation,
-    /// `Location` (ARM): `202` while running, then the final response.
-    Location,
-    /// Body polling: `GET` the original URI until
-    /// `properties.provisioningState` is terminal.
-    Body,
-}
 
 /// How a resume token records an [`Azure`] protocol (the `lro1` form).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -368,40 +288,6 @@ fn result_field(body: &[u8]) -> Option<Bytes> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let result = value.get("result")?;
     serde_json::to_vec(result).ok().map(Bytes::from)
-}
-
-/// Reads `properties.provisioningState` (absent: `Succeeded`) from a resource
-/// body; used for body polling and for the start response of a `PUT`.
-pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String> {
-    if is_blank(body) {
-        return Ok(AsyncJobStatus::new(JobState::Completed));
-    }
-    resource_status(body).map(|(status, _)| status)
-}
-
-/// The status a resource body gives (`properties.provisioningState`, absent:
-/// `Succeeded`), and whether the body had a provisioning state at all.
-pub(crate) fn resource_status(body: &[u8]) -> Result<(AsyncJobStatus, bool), String> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("the resource is not JSON: {e}"))?;
-    let (state, explicit) = match value.pointer("/properties/provisioningState") {
-        None | Some(serde_json::Value::Null) => (JobState::Completed, false),
-        Some(serde_json::Value::String(text)) => (JobState::parse(text), true),
-        Some(_) => return Err("properties.provisioningState is not a string".into()),
-    };
-    let mut status = AsyncJobStatus::new(state);
-    status.resource_id = value
-        .get("id")
-        .and_then(|id| id.as_str())
-        .map(str::to_owned);
-    if let Some(error) = value
-        .get("error")
-        .or_else(|| value.pointer("/properties/error"))
-        .filter(|e| !e.is_null())
-    {
-        status.error = Some(crate::status::ServiceError::from_json_value(error));
-    }
-    Ok((status, explicit))
 }
 
 #[cfg(test)]

@@ -146,8 +146,10 @@
 
 mod auto;
 mod azure;
+mod azure_modes;
 mod google;
 mod graph;
+mod provisioning;
 mod read;
 mod seam;
 
@@ -156,7 +158,8 @@ use std::fmt;
 use url::Url;
 
 pub use auto::{Auto, Detect};
-pub use azure::{Azure, AzureMode, FinalStateVia};
+pub use azure::Azure;
+pub use azure_modes::{AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
 pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
