@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::PollContext;
 use super::backoff::{
     Backoff, BackoffBuilder, DynBuilder, Exponential, Jitter, Step, apply_jitter, scale,
 };
+use super::context::PollContext;
 
 /// The fewest progress reports a prediction is made from.
 const MIN_SAMPLES: usize = 2;
@@ -503,7 +503,7 @@ impl Backoff for ProgressBackoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::backoff::tests::NextDelay;
+    use crate::policy::backoff::NextDelay;
     use crate::policy::{Constant, Pacer, PollPolicy};
     use crate::status::{AsyncJobStatus, JobState};
 
