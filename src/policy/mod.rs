@@ -37,6 +37,7 @@ mod iter;
 mod pacer;
 mod poll_policy;
 mod progress;
+mod progress_backoff;
 mod retry_after;
 mod smithy;
 
@@ -52,7 +53,8 @@ pub use poll_policy::{
     DEFAULT_DEADLINE, DEFAULT_INITIAL_DELAY, DEFAULT_MIN_INTERVAL, DEFAULT_RETRY_AFTER_CAP,
     Decision, PollPolicy, RetryAfterMode,
 };
-pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware, ProgressBackoff};
+pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
+pub use progress_backoff::ProgressBackoff;
 pub use retry_after::parse_retry_after;
 pub(crate) use retry_after::parse_retry_after_with;
 pub use smithy::{SMITHY_MAX_DELAY, SMITHY_MIN_DELAY, Smithy, SmithyBackoff};
