@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::PollContext;
+use super::context::PollContext;
 
 /// What a [`Backoff`] decided: wait this long, or give up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -374,23 +374,25 @@ pub trait BackoffExt: BackoffBuilder + Sized {
 
 impl<B: BackoffBuilder> BackoffExt for B {}
 
+/// The delay a backoff that never stops gives (for the policy's unit tests).
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
+pub(crate) trait NextDelay {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
+}
 
-    /// The delay a backoff that never stops gives.
-    pub(crate) trait NextDelay {
-        fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
-    }
-
-    impl<B: Backoff> NextDelay for B {
-        fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-            match self.next(ctx) {
-                Step::Wait(delay) => delay,
-                Step::Stop(reason) => panic!("the backoff stopped: {reason}"),
-            }
+#[cfg(test)]
+impl<B: Backoff> NextDelay for B {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        match self.next(ctx) {
+            Step::Wait(delay) => delay,
+            Step::Stop(reason) => panic!("the backoff stopped: {reason}"),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn ctx(attempt: u32) -> PollContext<'static> {
         PollContext::new(attempt, Duration::ZERO)

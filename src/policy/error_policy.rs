@@ -46,6 +46,12 @@ fn bit(status: StatusCode) -> Option<(usize, u64)> {
 /// The default number of retries of consecutive transient failures.
 pub const DEFAULT_MAX_RETRIES: u32 = 5;
 
+// Configuration to share across threads: a compile-time proof.
+const _: () = {
+    const fn assert_config<T: Clone + Send + Sync + std::fmt::Debug>() {}
+    assert_config::<ErrorPolicy>();
+};
+
 impl Default for ErrorPolicy {
     fn default() -> Self {
         let mut policy = ErrorPolicy {

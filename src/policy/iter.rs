@@ -4,8 +4,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use super::PollContext;
 use super::backoff::{Backoff, BackoffBuilder, Step};
+use super::context::PollContext;
 
 /// A [`BackoffBuilder`] over a function that makes an iterator of delays: each
 /// operation gets a fresh iterator, takes one delay after each poll, and stops

@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::PollContext;
 use super::backoff::{Backoff, BackoffBuilder, Step};
+use super::context::PollContext;
 
 /// The Smithy spec's default shortest delay: 2 s.
 pub const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
