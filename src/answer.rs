@@ -102,19 +102,24 @@ struct Inner {
 }
 
 impl Answer {
-    /// The answer `response` (its headers are copied, its body shared).
-    pub fn from_response(response: &http::Response<Bytes>) -> Self {
-        Answer::with_details(response, Details::none())
-    }
-
-    /// The answer `response` with `details`.
-    pub fn with_details(response: &http::Response<Bytes>, details: Details) -> Self {
+    /// The answer `response` with `details` (nothing is copied).
+    pub fn new(response: http::Response<Bytes>, details: Details) -> Self {
+        let (parts, body) = response.into_parts();
         Answer(Arc::new(Inner {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.body().clone(),
+            status: parts.status,
+            headers: parts.headers,
+            body,
             details,
         }))
+    }
+
+    /// The answer `response`, without details (its headers are copied, its
+    /// body shared).
+    pub fn from_response(response: &http::Response<Bytes>) -> Self {
+        let mut copy = http::Response::new(response.body().clone());
+        *copy.status_mut() = response.status();
+        *copy.headers_mut() = response.headers().clone();
+        Answer::new(copy, Details::none())
     }
 
     /// The HTTP status code.
@@ -170,7 +175,7 @@ mod tests {
     #[test]
     fn details_are_typed_and_shared() {
         let response = http::Response::new(Bytes::from_static(b"secret body"));
-        let answer = Answer::with_details(&response, Details::new(Progress(1, 4)));
+        let answer = Answer::new(response, Details::new(Progress(1, 4)));
         assert_eq!(answer.details::<Progress>(), Some(&Progress(1, 4)));
         assert_eq!(answer.details::<String>(), None);
         let copy = answer.clone();

@@ -493,4 +493,123 @@ mod tests {
                 .is_err()
         );
     }
+
+    #[test]
+    fn a_saved_protocol_is_one_object_with_its_kind() {
+        let legacy = r#"{"kind":"azure","mode":"body","final_state_via":"original-uri","original_uri":"https://a.example/x"}"#;
+        let saved: SavedProtocol = serde_json::from_str(legacy).unwrap();
+        assert_eq!(saved.name(), "azure");
+        assert_eq!(saved.state().len(), 3);
+        assert_eq!(saved.state()["mode"], "body");
+        let again = serde_json::to_value(&saved).unwrap();
+        assert_eq!(
+            again,
+            serde_json::from_str::<serde_json::Value>(legacy).unwrap()
+        );
+
+        for bad in [r#"{"mode":"body"}"#, r#"{"kind":7}"#, r#""graph""#, "[]"] {
+            assert!(serde_json::from_str::<SavedProtocol>(bad).is_err(), "{bad}");
+        }
+        // A state field named `kind` cannot shadow the name.
+        let odd = SavedProtocol::new("mine").with("kind", "other");
+        let back: SavedProtocol =
+            serde_json::from_value(serde_json::to_value(&odd).unwrap()).unwrap();
+        assert_eq!(back.name(), "mine");
+    }
+
+    #[test]
+    fn a_state_must_be_an_object() {
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct State {
+            queue: String,
+            depth: u32,
+        }
+        let saved = SavedProtocol::from_state(
+            "q",
+            &State {
+                queue: "a".into(),
+                depth: 2,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            saved.state_as::<State>().unwrap(),
+            State {
+                queue: "a".into(),
+                depth: 2
+            }
+        );
+        assert!(
+            SavedProtocol::from_state("q", &())
+                .unwrap()
+                .state()
+                .is_empty()
+        );
+        let error = SavedProtocol::from_state("q", &5).unwrap_err();
+        assert!(error.message().contains("JSON object"), "{error}");
+        let error = SavedProtocol::new("q").state_as::<State>().unwrap_err();
+        assert!(error.to_string().contains("`q`"), "{error}");
+    }
+
+    #[test]
+    fn debug_redacts_urls_in_a_saved_state() {
+        let token = ResumeToken::new(
+            SavedProtocol::new("mine")
+                .with("source", "https://a.example/x?sig=SECRET")
+                .with("body", "SECRET")
+                .with("count", 3),
+            Url::parse("https://a.example/m").unwrap(),
+        );
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(
+            shown.contains("a.example/x") && shown.contains('3'),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_saved_request_keeps_all_but_credentials() {
+        let request = http::Request::post("https://a.example/describe?x=1")
+            .header("content-type", "application/json")
+            .header("Authorization", "Bearer SECRET")
+            .header("cookie", "s=SECRET")
+            .header("proxy-authorization", "Basic SECRET")
+            .header("x-amz-target", "Describe")
+            .body(bytes::Bytes::from_static(b"{\"Name\":\"t\"}\n\x00\xff"))
+            .unwrap();
+        let saved = SavedRequest::from_request(&request);
+        assert_eq!(saved.method, "POST");
+        let names: Vec<_> = saved.headers.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["content-type", "x-amz-target"]);
+        let url = Url::parse("https://a.example/describe?x=1").unwrap();
+        let again = saved.to_request(&url).unwrap();
+        assert_eq!(again.method(), http::Method::POST);
+        assert_eq!(again.uri(), "https://a.example/describe?x=1");
+        assert_eq!(again.body(), request.body());
+        assert_eq!(again.headers()["x-amz-target"], "Describe");
+        assert!(again.headers().get("authorization").is_none());
+
+        let damaged = |change: fn(&mut SavedRequest)| {
+            let mut bad = saved.clone();
+            change(&mut bad);
+            bad.to_request(&url).unwrap_err()
+        };
+        assert!(damaged(|r| r.body = "!!".into()).message().contains("body"));
+        assert!(
+            damaged(|r| r.method = "BAD METHOD".into())
+                .message()
+                .contains("method")
+        );
+        assert!(
+            damaged(|r| r.headers.push(("bad name".into(), "v".into())))
+                .message()
+                .contains("header")
+        );
+        assert!(
+            damaged(|r| r.headers.push(("x".into(), "bad\nvalue".into())))
+                .message()
+                .contains("header")
+        );
+    }
 }

@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+mod lenient;
+
 use crate::answer::Answer;
 
 /// Where a job is in its life, from the `status` field of a status report.
@@ -161,7 +163,14 @@ impl<'de> Deserialize<'de> for JobState {
 
 /// An error object a service attached to a status report
 /// (`{"code": "generalException", "message": "…"}`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+///
+/// Reading one never fails, whatever its shape: a `code` that is a string or
+/// a number (Azure's `{"code": 500}`, Google's `google.rpc.Code`) is kept as
+/// text; a missing `code` is taken from a nested `innererror`/`innerError`,
+/// a missing `message` from the first of `details`; a bare string is the
+/// message; other members are ignored. So a failed job always ends with the
+/// service's error, never with "unreadable answer".
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct ServiceError {
     /// The service's machine-readable code.
@@ -176,6 +185,13 @@ impl ServiceError {
     /// An error with the given code and message.
     pub fn new(code: Option<String>, message: Option<String>) -> Self {
         ServiceError { code, message }
+    }
+}
+
+impl ServiceError {
+    /// Reads an error object of any shape (see the type's documentation).
+    pub fn from_json_value(value: &serde_json::Value) -> Self {
+        ServiceError::deserialize(value).unwrap_or_default()
     }
 }
 
@@ -238,8 +254,13 @@ pub struct AsyncJobStatus {
     /// Free text about the state (`"Completed 0/0 files; 0/9314 bytes"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_description: Option<String>,
-    /// A failure code some services put beside the status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A failure code some services put beside the status (a number is
+    /// kept as text).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "lenient_text"
+    )]
     pub error_code: Option<String>,
     /// A failure object some services put beside the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -374,6 +395,10 @@ impl AsyncJobStatus {
     }
 }
 
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    Ok(lenient::Text::deserialize(deserializer)?.0)
+}
+
 fn lenient_percentage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -481,6 +506,48 @@ mod tests {
             failed.failure_summary().as_deref(),
             Some("generalException: boom")
         );
+    }
+
+    #[test]
+    fn error_objects_of_every_shape_are_read() {
+        let read = |json: &str| {
+            AsyncJobStatus::from_json(format!(r#"{{"status":"Failed","error":{json}}}"#).as_bytes())
+                .unwrap()
+                .error
+                .unwrap()
+        };
+        let numeric = read(r#"{"code":500,"message":"Internal Server Error"}"#);
+        assert_eq!(numeric.code.as_deref(), Some("500"));
+        assert_eq!(numeric.message.as_deref(), Some("Internal Server Error"));
+        let nested = read(
+            r#"{"code":"BadRequest","message":"outer","innererror":{"code":"Inner","innererror":{"code":"Deeper"}},"details":[{"code":"D","message":"detail"}]}"#,
+        );
+        assert_eq!(nested.code.as_deref(), Some("BadRequest"));
+        assert_eq!(nested.message.as_deref(), Some("outer"));
+        let no_code = read(r#"{"message":"only a message","innerError":{"code":"fromInner"}}"#);
+        assert_eq!(no_code.code.as_deref(), Some("fromInner"));
+        let no_message = read(r#"{"code":"X","details":[{"code":"Y","message":"from details"}]}"#);
+        assert_eq!(no_message.message.as_deref(), Some("from details"));
+        assert_eq!(read(r#""boom""#).message.as_deref(), Some("boom"));
+        assert_eq!(read("17").code.as_deref(), Some("17"));
+        assert_eq!(read("{}"), ServiceError::default());
+        let null = AsyncJobStatus::from_json(br#"{"status":"Failed","error":null}"#).unwrap();
+        assert_eq!(null.error, None);
+        assert_eq!(read(r#"[{"code":"A"}]"#).code.as_deref(), Some("A"));
+        assert_eq!(read("[]"), ServiceError::default());
+        assert_eq!(read("true").code.as_deref(), Some("true"));
+        assert_eq!(read("-5").code.as_deref(), Some("-5"));
+        assert_eq!(read("1.5").code.as_deref(), Some("1.5"));
+        assert_eq!(
+            ServiceError::from_json_value(&serde_json::Value::Null),
+            ServiceError::default()
+        );
+        assert_eq!(
+            read(r#"{"code":{"odd":1},"message":7}"#).message.as_deref(),
+            Some("7")
+        );
+        let counted = AsyncJobStatus::from_json(br#"{"status":"failed","errorCode":42}"#).unwrap();
+        assert_eq!(counted.error_code.as_deref(), Some("42"));
     }
 
     #[test]

@@ -54,6 +54,16 @@ pub trait Timer: Send + Sync + fmt::Debug {
     /// A future that completes once `duration` has passed on this timer.
     fn sleep(&self, duration: Duration) -> Sleep;
 
+    /// A time-out raced against a request in flight: completes once
+    /// `duration` has passed, like [`sleep`](Self::sleep) (the default). A
+    /// timer on virtual time, where time passes only when something sleeps,
+    /// makes it wait for the clock to be moved by others instead of moving
+    /// it, so a request in flight takes no virtual time
+    /// (`testing::VirtualTimer`).
+    fn timeout(&self, duration: Duration) -> Sleep {
+        self.sleep(duration)
+    }
+
     /// The current wall-clock time, used to read `Retry-After` dates when the
     /// response has no `Date` header. Defaults to `SystemTime::now()`.
     fn wall_clock(&self) -> SystemTime {
@@ -68,6 +78,9 @@ impl<T: Timer + ?Sized> Timer for Arc<T> {
     fn sleep(&self, duration: Duration) -> Sleep {
         (**self).sleep(duration)
     }
+    fn timeout(&self, duration: Duration) -> Sleep {
+        (**self).timeout(duration)
+    }
     fn wall_clock(&self) -> SystemTime {
         (**self).wall_clock()
     }
@@ -79,6 +92,9 @@ impl<T: Timer + ?Sized> Timer for Box<T> {
     }
     fn sleep(&self, duration: Duration) -> Sleep {
         (**self).sleep(duration)
+    }
+    fn timeout(&self, duration: Duration) -> Sleep {
+        (**self).timeout(duration)
     }
     fn wall_clock(&self) -> SystemTime {
         (**self).wall_clock()

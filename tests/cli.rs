@@ -236,7 +236,14 @@ fn lro_with_stdin(args: &[&str], input: &str) -> Run {
     finish(child.wait_with_output().expect("wait for lro"))
 }
 
-const FAST: &[&str] = &["--interval", "0.05", "--timeout", "30"];
+const FAST: &[&str] = &[
+    "--interval",
+    "0.05",
+    "--min-interval",
+    "0",
+    "--timeout",
+    "30",
+];
 
 fn lro_json(args: &[&str]) -> Run {
     let mut all: Vec<&str> = args.to_vec();
@@ -436,6 +443,8 @@ fn a_job_that_never_ends_hits_the_timeout() {
         &server.url("/monitor/1"),
         "--interval",
         "0.05",
+        "--min-interval",
+        "0",
         "--timeout",
         "0.4",
         "--json",
@@ -669,7 +678,14 @@ fn a_monitor_token_is_never_printed() {
     let json = lro_json(&["start", &server.url("/copy")]);
     assert_eq!(json.code, 0, "{}", json.everything());
     assert_no_secret(&json);
-    let human = lro(&["start", &server.url("/copy"), "--interval", "0.05"]);
+    let human = lro(&[
+        "start",
+        &server.url("/copy"),
+        "--interval",
+        "0.05",
+        "--min-interval",
+        "0",
+    ]);
     assert_eq!(human.code, 0, "{}", human.everything());
     assert_no_secret(&human);
 
@@ -682,7 +698,14 @@ fn a_monitor_token_is_never_printed() {
         let server = Server::start(move |_| reply(status, body));
         let url = server.url("/monitor/1?tempauth=SECRET");
         for json in [true, false] {
-            let mut args = vec!["watch", url.as_str(), "--interval", "0.05"];
+            let mut args = vec![
+                "watch",
+                url.as_str(),
+                "--interval",
+                "0.05",
+                "--min-interval",
+                "0",
+            ];
             if json {
                 args.push("--json");
             }
@@ -937,7 +960,14 @@ fn a_synchronous_answer_is_a_completed_operation() {
 #[test]
 fn human_mode_ends_with_the_outcome_and_resource_id() {
     let server = graph_copy("");
-    let run = lro(&["start", &server.url("/copy"), "--interval", "0.05"]);
+    let run = lro(&[
+        "start",
+        &server.url("/copy"),
+        "--interval",
+        "0.05",
+        "--min-interval",
+        "0",
+    ]);
     assert_eq!(run.code, 0, "{}", run.everything());
     let last = run.stdout.lines().last().unwrap_or_default();
     assert!(last.contains("succeeded"), "{}", run.stdout);
@@ -1029,7 +1059,10 @@ fn human_no_wait_prints_the_token_alone_and_resume_reads_it_from_stdin() {
     assert!(lines[0].starts_with("lro1."), "{}", started.stdout);
     assert!(!started.stderr.contains("lro1."), "{}", started.stderr);
 
-    let resumed = lro_with_stdin(&["resume", "-", "--interval", "0.05"], &started.stdout);
+    let resumed = lro_with_stdin(
+        &["resume", "-", "--interval", "0.05", "--min-interval", "0"],
+        &started.stdout,
+    );
     assert_eq!(resumed.code, 0, "{}", resumed.everything());
     let last = resumed.stdout.lines().last().unwrap_or_default();
     assert!(last.starts_with("succeeded"), "{}", resumed.stdout);
@@ -1073,6 +1106,8 @@ fn a_deadline_counts_from_the_original_start_across_a_resume() {
         "0.3",
         "--interval",
         "0.05",
+        "--min-interval",
+        "0",
         "--json",
     ]);
     assert_eq!(resumed.code, 2, "{}", resumed.everything());
@@ -1340,7 +1375,15 @@ fn ctrl_c_stops_waiting_and_gives_a_token_that_resume_finishes_with() {
             _ => server.url("/monitor/1"),
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
-            .args([command, &url, "--interval", "0.05", "--json"])
+            .args([
+                command,
+                &url,
+                "--interval",
+                "0.05",
+                "--min-interval",
+                "0",
+                "--json",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1377,4 +1420,198 @@ fn ctrl_c_stops_waiting_and_gives_a_token_that_resume_finishes_with() {
         let starts = server.seen_at("/copy").len();
         assert_eq!(starts, usize::from(command == "start"));
     }
+}
+
+#[test]
+fn an_interval_under_the_floor_is_refused_before_any_request() {
+    let server = Server::start(|_| reply(202, r#"{"status":"inProgress"}"#));
+    for command in ["start", "watch"] {
+        let run = lro(&[command, &server.url("/m"), "--interval", "0.2"]);
+        assert_eq!(run.code, 64, "{}", run.everything());
+        assert!(run.stderr.contains("--min-interval"), "{}", run.stderr);
+    }
+    assert!(server.seen().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn an_interval_at_the_floor_is_accepted() {
+    let server = Server::start(|seen| match seen.hit {
+        0 => reply(202, r#"{"status":"inProgress"}"#).header("retry-after", "0"),
+        _ => reply(200, r#"{"status":"completed"}"#),
+    });
+    let url = server.url("/m");
+    let args = ["watch", &url, "--interval", "0.3", "--min-interval", "0.3"];
+    let run = lro(&args);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    assert_eq!(server.seen_at("/m").len(), 2);
+}
+
+// ------------------------------------------------------- start retries
+
+/// The lines other than `status` and `retry`: exactly one, the last.
+fn final_line(run: &Run) -> Value {
+    let lines = run.lines();
+    let finals: Vec<_> = lines
+        .iter()
+        .filter(|l| l["event"] != "status" && l["event"] != "retry")
+        .collect();
+    assert_eq!(finals.len(), 1, "one final line: {}", run.stdout);
+    assert_eq!(Some(finals[0]), lines.last(), "the final line comes last");
+    finals[0].clone()
+}
+
+fn retries(run: &Run) -> Vec<Value> {
+    run.lines()
+        .into_iter()
+        .filter(|l| l["event"] == "retry")
+        .collect()
+}
+
+#[test]
+fn an_idempotent_start_is_retried_and_each_retry_reported() {
+    let server = Server::start(
+        |seen| match (seen.method.as_str(), seen.path.as_str(), seen.hit) {
+            ("PUT", "/vaults/v2", 0) => reply(
+                500,
+                r#"{"error":{"code":"InternalError","message":"try again"}}"#,
+            ),
+            ("PUT", "/vaults/v2", 1) => reply(503, "").header("retry-after", "0"),
+            ("PUT", "/vaults/v2", _) => reply(
+                201,
+                r#"{"id":"/vaults/v2","properties":{"provisioningState":"Creating"}}"#,
+            ),
+            ("GET", "/vaults/v2", _) => reply(
+                200,
+                r#"{"id":"/vaults/v2","properties":{"provisioningState":"Succeeded"}}"#,
+            ),
+            _ => reply(405, ""),
+        },
+    );
+    let body = r#"{"location":"westeurope","properties":{"sku":"standard"}}"#;
+    let run = lro_json(&[
+        "start",
+        "-X",
+        "PUT",
+        "--protocol",
+        "azure",
+        &server.url("/vaults/v2"),
+        "-d",
+        body,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    let retries = retries(&run);
+    assert_eq!(retries.len(), 2, "{}", run.stdout);
+    assert_eq!(retries[0]["request"], "start");
+    assert_eq!(retries[0]["attempt"], 2);
+    assert_eq!(retries[0]["kind"], "http");
+    assert_eq!(retries[0]["httpStatus"], 500);
+    assert_eq!(retries[0]["error"]["code"], "InternalError");
+    assert_eq!(retries[1]["attempt"], 3);
+    assert_eq!(retries[1]["httpStatus"], 503);
+    assert!(retries[0]["delayMs"].as_u64().is_some());
+    let last = final_line(&run);
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["resultFormat"], "json");
+    let puts: Vec<_> = server
+        .seen_at("/vaults/v2")
+        .into_iter()
+        .filter(|s| s.method == "PUT")
+        .collect();
+    assert_eq!(puts.len(), 3);
+    for put in &puts {
+        assert_eq!(put.body, body.as_bytes(), "the body is sent again as is");
+        assert_eq!(put.header("content-type"), Some("application/json"));
+    }
+}
+
+#[test]
+fn a_post_start_is_retried_only_when_asked() {
+    let script = |seen: &Seen| match (seen.method.as_str(), seen.path.as_str(), seen.hit) {
+        ("POST", "/jobs", 0) => reply(503, "").header("retry-after", "0"),
+        ("POST", "/jobs", _) => reply(202, "").header("location", "/monitor/j"),
+        (_, "/monitor/j", _) => reply(200, r#"{"status":"completed","resourceId":"j1"}"#),
+        _ => reply(405, ""),
+    };
+    let plain = Server::start(script);
+    let run = lro_json(&["start", &plain.url("/jobs"), "-d", "{}"]);
+    assert_eq!(run.code, 2, "{}", run.everything());
+    assert!(retries(&run).is_empty());
+    assert_eq!(final_line(&run)["httpStatus"], 503);
+    assert_eq!(plain.seen_at("/jobs").len(), 1, "a POST is not repeated");
+
+    let opted = Server::start(script);
+    let run = lro_json(&["start", &opted.url("/jobs"), "-d", "{}", "--retry-start"]);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    assert_eq!(retries(&run).len(), 1);
+    assert_eq!(final_line(&run)["resourceId"], "j1");
+    assert_eq!(opted.seen_at("/jobs").len(), 2);
+
+    // An idempotency key makes a POST safe to repeat.
+    let keyed = Server::start(script);
+    let run = lro_json(&[
+        "start",
+        &keyed.url("/jobs"),
+        "-d",
+        "{}",
+        "-H",
+        "Idempotency-Key: 5b1c0ad3",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    let posts = keyed.seen_at("/jobs");
+    assert_eq!(posts.len(), 2);
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.header("idempotency-key") == Some("5b1c0ad3"))
+    );
+}
+
+#[test]
+fn a_start_retry_is_told_on_stderr_in_human_mode() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.hit) {
+        ("DELETE", 0) => reply(502, ""),
+        ("DELETE", _) => reply(204, ""),
+        _ => reply(405, ""),
+    });
+    let run = lro(&[
+        "start",
+        "-X",
+        "DELETE",
+        &server.url("/things/3"),
+        "--interval",
+        "0.05",
+        "--min-interval",
+        "0",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    assert!(
+        run.stderr.contains("sending the start request again in")
+            && run.stderr.contains("(attempt 2)"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("502"), "{}", run.stderr);
+    assert_eq!(server.seen_at("/things/3").len(), 2);
+}
+
+#[test]
+fn a_result_that_is_not_json_is_said_to_be_text() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("PUT", "/r/1") => reply(201, "").header("azure-asyncoperation", "/ops/r1"),
+        ("GET", "/ops/r1") => reply(200, r#"{"status":"Succeeded"}"#),
+        ("GET", "/r/1") => reply(
+            200,
+            r#"{ "properties": { "provisioningState": "Succeeded"}"#,
+        ),
+        _ => reply(405, ""),
+    });
+    let run = lro_json(&["start", "-X", "PUT", &server.url("/r/1")]);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    let last = final_line(&run);
+    assert_eq!(last["outcome"], "succeeded");
+    assert_eq!(last["resultFormat"], "text");
+    assert_eq!(
+        last["result"],
+        r#"{ "properties": { "provisioningState": "Succeeded"}"#
+    );
 }

@@ -15,11 +15,14 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use lro_poller::policy::parse_retry_after;
+use futures::executor::block_on;
+use lro_poller::policy::{Constant, PollPolicy, parse_retry_after};
+use lro_poller::protocol::ProtocolKind;
 use lro_poller::protocol::{
     Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Protocol, Reading,
 };
-use lro_poller::{AsyncJobStatus, JobState, UrlPolicy};
+use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+use lro_poller::{AsyncJobStatus, JobState, Operation, UrlPolicy};
 use url::Url;
 
 const CORPUS: &[&str] = &[
@@ -35,6 +38,19 @@ const CORPUS: &[&str] = &[
     r#"{"percentageComplete":"12.5%","status":"waiting","statusDescription":"Completed 0/0 files"}"#,
     "<html><body>502 Bad Gateway</body></html>",
     "",
+    // Truncated answers seen from real servers (the Azure LRO test server's
+    // invalid-JSON scenarios): never a success.
+    r#"{ "properties": { "provisioningState": "Creating"}, "id": "100", "name": "foo""#,
+    r#"{ "status": "Accepted""#,
+    r#"{"name":"operations/1","done":true,"response":{"name":"i/1""#,
+    r#"{"status":"completed","resourceId":"01MOW""#,
+    // Error objects of every shape.
+    r#"{"status":"Failed","error":{"code":500,"message":"Internal Server Error"}}"#,
+    r#"{"status":"failed","errorCode":42,"error":{"innerError":{"code":"x"},"details":[{"message":"m"}]}}"#,
+    r#"{"name":"operations/2","done":true,"error":{"code":"CANCELLED"}}"#,
+    r#"{"properties":{"provisioningState":"Failed","error":{"code":409}},"id":"/vm"}"#,
+    // Work counters, which are not percentages.
+    r#"{"name":"o","metadata":{"progressBytes":{"completedWork":"2684354","estimatedWork":"10737418"},"progressDocuments":{"completedWork":"5"}}}"#,
 ];
 
 const HEADER_VALUES: &[&str] = &[
@@ -289,6 +305,20 @@ fn fuzz_protocol_interpretation() {
                         !response.status().is_client_error()
                             && !response.status().is_server_error()
                     );
+                    // Nor out of a body that claims to be JSON and is not.
+                    let body = response.body();
+                    let claims_json = body
+                        .iter()
+                        .find(|b| !b.is_ascii_whitespace())
+                        .is_some_and(|b| *b == b'{' || *b == b'[');
+                    assert!(
+                        !claims_json
+                            || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok(),
+                        "{} read {:?} ({}) as completed",
+                        protocol.name(),
+                        String::from_utf8_lossy(body),
+                        response.status()
+                    );
                 }
                 for next in reading
                     .next_monitor
@@ -354,5 +384,93 @@ fn fuzz_location_resolution() {
                 "an operation name never changes the host"
             );
         }
+    });
+}
+
+/// A JSON answer of the corpus cut short: it claims to be JSON (it starts
+/// with `{`) and does not parse.
+fn truncated(input: &mut Gen) -> Vec<u8> {
+    let whole: Vec<&str> = CORPUS
+        .iter()
+        .copied()
+        .filter(|text| serde_json::from_str::<serde_json::Value>(text).is_ok_and(|v| v.is_object()))
+        .collect();
+    loop {
+        let text = whole[input.rng.usize(0..whole.len())].as_bytes();
+        let cut = &text[..input.rng.usize(1..text.len())];
+        if serde_json::from_slice::<serde::de::IgnoredAny>(cut).is_err() {
+            return cut.to_vec();
+        }
+    }
+}
+
+/// The property: when every answer's body is JSON that cannot be read, no
+/// family that reads its state from the body ends in success — at the
+/// start, on a poll, or at the end. (Graph's synchronous `200`/`201` start
+/// answers are left out: their state is their status code.)
+#[test]
+fn no_unreadable_body_ever_yields_a_success() {
+    let kinds = [
+        ProtocolKind::Auto,
+        ProtocolKind::Azure,
+        ProtocolKind::Google,
+    ];
+    let methods = ["PUT", "PATCH", "POST", "DELETE", "GET"];
+    let headers = [
+        "location",
+        "operation-location",
+        "azure-asyncoperation",
+        "x-ms-request-id",
+    ];
+    fuzz("unreadable-bodies", |input| {
+        let transport = ScriptedTransport::new();
+        for _ in 0..input.rng.usize(1..6) {
+            let code = [200, 201, 202][input.rng.usize(0..3)];
+            let mut answer_headers = vec![("content-type", "application/json")];
+            for _ in 0..input.rng.usize(0..3) {
+                let name = headers[input.rng.usize(0..headers.len())];
+                answer_headers.push((name, "/m/1"));
+            }
+            transport.push_response(code, &answer_headers, truncated(input));
+        }
+        let kind = kinds[input.rng.usize(0..kinds.len())];
+        let method = methods[input.rng.usize(0..methods.len())];
+        let request = http::Request::builder()
+            .method(method)
+            .uri("https://api.example/v1/things/1")
+            .body(Bytes::from_static(b"{}"))
+            .unwrap();
+        let operation = Operation::start(transport.clone(), request)
+            .with_protocol_kind(kind)
+            .with_timer(VirtualTimer::new())
+            .with_policy(PollPolicy::new(Constant::new(Duration::from_secs(1))))
+            .build()
+            .unwrap();
+        let outcome = block_on(operation.outcome());
+        assert!(
+            outcome.is_err(),
+            "{kind} {method}: {outcome:?} after {:?}",
+            transport.requests().len()
+        );
+    });
+    // Graph: a 202 with a monitor; every answer of the monitor unreadable.
+    fuzz("unreadable-graph-polls", |input| {
+        let request = http::Request::builder()
+            .method("POST")
+            .uri("https://api.example/drive/items/1/copy")
+            .body(Bytes::new())
+            .unwrap();
+        let transport = ScriptedTransport::new();
+        transport.push_response(202, &[("location", "/m/1")], Bytes::new());
+        for _ in 0..input.rng.usize(1..4) {
+            let code = [200, 202, 303][input.rng.usize(0..3)];
+            transport.push_response(code, &[], truncated(input));
+        }
+        let operation = Operation::start(transport, request)
+            .with_protocol_kind(ProtocolKind::Graph)
+            .with_timer(VirtualTimer::new())
+            .build()
+            .unwrap();
+        assert!(block_on(operation.outcome()).is_err());
     });
 }

@@ -1,6 +1,22 @@
 //! Setting up an operation: from a monitor URL, a start request or a resume token.
 
-use super::*;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::error::Error;
+use crate::origin::{UrlPolicy, redact};
+use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
+use crate::resume::ResumeToken;
+use crate::timer::{Timer, default_timer};
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+use super::core::{Extra, Operation, PendingStart, State};
+use super::retry_rule::StartRetry;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]
@@ -15,6 +31,7 @@ pub struct OperationBuilder {
     kind: ProtocolKind,
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
+    start_retry: StartRetry,
 }
 
 pub(super) enum Target {
@@ -60,7 +77,19 @@ impl OperationBuilder {
             kind: ProtocolKind::Auto,
             final_state: None,
             urls: UrlPolicy::default(),
+            start_retry: StartRetry::default(),
         }
+    }
+
+    /// When the start request is sent again after a transient failure
+    /// (default: [`StartRetry::IfIdempotent`], only when repeating it is
+    /// safe). [`StartRetry::Always`] opts a `POST` or `PATCH` in. The body is
+    /// sent again byte for byte; the wait goes through the polling policy
+    /// (backoff, `Retry-After`, floor, deadline) and the error policy bounds
+    /// the retries. See [`Operation::start_retry`] to report them.
+    pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
+        self.start_retry = retry;
+        self
     }
 
     /// Which server-provided URLs to follow (default: [`UrlPolicy::default`]).
@@ -81,9 +110,18 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on.
+    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
+    /// (see [`Timer`] for the default). The timer is put behind a new
+    /// pointer; to share one timer between many operations without that,
+    /// use [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
+        self
+    }
+
+    /// A timer shared with other operations: no allocation per operation.
+    pub fn with_shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
         self
     }
 
@@ -116,8 +154,11 @@ impl OperationBuilder {
         self
     }
 
-    /// Where an Azure operation's final result comes from (default: per the
-    /// start request's method, see [`FinalStateVia::default_for`]).
+    /// Where an Azure operation detected by the built-in families
+    /// ([`with_protocol_kind`](Self::with_protocol_kind)) finds its final
+    /// result (default: per the start request's method, see
+    /// [`FinalStateVia::default_for`]). A protocol given with
+    /// [`with_protocol`](Self::with_protocol) carries its own settings.
     pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
         self.final_state = Some(via);
         self
@@ -160,7 +201,11 @@ impl OperationBuilder {
                 (monitor, None, protocol)
             }
             Target::Start(request, url) => {
-                let start = Box::new(PendingStart { request: *request });
+                let start = Box::new(PendingStart {
+                    request: *request,
+                    retry: self.start_retry,
+                    notice: None,
+                });
                 let protocol = match protocols.pop() {
                     Some(protocol) => protocol,
                     None => self.kind.for_start(self.final_state),
@@ -247,7 +292,9 @@ impl Operation {
     /// with `Location`, `Operation-Location` or `Azure-AsyncOperation`; a
     /// Google `Operation`; an Azure resource still provisioning) or a result
     /// right away (`200`/`201`/`204`). Nothing is sent until the operation is
-    /// polled. The start request is never retried (it may not be idempotent).
+    /// polled. After a transient failure (I/O, `408`, `429`, `5xx`) the start
+    /// request is sent again when that is safe (an idempotent method or an
+    /// idempotency key; see [`OperationBuilder::with_start_retry`]).
     ///
     /// The request's URI must be absolute (`https://host/path`).
     pub fn start(

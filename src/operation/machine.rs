@@ -1,66 +1,22 @@
 //! The state machine: each answer read, each sleep scheduled, each failure handled.
 
-use super::*;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-/// How long the poll sent exactly at the deadline may take before it is cut.
-pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+use bytes::Bytes;
+use url::Url;
 
-pub(super) type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+use crate::answer::Answer;
+use crate::error::{Error, HttpError};
+use crate::origin::{UrlPolicy, redact, same_origin};
+use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, RetryAfterMode};
+use crate::protocol::{Interpretation, Protocol, Reading};
+use crate::timer::Timer;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
 
-/// The message of an operation that ended without recording how.
-/// Time since `started` on `timer`, plus what a resumed operation carried.
-pub(super) fn elapsed(timer: &dyn Timer, started: Instant, carried: Duration) -> Duration {
-    timer
-        .now()
-        .saturating_duration_since(started)
-        .saturating_add(carried)
-}
-
-/// How long a request sent `elapsed` into an operation may take: until the
-/// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
-pub(super) fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Duration> {
-    deadline.map(|deadline| {
-        let remaining = deadline.saturating_sub(elapsed);
-        if remaining.is_zero() {
-            LAST_POLL_GRACE
-        } else {
-            remaining
-        }
-    })
-}
-
-/// A request on its way, raced against the deadline.
-pub(super) struct InFlight {
-    response: ResponseFuture,
-    /// The deadline's sleep, made the first time the request is pending.
-    deadline: Option<Sleep>,
-}
-
-impl InFlight {
-    /// The answer, or `Ready(None)` when the deadline came first. `cutoff` is
-    /// how long the request may take (see [`Operation::cutoff`]); it is read
-    /// the first time the request is pending, right after it was sent.
-    pub(super) fn poll(
-        &mut self,
-        timer: &dyn Timer,
-        cutoff: impl FnOnce() -> Option<Duration>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
-        if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
-            return Poll::Ready(Some(answer));
-        }
-        let sleep = match &mut self.deadline {
-            Some(sleep) => sleep,
-            slot @ None => match cutoff() {
-                Some(cutoff) => slot.insert(timer.sleep(cutoff)),
-                None => return Poll::Pending,
-            },
-        };
-        ready!(sleep.as_mut().poll(cx));
-        Poll::Ready(None)
-    }
-}
+use super::core::{End, Extra, Operation, State, Success};
+use super::flight::{InFlight, cutoff, elapsed};
 
 impl Operation {
     pub(super) fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
@@ -74,7 +30,7 @@ impl Operation {
     pub(super) fn send_poll(&mut self) {
         let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
         let mut request = match resend {
-            Some(request) => start::copy_request(request),
+            Some(request) => request.clone(),
             None => self.protocol.poll_request(&self.monitor),
         };
         request.extensions_mut().insert(self.poll_meta);
@@ -107,11 +63,9 @@ impl Operation {
 
     /// Gives the reading's status the answer it was read from, with the
     /// reading's details.
-    pub(super) fn attach(reading: &mut Interpretation, response: &http::Response<Bytes>) {
+    pub(super) fn attach(reading: &mut Interpretation, response: http::Response<Bytes>) {
         let details = std::mem::take(&mut reading.details);
-        reading
-            .status
-            .set_answer(Answer::with_details(response, details));
+        reading.status.set_answer(Answer::new(response, details));
     }
 
     /// Records a status report read from `response` (it is yielded from
@@ -120,7 +74,7 @@ impl Operation {
     pub(super) fn on_reading(
         &mut self,
         mut reading: Interpretation,
-        response: &http::Response<Bytes>,
+        response: http::Response<Bytes>,
         retry_after: Option<Duration>,
     ) {
         Operation::attach(&mut reading, response);
@@ -390,7 +344,7 @@ impl Operation {
                 false
             }
             Ok(Reading::Status(reading)) => {
-                self.on_reading(reading, &response, retry_after);
+                self.on_reading(reading, response, retry_after);
                 true
             }
         }
@@ -429,14 +383,17 @@ impl Operation {
                     else {
                         continue;
                     };
-                    let StartSetup { request } = *setup;
-                    if this.on_start(answer, request) {
+                    if this.start_answered(answer, setup) {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
                 State::Sleeping(sleep) => {
                     ready!(sleep.as_mut().poll(cx));
-                    this.send_poll();
+                    // A start request waiting to be sent again goes first.
+                    match this.start.take() {
+                        Some(start) => this.send_start(start),
+                        None => this.send_poll(),
+                    }
                 }
                 State::Requesting(flight) => match ready!(flight.poll(&**timer, cutoff, cx)) {
                     Some(answer) => {

@@ -1,41 +1,36 @@
 //! Sending the caller's start request and letting the protocol read its
 //! answer ([`Protocol::start`]).
 
-use super::*;
+use bytes::Bytes;
+
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::protocol::Protocol;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
+
+use super::core::{Operation, PendingStart, StartSetup, State};
 use crate::protocol::Next;
-
-/// The caller's initial request, not sent yet.
-pub(super) struct PendingStart {
-    pub(super) request: http::Request<Bytes>,
-}
-
-/// What reading the start response needs: the request as it was sent.
-pub(super) struct StartSetup {
-    pub(super) request: http::Request<Bytes>,
-}
-
-/// A copy of `request`: method, URI, version, headers and body (shared);
-/// extensions are not copied.
-pub(super) fn copy_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
-    let mut copy = http::Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.version_mut() = request.version();
-    *copy.headers_mut() = request.headers().clone();
-    copy
-}
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {
-        let PendingStart { request } = *start;
-        let kept = copy_request(&request);
-        let mut request = request;
+        let PendingStart {
+            mut request,
+            retry,
+            notice,
+        } = *start;
+        let may_repeat = retry.allows(&request);
+        let kept = request.clone();
         request
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));
         self.state = State::Starting {
             flight: self.in_flight(request),
-            setup: Box::new(StartSetup { request: kept }),
+            setup: Box::new(StartSetup {
+                request: kept,
+                may_repeat,
+                retry,
+                notice,
+            }),
         };
     }
 
@@ -97,7 +92,7 @@ impl Operation {
                     ));
                     return false;
                 }
-                self.on_reading(reading, &response, None);
+                self.on_reading(reading, response, None);
                 return true;
             }
             Next::Poll(monitor) => monitor,
@@ -121,7 +116,7 @@ impl Operation {
         }
         let has_status = first.is_some();
         if let Some(mut reading) = first {
-            Operation::attach(&mut reading, &response);
+            Operation::attach(&mut reading, response);
             self.last_status = Some(reading.status);
         }
         self.start_polling(retry_after);

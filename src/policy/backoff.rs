@@ -441,6 +441,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn equal_jitter_is_uniform_over_its_range() {
+        let mut b = Constant::new(Duration::from_secs(8)).with_jitter_seeded(Jitter::Equal, 5);
+        let n = 2000;
+        let mean = (1..=n)
+            .map(|a| b.next_delay(&ctx(a)).as_secs_f64())
+            .sum::<f64>()
+            / f64::from(n);
+        // Uniform in [4 s, 8 s]: a mean of 6 s.
+        assert!((5.8..=6.2).contains(&mean), "{mean}");
+    }
+
+    #[test]
     fn decorrelated_jitter_wanders_up_within_bounds() {
         let mut b = Constant::new(Duration::from_secs(1))
             .with_jitter_seeded(Jitter::Decorrelated, 3)

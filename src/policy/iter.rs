@@ -15,11 +15,11 @@ use super::backoff::{Backoff, BackoffBuilder, Step};
 /// backon's backoffs are iterators of `Duration`, so a backon builder becomes
 /// a backoff with [`from_fn`]:
 ///
-/// ```ignore
+/// ```
 /// use lro_poller::policy::{PollPolicy, from_fn};
 /// use backon::{BackoffBuilder as _, ExponentialBuilder};
 ///
-/// let backon = ExponentialBuilder::default().with_max_times(20);
+/// let backon = ExponentialBuilder::default().with_jitter().with_max_times(20);
 /// let policy = PollPolicy::new(from_fn(move || backon.build()));
 /// ```
 ///

@@ -194,7 +194,7 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10
 /// minutes, a 1 s floor under every delay ([`DEFAULT_MIN_INTERVAL`]), no poll
 /// limit, and a 24-hour deadline. The choice is measured against the SDKs'
-/// defaults by `examples/policy_sim.rs` (see `docs/polling-efficiency.md`).
+/// defaults by `examples/policy_sim/` (see `docs/polling-efficiency.md`).
 ///
 /// **The floor.** Whatever the backoff or the server says — a zero delay,
 /// `Retry-After: 0`, a date in the past, garbage, [`RetryAfterMode::Replace`],
@@ -545,6 +545,56 @@ mod tests {
             forever.decide(&PollContext::new(u32::MAX, Duration::MAX)),
             Decision::PollAfter(secs(10))
         );
+    }
+
+    #[test]
+    fn settings_read_back_and_clones_share_them() {
+        let p = PollPolicy::new(Constant::new(secs(5)))
+            .with_min_interval(Duration::from_millis(250))
+            .with_max_polls(7)
+            .with_retry_after(RetryAfterMode::Replace)
+            .with_retry_after_cap(secs(42));
+        let q = p.clone();
+        assert_eq!(q.min_interval(), Duration::from_millis(250));
+        assert_eq!(q.max_polls(), Some(7));
+        assert_eq!(q.retry_after_mode(), RetryAfterMode::Replace);
+        assert_eq!(q.retry_after_cap(), secs(42));
+        assert!(Arc::ptr_eq(&p.rules, &q.rules), "a clone shares the rules");
+        assert_eq!(DEFAULT_DEADLINE, secs(86_400));
+        let d = PollPolicy::default();
+        assert_eq!(d.min_interval(), secs(1));
+        assert!(Arc::ptr_eq(&d.rules, &PollPolicy::default().rules));
+    }
+
+    #[test]
+    fn the_deadline_and_the_floor_meet() {
+        let p = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(21));
+        // Exactly the floor left: the last poll comes then.
+        assert_eq!(p.limit(secs(10), 2, secs(20)), Decision::PollAfter(secs(1)));
+        // Less than the floor left: no poll fits.
+        let late = secs(20) + Duration::from_millis(500);
+        assert_eq!(p.limit(secs(10), 2, late), Decision::DeadlineExceeded);
+        // Nothing left, even without a floor and with a zero delay.
+        let bare = p.clone().with_min_interval(Duration::ZERO);
+        assert_eq!(
+            bare.limit(Duration::ZERO, 2, secs(21)),
+            Decision::DeadlineExceeded
+        );
+    }
+
+    #[test]
+    fn the_backoff_sees_the_time_left() {
+        // A Smithy waiter with no end of its own, under a 30 s deadline: at
+        // 25 s, 5 s are left and its last wait leaves 2 s for one attempt.
+        let policy =
+            PollPolicy::new(Smithy::new(secs(2), secs(120), Duration::MAX)).with_deadline(secs(30));
+        for _ in 0..100 {
+            let mut pacer = policy.start();
+            match pacer.decide(&PollContext::new(5, secs(25))) {
+                Decision::PollAfter(d) => assert!(d == secs(2) || d == secs(3), "{d:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

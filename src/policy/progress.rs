@@ -19,6 +19,10 @@ const ANCHOR_TOLERANCE: f64 = 1.0;
 /// and keep its anchor.
 const ANCHOR_SHARE: f64 = 0.8;
 
+/// How many of the reports' scatters (the weighted spread of the reports
+/// around the fit, in seconds) to poll before the predicted completion.
+const SCATTER_MARGIN: f64 = 1.0;
+
 /// How much faster than the fitted rate the latest interval must be for its
 /// own, earlier, prediction to be taken instead.
 const SPEED_UP: f64 = 1.5;
@@ -52,6 +56,12 @@ const SPEED_UP: f64 = 1.5;
 ///   resuming after a stall, or speeding up), the earlier of the two
 ///   predictions is taken: polling early costs one poll, polling late costs
 ///   the caller's time.
+///
+/// When the reports scatter around the line (noisy progress), the poll comes
+/// earlier by that scatter — the weighted standard deviation of the reports
+/// around the fit, in seconds at the fitted rate — so that a report that
+/// made the line late costs an early poll rather than the caller's time.
+/// Steady progress has no scatter and is polled at the prediction.
 ///
 /// It hands the decision to its *fallback* backoff (by default an exponential
 /// from 1 s by ×1.5 up to 30 s with equal jitter) whenever progress cannot be
@@ -195,7 +205,7 @@ impl ProgressAware {
     /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
     /// jitter (randomly seeded).
     ///
-    /// These defaults come from the simulation in `examples/policy_sim.rs`
+    /// These defaults come from the simulation in `examples/policy_sim/`
     /// (see the README's "Polling efficiency").
     pub fn new() -> Self {
         ProgressAware {
@@ -315,7 +325,7 @@ impl ProgressBackoff {
     /// started, from the reports seen so far; `None` when progress cannot be
     /// trusted (see the type's documentation).
     pub fn predicted_completion(&self) -> Option<Duration> {
-        let secs = self.predict()?;
+        let (secs, _) = self.predict()?;
         Some(scale(Duration::from_secs(1), secs))
     }
 
@@ -391,7 +401,9 @@ impl ProgressBackoff {
     }
 
     /// Seconds since the start at which the weighted fit reaches 100%.
-    fn predict(&self) -> Option<f64> {
+    /// The time the fit reaches 100%, and how far the reports scatter
+    /// around the fit, in seconds at the fitted rate.
+    fn predict(&self) -> Option<(f64, f64)> {
         if self.samples.len() < MIN_SAMPLES {
             return None;
         }
@@ -426,6 +438,12 @@ impl ProgressBackoff {
         if !rate.is_finite() || rate <= 0.0 {
             return None;
         }
+        let mut residuals = 0.0;
+        for (i, s) in self.samples.iter().enumerate() {
+            let off = s.p - (pm + rate * (s.t - last.t - tm));
+            residuals += weight(i) * off * off;
+        }
+        let mut spread = (residuals / sw).sqrt() / rate;
         let mut at = last.t + tm + (100.0 - pm) / rate;
         // With a single interval the fit is that interval: nothing to compare.
         let previous = self
@@ -435,10 +453,13 @@ impl ProgressBackoff {
         if let Some(previous) = previous {
             let recent = (last.p - previous.p) / (last.t - previous.t);
             if recent > rate * SPEED_UP {
+                // A change of pace, not noise: the scatter says nothing
+                // about the latest interval's own prediction.
                 at = at.min(last.t + (100.0 - last.p) / recent);
+                spread = 0.0;
             }
         }
-        at.is_finite().then_some(at)
+        (at.is_finite() && spread.is_finite()).then_some((at, spread))
     }
 }
 
@@ -446,7 +467,7 @@ impl Backoff for ProgressBackoff {
     fn next(&mut self, ctx: &PollContext<'_>) -> Step {
         let usable = self.record(ctx);
         let predicted = if usable { self.predict() } else { None };
-        let Some(at) = predicted else {
+        let Some((at, spread)) = predicted else {
             self.aimed_at = f64::NAN;
             self.overdue = 0;
             return match self.fallback.next(ctx) {
@@ -464,6 +485,9 @@ impl Backoff for ProgressBackoff {
         } else {
             0
         };
+        // Aim earlier by the reports' scatter: a noisy report that makes the
+        // line late costs the caller's time; an early poll costs one poll.
+        let at = at - SCATTER_MARGIN * spread;
         self.aimed_at = at;
         let config = &self.config;
         let remaining = ((at - now) * (1.0 + config.slack)).min(now * config.reach);
@@ -595,6 +619,22 @@ mod tests {
         feed(&mut b, &[(0, 0.0), (10, 10.0), (20, 28.0), (30, 30.0)]);
         let at = b.predicted_completion().unwrap().as_secs_f64();
         assert!((90.0..=110.0).contains(&at), "{at}");
+    }
+
+    #[test]
+    fn scattered_reports_are_polled_before_the_predicted_completion() {
+        let mut clean = plain().with_max_delay(secs(600)).build();
+        let steady = [(0, 0.0), (10, 10.0), (20, 20.0), (30, 30.0), (40, 40.0)];
+        assert_eq!(feed(&mut clean, &steady)[4], secs(60));
+        // About the same pace, each report a little off the line.
+        let mut noisy = plain().with_max_delay(secs(600)).build();
+        let scattered = [(0, 0.0), (10, 12.0), (20, 18.0), (30, 33.0), (40, 38.0)];
+        let delay = feed(&mut noisy, &scattered)[4];
+        let on_the_line = noisy.predicted_completion().unwrap() - secs(40);
+        assert!(
+            delay + secs(1) < on_the_line && delay > secs(30),
+            "{delay:?} vs {on_the_line:?}"
+        );
     }
 
     #[test]

@@ -6,10 +6,13 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::azure::provisioning_status;
-use super::google::{looks_like_operation, read_operation};
-use super::start::{completed, is_put_like, no_monitor, not_accepted};
-use super::{Azure, AzureMode, FinalStateVia, Google, Graph, Protocol, Reading, Start, url_header};
+use super::azure::{Azure, AzureMode, FinalStateVia, provisioning_status, resource_status};
+use super::google::{Google, google_start, looks_like_operation};
+use super::graph::{Graph, terminal_report};
+use super::read::{claims_json, is_blank, url_header};
+use super::seam::{
+    Protocol, Reading, ResultSource, Start, completed, is_put_like, no_monitor, not_accepted,
+};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -25,7 +28,8 @@ use crate::transport::RequestKind;
 /// [`Graph`]; a `PUT`/`PATCH` answered `200`/`201` with a running
 /// `properties.provisioningState` → Azure body polling; any other `2xx` → a
 /// completed operation. The operation goes on with the detected protocol.
-/// [`Auto::azure`] detects only among Azure's patterns.
+/// [`Detect`] is the same detection with settings (Azure's patterns only,
+/// where the final result comes from).
 ///
 /// **For a monitor URL** ([`Protocol::interpret`]): each answer that looks
 /// like a Google `Operation` is read as one, every other answer as a
@@ -33,31 +37,12 @@ use crate::transport::RequestKind;
 /// Polls carry no credentials, as for Graph.
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
-pub struct Auto {
-    final_state: Option<FinalStateVia>,
-    azure_only: bool,
-}
+pub struct Auto;
 
 impl Auto {
-    /// Detection among every family.
+    /// The default protocol.
     pub fn new() -> Self {
-        Auto::default()
-    }
-
-    /// Detection among Azure's patterns only (a bare `202` + `Location` is
-    /// ARM's Location pattern; a finished `PUT` reads its provisioning state).
-    pub fn azure() -> Self {
-        Auto {
-            azure_only: true,
-            ..Auto::default()
-        }
-    }
-
-    /// Where a detected Azure operation's final result comes from (default:
-    /// per the start request's method, [`FinalStateVia::default_for`]).
-    pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
-        self.final_state = Some(via);
-        self
+        Auto
     }
 }
 
@@ -72,7 +57,7 @@ impl Protocol for Auto {
         url: &Url,
         response: &http::Response<Bytes>,
     ) -> Result<Start, Error> {
-        detect(self, request.method(), url, response)
+        Detect::new().start(request, url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
@@ -80,7 +65,7 @@ impl Protocol for Auto {
     }
 
     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Ok(Box::new(Auto::new()))
+        Ok(Box::new(Auto))
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
@@ -97,48 +82,75 @@ impl Protocol for Auto {
     }
 }
 
-/// Google's start: a terminal `Operation` is done; a running one is polled
-/// at its name.
-pub(crate) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
-    let code = response.status();
-    let body = response.body();
-    let (reading, name) = read_operation(url, code, body)?;
-    if reading.status.status.is_terminal() {
-        return Ok(Start::done(reading).with_protocol(Google));
-    }
-    let name = name.ok_or_else(|| {
-        Error::protocol(
-            "the operation has no name",
-            Some(code),
-            Some(redact(url)),
-            body,
-        )
-    })?;
-    let monitor = Google::monitor_url(url, &name)
-        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
-    Ok(Start::poll(monitor)
-        .with_reading(reading)
-        .with_protocol(Google))
+/// [`Auto`]'s detection of the family from a start answer, with settings:
+/// [`Detect::azure`] detects only among Azure's patterns (a bare `202` +
+/// `Location` is ARM's Location pattern; a finished `PUT` reads its
+/// provisioning state), and [`with_final_state_via`](Self::with_final_state_via)
+/// says where a detected Azure operation's final result comes from. It reads
+/// a monitor as [`Auto`] does, under the same name.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct Detect {
+    final_state: Option<FinalStateVia>,
+    azure_only: bool,
 }
 
-/// Graph's start: `202` + `Location` is polled; any other `2xx` is done.
-pub(crate) fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
-    let code = response.status();
-    if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
+impl Detect {
+    /// Detection among every family, as [`Auto`].
+    pub fn new() -> Self {
+        Detect::default()
     }
-    not_accepted(url, response)?;
-    let location = url_header(response.headers(), "location", url, code)?;
-    Ok(match (code == StatusCode::ACCEPTED, location) {
-        (true, Some(monitor)) => Start::poll(monitor).with_protocol(Graph),
-        (true, None) => return Err(no_monitor(url, response)),
-        (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
-    })
+
+    /// Detection among Azure's patterns only.
+    pub fn azure() -> Self {
+        Detect {
+            azure_only: true,
+            ..Detect::default()
+        }
+    }
+
+    /// Where a detected Azure operation's final result comes from (default:
+    /// per the start request's method, [`FinalStateVia::default_for`]).
+    pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
+        self.final_state = Some(via);
+        self
+    }
 }
 
-/// Reads a start answer for [`Auto`] (or [`Auto::azure`]).
+impl Protocol for Detect {
+    fn name(&self) -> &'static str {
+        Auto.name()
+    }
+
+    fn start(
+        &self,
+        request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        detect(self, request.method(), url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Auto.save()
+    }
+
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Auto.restore(saved)
+    }
+
+    fn wants_credentials(&self, kind: RequestKind) -> bool {
+        Auto.wants_credentials(kind)
+    }
+
+    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        Auto.interpret(url, response)
+    }
+}
+
+/// Reads a start answer for [`Detect`].
 fn detect(
-    auto: &Auto,
+    auto: &Detect,
     method: &Method,
     url: &Url,
     response: &http::Response<Bytes>,
@@ -154,6 +166,7 @@ fn detect(
     let operation_location = url_header(headers, "operation-location", url, code)?;
     let location = url_header(headers, "location", url, code)?;
     let accepted = code == StatusCode::ACCEPTED;
+    let put_like = is_put_like(method);
     let azure_only = auto.azure_only;
     let azure = |mode, monitor: Url| -> Start {
         let via = auto
@@ -181,6 +194,37 @@ fn detect(
         )
     };
 
+    if (code == StatusCode::OK || code == StatusCode::CREATED) && !is_blank(body) {
+        let has_monitor = async_operation.is_some()
+            || operation_location.is_some()
+            || (accepted && location.is_some());
+        match resource_status(body) {
+            // A terminal provisioning state ends the operation: the monitor
+            // headers beside it are ignored (ARM).
+            Ok((status, true)) if status.status.is_terminal() => {
+                let mut reading = completed(body, location);
+                if !status.status.is_success() {
+                    reading.result = ResultSource::None;
+                }
+                reading.status.status = status.status;
+                reading.status.error = status.error;
+                return Ok(Start::done(reading).with_protocol(azure_body()));
+            }
+            // No monitor: the state is in the body, and a body that cannot
+            // be read is no proof of success.
+            Err(message)
+                if !has_monitor && (claims_json(headers, body) || (azure_only && put_like)) =>
+            {
+                return Err(Error::protocol(
+                    format!("the start answer cannot be read: {message}"),
+                    Some(code),
+                    Some(redact(url)),
+                    body,
+                ));
+            }
+            _ => {}
+        }
+    }
     if let Some(monitor) = async_operation {
         return Ok(azure(AzureMode::AsyncOperation, monitor));
     }
@@ -199,19 +243,18 @@ fn detect(
         if azure_only || arm {
             return Ok(azure(AzureMode::Location, monitor));
         }
+        if let Some(reading) = terminal_report(body) {
+            return Ok(Start::done(reading).with_protocol(Graph));
+        }
         return Ok(Start::poll(monitor).with_protocol(Graph));
     }
     if let Some(status) = azure_body_polling() {
         return Ok(azure(AzureMode::Body, url.clone()).with_status(status));
     }
-    if azure_only && is_put_like(method) {
-        // A finished PUT: its provisioning state says how it ended.
-        if let Ok(status) = provisioning_status(body) {
-            let mut reading = completed(body, location);
-            reading.status.status = status.status;
-            reading.status.error = status.error;
-            return Ok(Start::done(reading).with_protocol(azure_body()));
-        }
+    if azure_only && put_like && code == StatusCode::CREATED {
+        // Created, with no provisioning state: still running; the resource
+        // tells when it is done (and must then exist).
+        return Ok(azure(AzureMode::Body, url.clone()));
     }
     let reading = completed(body, location);
     Ok(if azure_only {
@@ -223,9 +266,9 @@ fn detect(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Next;
+    use super::super::read::test_response as response;
+    use super::super::seam::{Next, ResultSource};
     use super::*;
-    use crate::protocol::test_response as response;
     use crate::status::JobState;
 
     fn start(method: Method, response: http::Response<Bytes>) -> Result<Start, Error> {
@@ -314,10 +357,7 @@ mod tests {
             Next::Done(reading) => {
                 assert_eq!(reading.status.status, JobState::Completed);
                 assert_eq!(reading.status.resource_id.as_deref(), Some("01NEW"));
-                assert!(matches!(
-                    reading.result,
-                    super::super::ResultSource::Body(_)
-                ));
+                assert!(matches!(reading.result, ResultSource::Body(_)));
             }
             other => panic!("expected done, got {other:?}"),
         }
@@ -346,5 +386,143 @@ mod tests {
                 .next(),
             Next::Refused
         ));
+    }
+
+    fn start_as(
+        kind: &str,
+        method: Method,
+        response: http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        let url = Url::parse("https://api.example/v1/things/1").unwrap();
+        let mut request = http::Request::new(Bytes::new());
+        *request.method_mut() = method;
+        let protocol: Box<dyn Protocol> = match kind {
+            "azure" => Box::new(Detect::azure()),
+            "graph" => Box::new(Graph),
+            _ => Box::new(Auto),
+        };
+        protocol.start(&request, &url, &response)
+    }
+
+    fn done_state(started: Result<Start, Error>) -> JobState {
+        match started.unwrap().next() {
+            Next::Done(reading) => reading.status.status.clone(),
+            other => panic!("expected done, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_terminal_state_in_the_body_wins_over_monitor_headers() {
+        let headers = [("azure-asyncoperation", "http://localhost/never")];
+        for kind in ["azure", "auto"] {
+            let succeeded = r#"{"properties":{"provisioningState":"Succeeded"},"id":"100"}"#;
+            assert_eq!(
+                done_state(start_as(
+                    kind,
+                    Method::PATCH,
+                    response(200, &headers, succeeded)
+                )),
+                JobState::Completed
+            );
+            let failed = r#"{"properties":{"provisioningState":"Failed"},"error":{"code":500}}"#;
+            match start_as(kind, Method::PUT, response(201, &headers, failed))
+                .unwrap()
+                .next()
+            {
+                Next::Done(reading) => {
+                    assert_eq!(reading.status.status, JobState::Failed);
+                    assert_eq!(
+                        reading.status.error.as_ref().unwrap().code.as_deref(),
+                        Some("500")
+                    );
+                    assert_eq!(reading.result, ResultSource::None);
+                }
+                other => panic!("expected done, got {other:?}"),
+            }
+            // A running state keeps the monitor.
+            let creating = r#"{"properties":{"provisioningState":"Creating"}}"#;
+            assert!(matches!(
+                start_as(kind, Method::PUT, response(201, &headers, creating))
+                    .unwrap()
+                    .next(),
+                Next::Poll(_)
+            ));
+        }
+        // Graph: a terminal status report on the 202 needs no poll.
+        let graph = response(202, &[("location", "/m/1")], r#"{"status":"failed"}"#);
+        assert_eq!(
+            done_state(start_as("graph", Method::POST, graph)),
+            JobState::Failed
+        );
+        let auto = response(202, &[("location", "/m/1")], r#"{"status":"completed"}"#);
+        assert_eq!(
+            done_state(start_as("auto", Method::POST, auto)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_unreadable_body_that_holds_the_state_is_an_error() {
+        let truncated = r#"{ "properties": { "provisioningState": "Creating"}, "id": "100""#;
+        for kind in ["azure", "auto"] {
+            for method in [Method::PUT, Method::PATCH, Method::POST] {
+                let answer = response(200, &[("content-type", "application/json")], truncated);
+                assert!(
+                    matches!(
+                        start_as(kind, method.clone(), answer),
+                        Err(Error::Protocol(_))
+                    ),
+                    "{kind} {method}"
+                );
+            }
+        }
+        // Azure reads a PUT's state from any body.
+        let html = response(200, &[], "<html>hi</html>");
+        assert!(start_as("azure", Method::PUT, html).is_err());
+        // With a monitor, the body is not needed: the monitor is polled.
+        let with_monitor = response(201, &[("azure-asyncoperation", "/ops/1")], truncated);
+        assert!(matches!(
+            start_as("azure", Method::PUT, with_monitor).unwrap().next(),
+            Next::Poll(_)
+        ));
+        // A body that is not JSON and not needed is the result, kept raw.
+        match start_as("auto", Method::POST, response(200, &[], "plain text"))
+            .unwrap()
+            .next()
+        {
+            Next::Done(reading) => {
+                assert_eq!(
+                    reading.result,
+                    ResultSource::Body(Bytes::from("plain text"))
+                );
+            }
+            other => panic!("expected done, got {other:?}"),
+        }
+        // Graph decides by the code: a garbled 200 is the result, kept raw.
+        let graph = response(200, &[("content-type", "application/json")], truncated);
+        assert_eq!(
+            done_state(start_as("graph", Method::POST, graph)),
+            JobState::Completed
+        );
+    }
+
+    #[test]
+    fn an_azure_put_created_without_a_state_is_polled() {
+        for body in ["", r#"{"id":"100"}"#] {
+            let started = start_as("azure", Method::PUT, response(201, &[], body)).unwrap();
+            assert_eq!(started.protocol().map(|p| p.name()), Some("azure"));
+            assert!(started.first_status().is_none());
+            match started.next() {
+                Next::Poll(monitor) => {
+                    assert_eq!(monitor.as_str(), "https://api.example/v1/things/1")
+                }
+                other => panic!("expected a poll of the resource, got {other:?}"),
+            }
+        }
+        // Not for Auto: a 201 with no body is a plain created resource.
+        assert_eq!(
+            done_state(start_as("auto", Method::PUT, response(201, &[], ""))),
+            JobState::Completed
+        );
     }
 }

@@ -6,10 +6,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::{
-    Interpretation, Protocol, Reading, ResultSource, Start, header_url, is_blank, post_cancel,
-    read_status, url_header,
-};
+use super::read::{claims_json, header_url, is_blank, post_cancel, read_status, url_header};
+use super::seam::{Interpretation, Protocol, Reading, ResultSource};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -223,24 +221,49 @@ impl Azure {
             ));
         }
         let body = response.body();
-        let result = if is_blank(body) {
-            ResultSource::None
-        } else {
-            ResultSource::Body(body.clone())
-        };
-        Ok(Reading::Status(
-            Interpretation::new(AsyncJobStatus::new(JobState::Completed))
+        if is_blank(body) {
+            return Ok(Reading::Status(
+                Interpretation::new(AsyncJobStatus::new(JobState::Completed))
+                    .with_result_location(url.clone()),
+            ));
+        }
+        // The final answer is the resource; a provisioning state in it (ARM
+        // DELETE, say) is the operation's state. A JSON body that cannot be
+        // read could hide a `Failed`: it is an error, never a success.
+        let mut status = AsyncJobStatus::new(JobState::Completed);
+        if claims_json(response.headers(), body) {
+            let (read, _) = resource_status(body)
+                .map_err(|message| Error::protocol(message, Some(code), Some(redact(url)), body))?;
+            status = read;
+        }
+        let mut reading = Interpretation::new(status);
+        if reading.status.status.is_success() {
+            reading = reading
                 .with_result_location(url.clone())
-                .with_result(result),
-        ))
+                .with_result(ResultSource::Body(body.clone()));
+        }
+        Ok(Reading::Status(reading))
     }
 
     fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
         let code = response.status();
-        if code == StatusCode::ACCEPTED && is_blank(response.body()) {
-            return Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
-                JobState::InProgress,
-            ))));
+        if is_blank(response.body()) {
+            return match code {
+                StatusCode::ACCEPTED => Ok(Reading::Status(Interpretation::new(
+                    AsyncJobStatus::new(JobState::InProgress),
+                ))),
+                StatusCode::NO_CONTENT => Ok(Reading::Status(Interpretation::new(
+                    AsyncJobStatus::new(JobState::Completed),
+                ))),
+                // No state and no resource: nothing says the job succeeded,
+                // and there is nothing to return.
+                _ => Err(Error::protocol(
+                    "the resource answered with no body: no provisioning state and no resource to return",
+                    Some(code),
+                    Some(redact(url)),
+                    b"",
+                )),
+            };
         }
         let status = provisioning_status(response.body()).map_err(|message| {
             Error::protocol(message, Some(code), Some(redact(url)), response.body())
@@ -280,19 +303,6 @@ impl Azure {
 impl Protocol for Azure {
     fn name(&self) -> &'static str {
         "azure"
-    }
-
-    /// Detects among Azure's patterns ([`Auto::azure`](super::Auto::azure)),
-    /// with this protocol's [`FinalStateVia`].
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        super::Auto::azure()
-            .with_final_state_via(self.final_state)
-            .start(request, url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
@@ -366,11 +376,17 @@ pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String>
     if is_blank(body) {
         return Ok(AsyncJobStatus::new(JobState::Completed));
     }
+    resource_status(body).map(|(status, _)| status)
+}
+
+/// The status a resource body gives (`properties.provisioningState`, absent:
+/// `Succeeded`), and whether the body had a provisioning state at all.
+pub(crate) fn resource_status(body: &[u8]) -> Result<(AsyncJobStatus, bool), String> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("the resource is not JSON: {e}"))?;
-    let state = match value.pointer("/properties/provisioningState") {
-        None | Some(serde_json::Value::Null) => JobState::Completed,
-        Some(serde_json::Value::String(text)) => JobState::parse(text),
+    let (state, explicit) = match value.pointer("/properties/provisioningState") {
+        None | Some(serde_json::Value::Null) => (JobState::Completed, false),
+        Some(serde_json::Value::String(text)) => (JobState::parse(text), true),
         Some(_) => return Err("properties.provisioningState is not a string".into()),
     };
     let mut status = AsyncJobStatus::new(state);
@@ -381,18 +397,18 @@ pub(crate) fn provisioning_status(body: &[u8]) -> Result<AsyncJobStatus, String>
     if let Some(error) = value
         .get("error")
         .or_else(|| value.pointer("/properties/error"))
-        .and_then(|e| serde_json::from_value(e.clone()).ok())
+        .filter(|e| !e.is_null())
     {
-        status.error = Some(error);
+        status.error = Some(crate::status::ServiceError::from_json_value(error));
     }
-    Ok(status)
+    Ok((status, explicit))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    use crate::protocol::test_response as response;
+    use super::super::read::test_response as response;
 
     fn azure(mode: AzureMode, via: FinalStateVia) -> Azure {
         Azure::new(
@@ -512,6 +528,38 @@ mod tests {
         );
         let empty = read(&az, response(204, &[], ""));
         assert_eq!(empty.status.status, JobState::Completed);
+        // A provisioning state in the final answer is the operation's state.
+        let failed = read(
+            &az,
+            response(200, &[], r#"{"properties":{"provisioningState":"Failed"}}"#),
+        );
+        assert_eq!(failed.status.status, JobState::Failed);
+        assert_eq!(failed.result, ResultSource::None);
+        let deleting = read(
+            &az,
+            response(
+                200,
+                &[],
+                r#"{"properties":{"provisioningState":"Deleting"}}"#,
+            ),
+        );
+        assert!(!deleting.status.status.is_terminal());
+        // Garbled JSON is an error; a body that is not JSON is the result.
+        let url = Url::parse("https://management.example/ops/1").unwrap();
+        let garbled = response(200, &[("content-type", "application/json")], r#"{"a":"#);
+        assert!(matches!(
+            az.interpret(&url, &garbled),
+            Err(Error::Protocol(_))
+        ));
+        let text = read(
+            &az,
+            response(200, &[("content-type", "text/csv")], "a,b\n1,2"),
+        );
+        assert_eq!(text.status.status, JobState::Completed);
+        assert_eq!(
+            text.result,
+            ResultSource::Body(Bytes::from_static(b"a,b\n1,2"))
+        );
         let url = Url::parse("https://management.example/ops/1").unwrap();
         assert!(matches!(
             az.interpret(&url, &response(500, &[], "")),
@@ -541,6 +589,20 @@ mod tests {
         assert_eq!(failed.status.status, JobState::Failed);
         let url = Url::parse("https://management.example/ops/1").unwrap();
         assert!(az.interpret(&url, &response(200, &[], "<html>")).is_err());
+        // No body: no state and no resource, so no success; 204 is done.
+        assert!(matches!(
+            az.interpret(&url, &response(200, &[], "")),
+            Err(Error::Protocol(_))
+        ));
+        assert!(az.interpret(&url, &response(201, &[], " ")).is_err());
+        assert_eq!(
+            read(&az, response(204, &[], "")).status.status,
+            JobState::Completed
+        );
+        assert_eq!(
+            read(&az, response(202, &[], "")).status.status,
+            JobState::InProgress
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, Start, post_cancel};
+use super::read::post_cancel;
+use super::seam::{Interpretation, Protocol, Reading, ResultSource, Start, not_accepted};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -33,26 +34,49 @@ impl Google {
     }
 
     /// The monitor URL of the operation `name`, for an operation started by a
-    /// request to `start`: same origin, same API version prefix (`/v1/…`).
+    /// request to `start`: the service root (scheme, host and any path
+    /// prefix up to and including the version segment, `v1`, `v1beta2`, …)
+    /// followed by `name`. Without a version segment, the root is the
+    /// origin. A name that is not a relative resource path (a URL, `//…`,
+    /// `..`, a query or fragment, control characters) is refused: the
+    /// monitor never leaves the start request's origin.
     pub fn monitor_url(start: &Url, name: &str) -> Result<Url, String> {
-        if name.is_empty() || name.contains("://") || name.contains('?') || name.contains('#') {
-            return Err(format!("unusable operation name {name:?}"));
+        let refused = || format!("unusable operation name {name:?}");
+        let relative = name.trim_start_matches('/');
+        if relative.is_empty()
+            || name.starts_with("//")
+            || name.contains("://")
+            || name.contains(['?', '#', '\\'])
+            || name.chars().any(char::is_control)
+            || relative
+                .split('/')
+                .any(|segment| segment == ".." || segment == ".")
+        {
+            return Err(refused());
         }
-        let version = start
+        let segments: Vec<&str> = start
             .path_segments()
-            .and_then(|mut segments| segments.next())
-            .filter(|first| {
-                let mut chars = first.chars();
-                chars.next() == Some('v') && chars.next().is_some_and(|c| c.is_ascii_digit())
-            });
-        let path = match version {
-            Some(version) => format!("/{version}/{}", name.trim_start_matches('/')),
-            None => format!("/{}", name.trim_start_matches('/')),
-        };
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        let root = segments
+            .iter()
+            .position(|segment| is_version(segment))
+            .map(|at| &segments[..=at])
+            .unwrap_or(&[]);
+        let mut path = String::new();
+        for segment in root {
+            path.push('/');
+            path.push_str(segment);
+        }
+        path.push('/');
+        path.push_str(relative);
         let mut url = start.clone();
         url.set_query(None);
         url.set_fragment(None);
         url.set_path(&path);
+        if url.origin() != start.origin() {
+            return Err(refused());
+        }
         Ok(url)
     }
 }
@@ -96,6 +120,15 @@ impl OperationDetails {
     }
 }
 
+/// Whether a path segment is an API version: `v` and a digit, then letters
+/// and digits (`v1`, `v2beta`, `v1p1beta1`).
+fn is_version(segment: &str) -> bool {
+    let mut chars = segment.chars();
+    chars.next() == Some('v')
+        && chars.next().is_some_and(|c| c.is_ascii_digit())
+        && chars.all(|c| c.is_ascii_alphanumeric())
+}
+
 #[derive(Deserialize)]
 struct Operation {
     name: Option<String>,
@@ -103,18 +136,19 @@ struct Operation {
     metadata: Option<serde_json::Value>,
     #[serde(default)]
     done: Option<bool>,
+    /// A `google.rpc.Status`, read leniently (a code as a number or as its
+    /// name).
     #[serde(default)]
-    error: Option<RpcStatus>,
+    error: Option<ServiceError>,
     #[serde(default)]
     response: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize)]
-struct RpcStatus {
-    #[serde(default)]
-    code: Option<i64>,
-    #[serde(default)]
-    message: Option<String>,
+/// Whether a `google.rpc.Status` code says CANCELLED (`1`, or the name).
+fn is_cancelled(error: &ServiceError) -> bool {
+    error.code.as_deref().is_some_and(|code| {
+        code.trim() == CANCELLED_CODE.to_string() || code.eq_ignore_ascii_case("CANCELLED")
+    })
 }
 
 /// Whether a JSON body looks like an `Operation` (used by auto-detection).
@@ -148,7 +182,7 @@ pub(crate) fn read_operation(
     let done = operation.done.unwrap_or(false);
     let state = match (&operation.error, done) {
         (_, false) => JobState::InProgress,
-        (Some(error), true) if error.code == Some(CANCELLED_CODE) => JobState::Cancelled,
+        (Some(error), true) if is_cancelled(error) => JobState::Cancelled,
         (Some(_), true) => JobState::Failed,
         (None, true) => JobState::Completed,
     };
@@ -157,10 +191,7 @@ pub(crate) fn read_operation(
     status.percentage_complete = operation.metadata.as_ref().and_then(progress);
     if done {
         if let Some(error) = &operation.error {
-            status.error = Some(ServiceError::new(
-                error.code.map(|c| c.to_string()),
-                error.message.clone(),
-            ));
+            status.error = Some(error.clone());
         }
     }
     let mut interpretation = Interpretation::new(status);
@@ -184,40 +215,83 @@ pub(crate) fn read_operation(
     Ok((interpretation.with_details(details), operation.name))
 }
 
-/// A percentage in the metadata: the first number under a key that mentions
-/// "percent" or "progress", at the top level or one level down.
-fn progress(metadata: &serde_json::Value) -> Option<f64> {
-    let is_progress_key = |key: &str| {
-        let key = key.to_ascii_lowercase();
-        key.contains("percent") || key.contains("progress")
-    };
-    let number = |value: &serde_json::Value| -> Option<f64> {
-        match value {
-            serde_json::Value::Number(n) => n.as_f64(),
-            serde_json::Value::String(s) => s.trim().trim_end_matches('%').parse().ok(),
-            _ => None,
-        }
-    };
+/// The progress in an operation's metadata, as a percentage, or `None`
+/// when the metadata holds none that can be trusted:
+///
+/// - a field that *is* a percentage (its name mentions "percent":
+///   `progressPercent`, `progress_percent`, `percentComplete`, …), a number
+///   or numeric string from 0 to 100, at the top level or one level down;
+/// - else a work counter (Firestore's `completedWork`/`estimatedWork`,
+///   Datastore's `workCompleted`/`workEstimated`; numbers or int64 as
+///   strings), at the top level or one level down (`progressBytes`,
+///   `progressDocuments`), when both halves are present and
+///   `0 <= completed <= estimated`, `estimated > 0`; with several counters,
+///   the lowest percentage.
+///
+/// Anything else, a bare `progress` count included, gives no percentage.
+pub(crate) fn progress(metadata: &serde_json::Value) -> Option<f64> {
     let map = metadata.as_object()?;
-    for (key, value) in map {
-        if is_progress_key(key) {
-            if let Some(n) = number(value) {
-                return Some(n).filter(|n| n.is_finite());
-            }
-        }
+    let children = || map.values().filter_map(serde_json::Value::as_object);
+    std::iter::once(map)
+        .chain(children())
+        .flat_map(|object| object.iter())
+        .filter(|(key, _)| key.to_ascii_lowercase().contains("percent"))
+        .find_map(|(_, value)| number(value).filter(|n| (0.0..=100.0).contains(n)))
+        .or_else(|| {
+            std::iter::once(map)
+                .chain(children())
+                .filter_map(counter)
+                .min_by(f64::total_cmp)
+        })
+}
+
+/// A number, or a numeric string (int64 fields come as strings in JSON).
+fn number(value: &serde_json::Value) -> Option<f64> {
+    match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().trim_end_matches('%').trim().parse().ok(),
+        _ => None,
     }
-    for (key, value) in map {
-        if let Some(inner) = value.as_object() {
-            for (inner_key, inner_value) in inner {
-                if is_progress_key(key) || is_progress_key(inner_key) {
-                    if let Some(n) = number(inner_value) {
-                        return Some(n).filter(|n| n.is_finite());
-                    }
-                }
-            }
-        }
+    .filter(|n: &f64| n.is_finite())
+}
+
+/// A work counter's percentage, when both halves are there and sane.
+fn counter(object: &serde_json::Map<String, serde_json::Value>) -> Option<f64> {
+    const PAIRS: [(&str, &str); 4] = [
+        ("completedWork", "estimatedWork"),
+        ("completed_work", "estimated_work"),
+        ("workCompleted", "workEstimated"),
+        ("work_completed", "work_estimated"),
+    ];
+    PAIRS.iter().find_map(|(done, total)| {
+        let done = number(object.get(*done)?)?;
+        let total = number(object.get(*total)?)?;
+        (total > 0.0 && (0.0..=total).contains(&done)).then(|| done / total * 100.0)
+    })
+}
+
+/// Google's start: a terminal `Operation` is done; a running one is polled
+/// at its name.
+pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+    let code = response.status();
+    let body = response.body();
+    let (reading, name) = read_operation(url, code, body)?;
+    if reading.status.status.is_terminal() {
+        return Ok(Start::done(reading).with_protocol(Google));
     }
-    None
+    let name = name.ok_or_else(|| {
+        Error::protocol(
+            "the operation has no name",
+            Some(code),
+            Some(redact(url)),
+            body,
+        )
+    })?;
+    let monitor = Google::monitor_url(url, &name)
+        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
+    Ok(Start::poll(monitor)
+        .with_reading(reading)
+        .with_protocol(Google))
 }
 
 impl Protocol for Google {
@@ -235,8 +309,8 @@ impl Protocol for Google {
         if response.status().is_client_error() || response.status().is_server_error() {
             return Ok(Start::refused());
         }
-        super::start::not_accepted(url, response)?;
-        super::auto::google_start(url, response)
+        not_accepted(url, response)?;
+        google_start(url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
@@ -293,6 +367,97 @@ mod tests {
     }
 
     #[test]
+    fn counters_are_not_percentages() {
+        let pct = |metadata: &str| {
+            read(&format!(r#"{{"name":"o","metadata":{metadata}}}"#))
+                .unwrap()
+                .status
+                .percentage_complete
+        };
+        // Firestore: two counters, int64 as strings; the lowest share wins.
+        assert_eq!(
+            pct(r#"{"progressBytes":{"completedWork":"2684354","estimatedWork":"10737418"},"progressDocuments":{"completedWork":"50","estimatedWork":"100"}}"#)
+                .map(f64::round),
+            Some(25.0)
+        );
+        // Datastore's names, as numbers.
+        assert_eq!(
+            pct(r#"{"progressEntities":{"workCompleted":3,"workEstimated":4}}"#),
+            Some(75.0)
+        );
+        // Top-level counters.
+        assert_eq!(pct(r#"{"completedWork":1,"estimatedWork":2}"#), Some(50.0));
+        // A percentage field wins over counters.
+        assert_eq!(
+            pct(
+                r#"{"progressPercent":10,"progressBytes":{"completedWork":"9","estimatedWork":"10"}}"#
+            ),
+            Some(10.0)
+        );
+        // Half a counter, an impossible one, or a bare count: no percentage.
+        for metadata in [
+            r#"{"progressBytes":{"completedWork":"2684354"}}"#,
+            r#"{"progressBytes":{"completedWork":"5","estimatedWork":"0"}}"#,
+            r#"{"progressBytes":{"completedWork":"0","estimatedWork":"0"}}"#,
+            r#"{"progressBytes":{"completedWork":"11","estimatedWork":"10"}}"#,
+            r#"{"progressBytes":{"completedWork":"-1","estimatedWork":"10"}}"#,
+            r#"{"progressBytes":{"completedWork":"x","estimatedWork":"10"}}"#,
+            r#"{"progress":2684354}"#,
+            r#"{"progressDocuments":2684354}"#,
+            r#"{"progressPercent":2684354}"#,
+            r#"{"progressPercent":-3}"#,
+            r#"{"percentComplete":"NaN"}"#,
+            r#"{"bytesProcessed":"77"}"#,
+            "[]",
+        ] {
+            assert_eq!(pct(metadata), None, "{metadata}");
+        }
+        assert_eq!(pct(r#"{"progress_percent":"33%"}"#), Some(33.0));
+    }
+
+    #[test]
+    fn error_answers_are_read_failures_and_a_running_operation_has_no_result() {
+        let url = Url::parse("https://svc.example/v1/operations/1").unwrap();
+        for code in [404, 429, 500, 503] {
+            let response = super::super::read::test_response(code, &[], r#"{"error":{}}"#);
+            assert!(matches!(
+                Google.interpret(&url, &response),
+                Ok(Reading::ReadFailure)
+            ));
+        }
+        let running = read(r#"{"name":"o","done":false,"response":{"x":1}}"#).unwrap();
+        assert_eq!(running.result, ResultSource::None);
+        let failed =
+            read(r#"{"name":"o","done":true,"error":{"code":2},"response":{"x":1}}"#).unwrap();
+        assert_eq!(failed.result, ResultSource::None);
+        assert_eq!(Google.save(), Some(SavedProtocol::new("google")));
+        let cancel = Google.cancel_requests(&url);
+        assert_eq!(cancel.len(), 1);
+        assert_eq!(cancel[0].method(), http::Method::POST);
+        assert_eq!(
+            cancel[0].uri(),
+            "https://svc.example/v1/operations/1:cancel"
+        );
+        assert!(looks_like_operation(br#"{"name":"o","response":{}}"#));
+        assert!(looks_like_operation(br#"{"name":"o","error":{}}"#));
+    }
+
+    #[test]
+    fn an_error_code_may_be_a_name_or_a_string() {
+        let named =
+            read(r#"{"name":"o","done":true,"error":{"code":"CANCELLED","message":"stop"}}"#)
+                .unwrap();
+        assert_eq!(named.status.status, JobState::Cancelled);
+        let text =
+            read(r#"{"name":"o","done":true,"error":{"code":"9","details":[{"message":"why"}]}}"#)
+                .unwrap();
+        assert_eq!(text.status.status, JobState::Failed);
+        assert_eq!(text.status.error.unwrap().message.as_deref(), Some("why"));
+        let bare = read(r#"{"name":"o","done":true,"error":{}}"#).unwrap();
+        assert_eq!(bare.status.status, JobState::Failed);
+    }
+
+    #[test]
     fn done_with_response_or_error() {
         let ok =
             read(r#"{"name":"o","done":true,"response":{"name":"instances/7","x":1}}"#).unwrap();
@@ -336,8 +501,42 @@ mod tests {
                 .as_str(),
             "http://127.0.0.1:8080/operations/1"
         );
-        assert!(Google::monitor_url(&start, "https://evil.example/x").is_err());
-        assert!(Google::monitor_url(&start, "").is_err());
+        for bad in [
+            "https://evil.example/x",
+            "//evil.example/x",
+            "",
+            "/",
+            "projects/p/../../../admin",
+            "operations/./x",
+            "operations/1?x=1",
+            "operations/1#f",
+            "operations\\1",
+            "operations/\n1",
+        ] {
+            assert!(Google::monitor_url(&start, bad).is_err(), "{bad:?}");
+        }
+        let prefixed =
+            Url::parse("https://gw.example/some/prefix/v1/projects/P/instances").unwrap();
+        assert_eq!(
+            Google::monitor_url(&prefixed, "projects/P/operations/op-1")
+                .unwrap()
+                .as_str(),
+            "https://gw.example/some/prefix/v1/projects/P/operations/op-1"
+        );
+        // The first version segment ends the root; a later `v2` is a name.
+        let twice = Url::parse("https://svc.example/api/v1p1beta1/things/v2/x").unwrap();
+        assert_eq!(
+            Google::monitor_url(&twice, "/operations/7")
+                .unwrap()
+                .as_str(),
+            "https://svc.example/api/v1p1beta1/operations/7"
+        );
+        // Not versions: `v`, `version`, `vx1`.
+        let odd = Url::parse("https://svc.example/v/version/vx1/things").unwrap();
+        assert_eq!(
+            Google::monitor_url(&odd, "operations/1").unwrap().as_str(),
+            "https://svc.example/operations/1"
+        );
     }
 
     #[test]

@@ -41,7 +41,7 @@
 //!    another protocol ([`Start::with_status`], [`Start::with_protocol`]).
 //! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
 //! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
-//!    [`AsyncJobStatus`] (the state decides the end: `completed` succeeds,
+//!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
 //!    `failed`/`cancelled` fail with the status as [`Error::Failed`]),
 //!    attaches typed [details](Interpretation::with_details) for the caller,
 //!    answers [`Reading::ReadFailure`] for an error status (retried per the
@@ -149,210 +149,23 @@ mod azure;
 mod google;
 mod graph;
 mod read;
-mod start;
+mod seam;
 
 use std::fmt;
 
-use bytes::Bytes;
 use url::Url;
 
-pub use auto::Auto;
+pub use auto::{Auto, Detect};
 pub use azure::{Azure, AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
-pub use read::{get_json, header_url, is_blank, post_cancel, read_status, url_header};
-pub use start::{Next, Start, completed, start_from_headers};
+pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
+pub use seam::{
+    Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
+};
 
-#[cfg(test)]
-pub(crate) use read::test_response;
-
-use crate::answer::Details;
 use crate::error::Error;
 use crate::resume::SavedProtocol;
-use crate::status::AsyncJobStatus;
-use crate::transport::RequestKind;
-
-/// A family of long-running operations: what its answers mean. See the
-/// [module documentation](self) for a guide to writing one.
-pub trait Protocol: Send + Sync + fmt::Debug {
-    /// A short, stable name (`"graph"`); resume tokens record it, and resuming
-    /// looks the protocol up by it.
-    fn name(&self) -> &'static str;
-
-    /// Reads the answer to the start request: `request` is what was sent
-    /// (its method, headers and body), `url` its absolute URL. Called for
-    /// every answer, `2xx` or not, once transient failures were retried.
-    ///
-    /// The default reads headers only ([`start_from_headers`]): a `4xx`/`5xx`
-    /// is refused; `Azure-AsyncOperation`, `Operation-Location` or (on a
-    /// `202`) `Location` is polled; a `202` without any is a protocol error;
-    /// another `2xx` is done, its body the result.
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        let _ = request;
-        start_from_headers(url, response)
-    }
-
-    /// The request that polls `monitor`. The default is a `GET` that accepts
-    /// JSON; any method will do (`HEAD` for a status in headers). Not called
-    /// when the start said [`Start::resend`]: each poll then re-sends the
-    /// start request.
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        get_json(monitor)
-    }
-
-    /// Whether requests of `kind` should carry the caller's credentials (when
-    /// they go to the start request's origin). The default says yes.
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        let _ = kind;
-        true
-    }
-
-    /// Reads the answer to a poll of `url`, whatever its status code.
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
-
-    /// The protocol's state for a resume token, named [`name`](Self::name);
-    /// `None` (the default) makes operations with this protocol not
-    /// resumable.
-    fn save(&self) -> Option<SavedProtocol> {
-        None
-    }
-
-    /// The protocol again from a token's `saved` state (called on the
-    /// protocol whose name the token records). The default refuses: a
-    /// protocol that saves itself restores itself too.
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Err(Error::InvalidToken(format!(
-            "protocol `{}` cannot be restored from a token",
-            saved.name()
-        )))
-    }
-
-    /// The requests that ask the service to cancel the job polled at
-    /// `monitor`, tried in order while the service answers `404` or `405`.
-    /// Empty (the default) when the protocol has no way to cancel.
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        let _ = monitor;
-        Vec::new()
-    }
-}
-
-impl<P: Protocol + ?Sized> Protocol for Box<P> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        (**self).start(request, url, response)
-    }
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        (**self).poll_request(monitor)
-    }
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        (**self).wants_credentials(kind)
-    }
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        (**self).interpret(url, response)
-    }
-    fn save(&self) -> Option<SavedProtocol> {
-        (**self).save()
-    }
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        (**self).restore(saved)
-    }
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        (**self).cancel_requests(monitor)
-    }
-}
-
-/// What one answer from a monitor says.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // read once per poll; boxing would add an allocation
-pub enum Reading {
-    /// A status report.
-    Status(Interpretation),
-    /// The answer was a failure to read the status (an error status code); the
-    /// error policy decides whether to retry.
-    ReadFailure,
-}
-
-/// Where an operation's final result comes from.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub enum ResultSource {
-    /// The protocol defines no result body.
-    #[default]
-    None,
-    /// The result body came with the answer.
-    Body(Bytes),
-    /// The result is fetched with a `GET` of this URL once the job succeeded.
-    Fetch(Url),
-}
-
-/// A status report read from an answer, with what it says about URLs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Interpretation {
-    /// The status.
-    pub status: AsyncJobStatus,
-    /// A new monitor URL to poll from now on.
-    pub next_monitor: Option<Url>,
-    /// The URL of the resource the job produced.
-    pub result_location: Option<Url>,
-    /// Where the final result body comes from.
-    pub result: ResultSource,
-    /// Typed data for the caller ([`with_details`](Self::with_details)).
-    pub details: Details,
-}
-
-impl Interpretation {
-    /// A report of `status` with nothing else.
-    pub fn new(status: AsyncJobStatus) -> Self {
-        Interpretation {
-            status,
-            next_monitor: None,
-            result_location: None,
-            result: ResultSource::None,
-            details: Details::none(),
-        }
-    }
-
-    /// Attaches typed data read from the answer (a progress counter from a
-    /// header, Google's `metadata`, the acceptor that matched…). The caller
-    /// reaches it with [`AsyncJobStatus::details`] on the status the stream
-    /// yields, on the outcome's status and on a failed job's status.
-    pub fn with_details<T: std::any::Any + Send + Sync + fmt::Debug>(mut self, details: T) -> Self {
-        self.details = Details::new(details);
-        self
-    }
-
-    /// Polls `url` from now on.
-    pub fn with_next_monitor(mut self, url: Url) -> Self {
-        self.next_monitor = Some(url);
-        self
-    }
-
-    /// The produced resource is at `url`.
-    pub fn with_result_location(mut self, url: Url) -> Self {
-        self.result_location = Some(url);
-        self
-    }
-
-    /// Where the result body comes from.
-    pub fn with_result(mut self, result: ResultSource) -> Self {
-        self.result = result;
-        self
-    }
-}
 
 /// The protocol a resume token's `saved` state stands for: the first of
 /// `protocols` (the caller's) with the saved name, else the built-in family of
@@ -413,19 +226,20 @@ impl ProtocolKind {
         }
     }
 
-    /// The protocol that reads the start answer: [`Auto`], [`Auto::azure`],
-    /// [`Graph`] or [`Google`]; `final_state` applies to a detected Azure
-    /// operation.
+    /// The protocol that reads the start answer: [`Auto`] (or [`Detect`]
+    /// with `final_state`), [`Detect::azure`], [`Graph`] or [`Google`];
+    /// `final_state` applies to a detected Azure operation.
     pub fn for_start(&self, final_state: Option<FinalStateVia>) -> Box<dyn Protocol> {
-        let auto = |auto: Auto| match final_state {
-            Some(via) => auto.with_final_state_via(via),
-            None => auto,
+        let detect = |detect: Detect| match final_state {
+            Some(via) => detect.with_final_state_via(via),
+            None => detect,
         };
-        match self {
-            ProtocolKind::Auto => Box::new(auto(Auto::new())),
-            ProtocolKind::Azure => Box::new(auto(Auto::azure())),
-            ProtocolKind::Graph => Box::new(Graph),
-            ProtocolKind::Google => Box::new(Google),
+        match (self, final_state) {
+            (ProtocolKind::Auto, None) => Box::new(Auto),
+            (ProtocolKind::Auto, Some(_)) => Box::new(detect(Detect::new())),
+            (ProtocolKind::Azure, _) => Box::new(detect(Detect::azure())),
+            (ProtocolKind::Graph, _) => Box::new(Graph),
+            (ProtocolKind::Google, _) => Box::new(Google),
         }
     }
 
@@ -466,6 +280,99 @@ impl std::str::FromStr for ProtocolKind {
             other => Err(format!(
                 "unknown protocol `{other}` (expected auto, graph, azure or google)"
             )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Mine(&'static str);
+
+    impl Protocol for Mine {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn interpret(
+            &self,
+            _url: &Url,
+            _response: &http::Response<bytes::Bytes>,
+        ) -> Result<Reading, Error> {
+            Ok(Reading::ReadFailure)
+        }
+        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+            assert_eq!(saved.state()["v"], 1);
+            Ok(Box::new(Mine("restored")))
+        }
+    }
+
+    #[test]
+    fn restore_prefers_the_callers_protocols_then_the_built_ins() {
+        let mine: Vec<Box<dyn Protocol>> = vec![Box::new(Mine("graph")), Box::new(Mine("mine"))];
+        let saved = SavedProtocol::new("mine").with("v", 1);
+        assert_eq!(restore(&saved, &mine).unwrap().name(), "restored");
+        // A caller's protocol may take a built-in name.
+        let graph = SavedProtocol::new("graph").with("v", 1);
+        assert_eq!(restore(&graph, &mine).unwrap().name(), "restored");
+        for name in ["graph", "auto", "google"] {
+            assert_eq!(
+                restore(&SavedProtocol::new(name), &[]).unwrap().name(),
+                name
+            );
+        }
+        let error = restore(&SavedProtocol::new("azure"), &[]).unwrap_err();
+        assert!(matches!(error, Error::InvalidToken(_)), "{error}");
+        let error = restore(&SavedProtocol::new("blob"), &mine).unwrap_err();
+        let Error::UnknownProtocol { name, known } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(name, "blob");
+        assert_eq!(known, "graph, mine, graph, azure, google, auto");
+        assert!(!error.job_may_still_run());
+    }
+
+    #[test]
+    fn a_protocol_that_does_not_save_itself_cannot_be_restored() {
+        #[derive(Debug)]
+        struct Plain;
+        impl Protocol for Plain {
+            fn name(&self) -> &'static str {
+                "plain"
+            }
+            fn interpret(
+                &self,
+                _url: &Url,
+                _response: &http::Response<bytes::Bytes>,
+            ) -> Result<Reading, Error> {
+                Ok(Reading::ReadFailure)
+            }
+        }
+        assert!(Plain.save().is_none());
+        let boxed: Box<dyn Protocol> = Box::new(Plain);
+        let error = boxed.restore(&SavedProtocol::new("plain")).unwrap_err();
+        assert!(error.to_string().contains("`plain`"), "{error}");
+        assert!(
+            boxed
+                .cancel_requests(&Url::parse("https://a.example/").unwrap())
+                .is_empty()
+        );
+        assert!(boxed.wants_credentials(crate::RequestKind::Poll));
+    }
+
+    #[test]
+    fn kinds_make_their_protocols() {
+        for (kind, start, monitor) in [
+            (ProtocolKind::Auto, "auto", "auto"),
+            (ProtocolKind::Azure, "auto", "azure"),
+            (ProtocolKind::Graph, "graph", "graph"),
+            (ProtocolKind::Google, "google", "google"),
+        ] {
+            assert_eq!(kind.for_start(None).name(), start);
+            let url = Url::parse("https://a.example/m").unwrap();
+            assert_eq!(kind.for_monitor(&url).name(), monitor);
+            assert_eq!(kind.as_str().parse::<ProtocolKind>().unwrap(), kind);
         }
     }
 }

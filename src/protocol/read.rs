@@ -46,6 +46,26 @@ pub fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)
 }
 
+/// Whether a body claims to be JSON: its `Content-Type` says so
+/// (`application/json`, `…+json`), or it starts with `{` or `[`. A protocol
+/// that reads such a body and cannot parse it has a garbled answer, never a
+/// result to pass on as it is.
+pub fn claims_json(headers: &http::HeaderMap, body: &[u8]) -> bool {
+    let declared = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    declared
+        || body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{' || *b == b'[')
+}
+
 /// Reads a status report from a monitor's answer. An empty body is read by
 /// `when_empty` (a protocol error when it has no meaning for the status
 /// code); anything else must be a status report (`what` names the kind).

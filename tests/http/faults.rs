@@ -41,7 +41,7 @@ async fn start_rejected_with_the_service_error() {
 }
 
 #[tokio::test]
-async fn start_failure_is_never_retried() {
+async fn a_post_start_failure_is_not_retried() {
     let server = Server::start().await;
     server.on("/start", vec![reply(503).header("retry-after", "0")]);
     let (_, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
@@ -412,7 +412,7 @@ async fn a_wrong_content_type_does_not_matter_when_the_body_is_a_status() {
 
 /// A raw TCP server that answers the n-th connection with `answers[n]` (the
 /// last repeating), then closes it; an empty answer resets the connection.
-async fn raw_server(
+pub(crate) async fn raw_server(
     answers: Vec<&'static [u8]>,
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,12 +2,17 @@
 //! reqwest transport, and the tokio timer.
 
 mod azure;
+mod backon_interop;
 mod faults;
+mod floor;
 mod google;
 mod graph;
 mod lifecycle;
+mod sad_paths;
 mod server;
+mod start_retry;
 mod tower;
+mod virtual_time;
 
 use std::time::Duration;
 

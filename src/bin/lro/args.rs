@@ -66,6 +66,14 @@ pub struct StartArgs {
     )]
     pub final_state_via: Option<FinalStateVia>,
 
+    /// Also send a POST or PATCH initial request again after a transient
+    /// failure (I/O error, 408, 429, 5xx). Without it only requests that are
+    /// safe to repeat are: GET, HEAD, OPTIONS, PUT, DELETE, and any request
+    /// with an Idempotency-Key or Repeatability-Request-ID and
+    /// Repeatability-First-Sent header (-H). The body is sent again as is.
+    #[arg(long)]
+    pub retry_start: bool,
+
     /// Do not wait: once the service has answered the initial request, print
     /// the operation's resume token (it can hold a secret) and exit. An
     /// operation that completes at once is reported as usual.
@@ -177,10 +185,16 @@ pub struct ProtocolChoice {
 /// How to poll: for the subcommands that wait.
 #[derive(Debug, Args)]
 pub struct Polling {
-    /// Poll at this fixed interval (fractions and 0 allowed). A server's
-    /// Retry-After still applies unless --ignore-retry-after.
+    /// Poll at this fixed interval (fractions allowed; below --min-interval
+    /// is refused). A server's Retry-After still applies unless
+    /// --ignore-retry-after.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub interval: Option<Duration>,
+
+    /// The least time between two polls, whatever the interval, the default
+    /// policy or the server's Retry-After say (fractions and 0 allowed).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "1")]
+    pub min_interval: Duration,
 
     /// Do not read the server's Retry-After.
     #[arg(long)]

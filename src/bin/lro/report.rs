@@ -2,8 +2,9 @@
 //!
 //! Human mode draws a progress bar on stderr (plain status lines when stderr
 //! is not a terminal) and prints one final line on stdout. `--json` prints one
-//! JSON object per line on stdout: a `status` event per status report, then
-//! exactly one `outcome`, `started` (`start --no-wait`), `cancel-requested`
+//! JSON object per line on stdout: a `status` event per status report (and a
+//! `retry` event each time the start request is sent again), then exactly
+//! one `outcome`, `started` (`start --no-wait`), `cancel-requested`
 //! (`cancel`) or `error` event. Error messages also go to stderr in both
 //! modes. No URL is ever printed with its query (it can hold a token), and a
 //! resume token only where the user asked for one: `start --no-wait`, the
@@ -16,7 +17,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use lro_poller::{
     AsyncJobStatus, Error, JobState, Outcome, RequestKind, ResumeToken, ServiceError,
-    TransportErrorKind, redact,
+    StartRetryNotice, TransportErrorKind, redact,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -220,6 +221,28 @@ impl Reporter {
         }
     }
 
+    /// The start request failed and is to be sent again.
+    pub fn start_retry(&mut self, retry: &StartRetryNotice) {
+        let text = message(&retry.error);
+        match self {
+            Reporter::Json => print_json(&RetryLine {
+                event: "retry",
+                request: "start",
+                attempt: retry.attempt,
+                delay_ms: u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX),
+                kind: kind(&retry.error),
+                message: text,
+                http_status: http_status(&retry.error),
+                error: service_error(&retry.error).map(ErrorObject::from),
+            }),
+            Reporter::Human(human) => human.note(&format!(
+                "lro: {text}; sending the start request again in {:.1}s (attempt {})",
+                retry.delay.as_secs_f64(),
+                retry.attempt
+            )),
+        }
+    }
+
     /// The run ended.
     pub fn finish(&mut self, ending: &Ending) {
         if let Reporter::Human(human) = self {
@@ -418,6 +441,10 @@ struct OutcomeLine<'a> {
     /// The produced resource's URL, redacted.
     location: Option<String>,
     result: Value,
+    /// `json` when the result body is JSON, `text` when it is not (then
+    /// `result` is the body as a string); absent when there is no result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result_format: Option<&'static str>,
     error: Option<ErrorObject<'a>>,
 }
 
@@ -430,6 +457,7 @@ impl<'a> OutcomeLine<'a> {
             resource_id: outcome.resource_id(),
             location: outcome.location().map(redact),
             result: result(outcome.body().map(|body| &body[..])),
+            result_format: result_format(outcome.body().map(|body| &body[..])),
             error: None,
         }
     }
@@ -455,6 +483,7 @@ impl<'a> OutcomeLine<'a> {
             resource_id: status.resource_id.as_deref(),
             location: None,
             result: Value::Null,
+            result_format: None,
             error: Some(ErrorObject { code, message }),
         }
     }
@@ -469,6 +498,18 @@ fn result(body: Option<&[u8]>) -> Value {
         Some(body) => serde_json::from_slice(body)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned())),
     }
+}
+
+/// Whether the final body is JSON (`json`) or not (`text`); `None` when
+/// there is none.
+fn result_format(body: Option<&[u8]>) -> Option<&'static str> {
+    let body = body.filter(|body| !body.iter().all(u8::is_ascii_whitespace))?;
+    Some(
+        match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => "json",
+            Err(_) => "text",
+        },
+    )
 }
 
 #[derive(Serialize)]
@@ -497,6 +538,22 @@ struct ErrorLine<'a> {
     /// A resume token, when the error ended the wait before the job ended
     /// and the operation can go on (`lro resume`).
     token: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RetryLine<'a> {
+    event: &'static str,
+    /// Which request is sent again (`start`).
+    request: &'static str,
+    /// The attempt to be sent next (2 for the first retry).
+    attempt: u32,
+    delay_ms: u64,
+    /// Why the previous attempt failed, as in an `error` event.
+    kind: &'static str,
+    message: String,
+    http_status: Option<u16>,
+    error: Option<ErrorObject<'a>>,
 }
 
 #[derive(Serialize)]
@@ -560,6 +617,14 @@ impl Human {
         }
     }
 
+    /// A line of its own on stderr, above the progress bar if there is one.
+    fn note(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
     fn clear(&mut self) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
@@ -581,6 +646,12 @@ mod tests {
             result(Some(&[0xff, b'x'])),
             Value::String("\u{fffd}x".into())
         );
+        assert_eq!(result_format(None), None);
+        assert_eq!(result_format(Some(b" ")), None);
+        assert_eq!(result_format(Some(br#"{"a":1}"#)), Some("json"));
+        assert_eq!(result_format(Some(br#""text""#)), Some("json"));
+        assert_eq!(result_format(Some(br#"{"a":1"#)), Some("text"));
+        assert_eq!(result_format(Some(b"plain")), Some("text"));
     }
 
     #[test]

@@ -15,7 +15,7 @@ use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::timer::TokioTimer;
 use lro_poller::transport::ReqwestTransport;
-use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder};
+use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder, StartRetry};
 
 use crate::args::{
     self, CancelArgs, Cli, Command, Common, Polling, ResumeArgs, StartArgs, WatchArgs,
@@ -41,6 +41,7 @@ pub(crate) struct Settings {
     /// `None`: the protocol comes from a resume token.
     protocol: Option<ProtocolKind>,
     interval: Option<Duration>,
+    min_interval: Duration,
     ignore_retry_after: bool,
     timeout: Option<Duration>,
     json: bool,
@@ -59,6 +60,7 @@ impl Settings {
             headers: args::headers(&common.headers)?,
             protocol,
             interval: None,
+            min_interval: lro_poller::policy::DEFAULT_MIN_INTERVAL,
             ignore_retry_after: false,
             timeout: None,
             json: common.json,
@@ -68,12 +70,24 @@ impl Settings {
         })
     }
 
-    /// The polling options of the subcommands that wait.
-    pub(crate) fn polling(mut self, polling: Polling) -> Self {
+    /// The polling options of the subcommands that wait. An `--interval`
+    /// under the floor is refused (nothing is sent): polling faster is an
+    /// explicit `--min-interval`.
+    pub(crate) fn polling(mut self, polling: Polling) -> Result<Self, UsageError> {
+        if let Some(interval) = polling.interval.filter(|i| *i < polling.min_interval) {
+            return Err(UsageError::new(format!(
+                "--interval {} is below the {} s floor between polls; \
+                 to poll that often, lower the floor too: --min-interval {}",
+                interval.as_secs_f64(),
+                polling.min_interval.as_secs_f64(),
+                interval.as_secs_f64()
+            )));
+        }
         self.interval = polling.interval;
+        self.min_interval = polling.min_interval;
         self.ignore_retry_after = polling.ignore_retry_after;
         self.timeout = polling.timeout;
-        self
+        Ok(self)
     }
 
     /// `start --no-wait`.
@@ -123,6 +137,7 @@ impl Settings {
             (None, Some(base)) => base.clone(),
             (None, None) => PollPolicy::default(),
         };
+        policy = policy.with_min_interval(self.min_interval);
         if self.ignore_retry_after {
             policy = policy.with_retry_after(RetryAfterMode::Ignore);
         }
@@ -136,7 +151,7 @@ impl Settings {
 /// `lro start`: the initial request, with the user's headers and body.
 fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
     let mut settings =
-        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     if args.no_wait {
         settings = settings.no_wait();
     }
@@ -147,6 +162,9 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
         &settings.headers,
     )?;
     let mut builder = Operation::start(settings.transport()?, request);
+    if args.retry_start {
+        builder = builder.with_start_retry(StartRetry::Always);
+    }
     if let Some(via) = args.final_state_via {
         builder = builder.with_final_state_via(via);
     }
@@ -185,7 +203,8 @@ pub(crate) fn request(
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
 fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+    let settings =
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     let url = args::url(&args.monitor_url, "MONITOR_URL")?;
     let builder = Operation::monitor(settings.transport()?, url.as_str());
     Ok((builder, settings))
@@ -194,7 +213,7 @@ fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 /// `lro resume`: a token; its protocol is the one used, and the deadline
 /// counts from the operation's original start.
 fn resume(args: ResumeArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, None)?.polling(args.polling);
+    let settings = Settings::new(args.common, None)?.polling(args.polling)?;
     let token = args::token(&args.token)?;
     let builder = Operation::resume(settings.transport()?, token);
     Ok((builder, settings))
@@ -336,29 +355,28 @@ async fn drive(
     }
 }
 
-/// Drains the status stream, reporting each status. With `no_wait`, stops
-/// instead as soon as the stream waits after the start request was answered
-/// (the transport holds every poll back, so none is sent).
+/// Drains the status stream, reporting each status, and each retry of the
+/// start request while the stream waits. With `no_wait`, stops instead as
+/// soon as the stream waits after the start request was answered (the
+/// transport holds every poll back, so none is sent).
 async fn statuses(operation: &mut Operation, reporter: &mut Reporter, no_wait: bool) -> Stopped {
-    if !no_wait {
-        while let Some(item) = operation.next().await {
-            // An error ends the stream; `outcome` returns it.
-            if let Ok(status) = item {
-                reporter.status(&status);
-            }
-        }
-        return Stopped::Ended;
-    }
+    let mut retries_reported = 1;
     std::future::poll_fn(|cx| {
         loop {
             match operation.poll_next_unpin(cx) {
                 Poll::Ready(Some(Ok(status))) => reporter.status(&status),
                 // An error ends the stream; `outcome` returns it.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
-                // Waiting: on the start request (no token yet), or on a
-                // held poll or a sleep (started).
+                // Waiting: on the start request (no token yet; perhaps
+                // before sending it again), or on a poll or a sleep.
                 Poll::Pending => {
-                    return if operation.resume_token().is_some() {
+                    if let Some(retry) = operation.start_retry() {
+                        if retry.attempt > retries_reported {
+                            retries_reported = retry.attempt;
+                            reporter.start_retry(retry);
+                        }
+                    }
+                    return if no_wait && operation.resume_token().is_some() {
                         Poll::Ready(Stopped::Started)
                     } else {
                         Poll::Pending

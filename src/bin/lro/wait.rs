@@ -11,7 +11,7 @@ use crate::run::{Settings, request};
 /// the waiter's policy (the Smithy delay within `--timeout`, which the
 /// waiters specification makes the caller choose).
 pub fn wait(args: WaitArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, None)?.polling(args.polling);
+    let settings = Settings::new(args.common, None)?.polling(args.polling)?;
     let Some(max_wait) = settings.timeout() else {
         return Err(UsageError::new(
             "lro wait needs --timeout SECONDS: the most time to wait, which a waiter must be given",
