@@ -176,6 +176,14 @@ mod tests {
         let s3 =
             "<?xml version=\"1.0\"?><Error><Code>NoSuchBucket</Code><Message>m</Message></Error>";
         assert_eq!(read(404, &[], s3).as_deref(), Some("NoSuchBucket"));
+        // A code after a long preamble is still found, within the scan limit.
+        let long = format!(
+            "<Response>{}<Errors><Error><Code>Late</Code></Error></Errors></Response>",
+            " ".repeat(4000)
+        );
+        assert_eq!(read(400, &[], &long).as_deref(), Some("Late"));
+        let too_far = format!("{}<Code>TooFar</Code>", " ".repeat(XML_SCAN_LIMIT));
+        assert_eq!(read(400, &[], &too_far).as_deref(), Some("BadRequest"));
         // An unterminated element is no code.
         assert_eq!(
             read(409, &[], "<Error><Code>Oops").as_deref(),

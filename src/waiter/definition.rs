@@ -362,6 +362,28 @@ mod tests {
     }
 
     #[test]
+    fn accepts_the_bounds_the_specification_allows() {
+        let ok = r#"{"state": "success", "matcher": {"success": true}}"#;
+        let one = Waiters::from_json(&format!(
+            r#"{{"W": {{"acceptors": [{ok}], "minDelay": 1, "maxDelay": 1}}}}"#
+        ))
+        .unwrap();
+        let waiter = one.get("W").unwrap();
+        assert_eq!(
+            (waiter.min_delay(), waiter.max_delay()),
+            (Duration::from_secs(1), Duration::from_secs(1))
+        );
+        let equal = Waiters::from_json(&format!(
+            r#"{{"W": {{"acceptors": [{ok}], "minDelay": 30, "maxDelay": 30}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(equal.get("W").unwrap().max_delay(), Duration::from_secs(30));
+        assert!(!equal.is_empty());
+        assert!(Waiters::default().is_empty());
+        assert!(Waiters::from_json("{}").unwrap().is_empty());
+    }
+
+    #[test]
     fn rejects_what_the_specification_forbids() {
         let ok = r#"{"state": "success", "matcher": {"success": true}}"#;
         let retry = r#"{"state": "retry", "matcher": {"success": true}}"#;

@@ -184,6 +184,9 @@ mod tests {
             r#""Table.TableStatus""#
         );
         assert_eq!(format!("{path:?}"), r#"Path("Table.TableStatus")"#);
+        assert_eq!(path.to_string(), "Table.TableStatus");
+        assert_eq!(path, Path::new("Table.TableStatus").unwrap());
+        assert_ne!(path, Path::new("Table.Other").unwrap());
     }
 
     #[test]
