@@ -485,6 +485,85 @@ mod tests {
         );
     }
 
+    #[derive(Debug)]
+    struct Mine;
+
+    impl Protocol for Mine {
+        fn name(&self) -> &'static str {
+            "mine"
+        }
+        fn interpret(
+            &self,
+            _url: &Url,
+            _response: &http::Response<Bytes>,
+        ) -> Result<super::super::Reading, Error> {
+            Ok(super::super::Reading::ReadFailure)
+        }
+    }
+
+    #[test]
+    fn the_edges_of_start_detection() {
+        let url = Url::parse("https://api.example/v1/things/1").unwrap();
+        let custom = |response: http::Response<Bytes>| {
+            detect(
+                Choice::Custom(Box::new(Mine)),
+                None,
+                &Method::POST,
+                &url,
+                &response,
+            )
+        };
+        assert!(custom(response(202, &[], "")).is_err());
+        assert_eq!(
+            done_state(custom(response(200, &[], "{}"))),
+            JobState::Completed
+        );
+        assert!(matches!(
+            custom(response(202, &[("operation-location", "/ol/1")], "")),
+            Ok(Started::Poll { .. })
+        ));
+        // Only a PUT or PATCH is polled on its body; a POST's running state is
+        // its result.
+        let creating = r#"{"properties":{"provisioningState":"Creating"}}"#;
+        assert_eq!(
+            done_state(start_as(
+                ProtocolKind::Auto,
+                Method::POST,
+                response(200, &[], creating)
+            )),
+            JobState::Completed
+        );
+        // A 202 is never terminal, whatever its body says.
+        let succeeded = r#"{"properties":{"provisioningState":"Succeeded"}}"#;
+        let accepted = response(202, &[("azure-asyncoperation", "/ops/1")], succeeded);
+        assert!(matches!(
+            start_as(ProtocolKind::Azure, Method::PUT, accepted),
+            Ok(Started::Poll { .. })
+        ));
+        // A Location on a 200 is no monitor: the garbled body is an error.
+        let truncated = response(200, &[("location", "/things/1")], r#"{"properties":{"#);
+        assert!(start_as(ProtocolKind::Auto, Method::PUT, truncated).is_err());
+        // Not JSON and not an Azure PUT: the result, kept raw.
+        assert_eq!(
+            done_state(start_as(
+                ProtocolKind::Auto,
+                Method::PUT,
+                response(200, &[], "ok")
+            )),
+            JobState::Completed
+        );
+        // A synchronous answer keeps the family asked for.
+        for (kind, name) in [
+            (ProtocolKind::Azure, "azure"),
+            (ProtocolKind::Auto, "graph"),
+        ] {
+            match start_as(kind, Method::POST, response(200, &[], "{}")) {
+                Ok(Started::Done { protocol, .. }) => assert_eq!(protocol.name(), name),
+                _ => panic!("expected done"),
+            }
+        }
+    }
+
     #[test]
     fn an_azure_put_created_without_a_state_is_polled() {
         for body in ["", r#"{"id":"100"}"#] {
