@@ -7,15 +7,14 @@
 //! redacted (no query string, which can hold a token).
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::resume::ResumeToken;
+use crate::resume::{ResumeToken, TokenError};
 use crate::status::{AsyncJobStatus, ServiceError};
-use crate::transport::RequestKind;
+use crate::transport::{RequestKind, TransportError};
 
 /// How many bytes of a response body an error quotes at most.
 pub const EXCERPT_LIMIT: usize = 512;
@@ -77,6 +76,21 @@ pub enum Error {
         /// A token to go on waiting later.
         resume: Option<Box<ResumeToken>>,
     },
+    /// The policy's backoff gave up before the job ended
+    /// ([`Step::Stop`](crate::policy::Step::Stop)): a Smithy waiter's
+    /// maximum wait time, an iterator of delays that ran out.
+    #[error("the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})")]
+    #[non_exhaustive]
+    BackoffStopped {
+        /// The backoff's reason.
+        reason: String,
+        /// Polls sent.
+        polls: u32,
+        /// Time since the operation started, on the operation's timer.
+        elapsed: Duration,
+        /// A token to go on waiting later.
+        resume: Option<Box<ResumeToken>>,
+    },
     /// The operation was set up wrongly (for example, no timer was given and
     /// no timer feature is enabled).
     #[error("invalid configuration: {0}")]
@@ -95,6 +109,18 @@ pub enum Error {
     /// A resume token could not be read (damaged, or from a newer version).
     #[error("invalid resume token: {0}")]
     InvalidToken(String),
+    /// A resume token names a protocol the caller did not supply (pass it
+    /// with [`OperationBuilder::with_protocol`](crate::OperationBuilder::with_protocol)).
+    #[error(
+        "the resume token is for protocol `{name}`, which this operation was not given (known: {known})"
+    )]
+    #[non_exhaustive]
+    UnknownProtocol {
+        /// The protocol's name in the token.
+        name: String,
+        /// The names of the protocols the operation knew, comma-separated.
+        known: String,
+    },
     /// The protocol, or the service, has no way to cancel the job. Nothing was
     /// sent when `http_status` is `None`.
     #[error("cancel is not supported by {}{}", .protocol, .http_status.map(|s| format!(" (the service answered {s})")).unwrap_or_default())]
@@ -140,7 +166,8 @@ impl Error {
         match self {
             Error::Transport { resume, .. }
             | Error::DeadlineExceeded { resume, .. }
-            | Error::PollLimitExceeded { resume, .. } => resume.as_deref(),
+            | Error::PollLimitExceeded { resume, .. }
+            | Error::BackoffStopped { resume, .. } => resume.as_deref(),
             Error::Http(e) => e.resume.as_deref(),
             _ => None,
         }
@@ -151,8 +178,39 @@ impl Error {
     pub fn job_may_still_run(&self) -> bool {
         !matches!(
             self,
-            Error::Failed(_) | Error::Config(_) | Error::InvalidToken(_)
+            Error::Failed(_)
+                | Error::Config(_)
+                | Error::InvalidToken(_)
+                | Error::UnknownProtocol { .. }
         )
+    }
+
+    /// The answer from `url` could not be understood (garbage JSON, a missing
+    /// field, an unusable header): an [`Error::Protocol`] with the status
+    /// code, the redacted URL and an excerpt of the body. What a protocol of
+    /// your own returns from [`Protocol::interpret`](crate::protocol::Protocol::interpret)
+    /// for a malformed answer, like the built-in ones do.
+    ///
+    /// ```
+    /// use lro_poller::{Error, Url};
+    ///
+    /// let url = Url::parse("https://api.example/copy/1?sig=secret").unwrap();
+    /// let answer = http::Response::builder().status(200).body(bytes::Bytes::from("<html>")).unwrap();
+    /// let error = Error::malformed("x-copy-status is missing", &url, &answer);
+    /// assert!(matches!(error, Error::Protocol(_)));
+    /// assert_eq!(error.http_status(), Some(http::StatusCode::OK));
+    /// assert!(!error.to_string().contains("secret"));
+    /// ```
+    pub fn malformed(
+        message: impl Into<String>,
+        url: &url::Url,
+        response: &http::Response<Bytes>,
+    ) -> Error {
+        ProtocolError::new(message)
+            .with_status(response.status())
+            .with_url(url)
+            .with_body(response.body())
+            .into()
     }
 
     pub(crate) fn protocol(
@@ -167,6 +225,18 @@ impl Error {
             url,
             excerpt: excerpt(body),
         }))
+    }
+}
+
+impl From<TokenError> for Error {
+    fn from(error: TokenError) -> Self {
+        Error::InvalidToken(error.message().to_owned())
+    }
+}
+
+impl From<ProtocolError> for Error {
+    fn from(error: ProtocolError) -> Self {
+        Error::Protocol(Box::new(error))
     }
 }
 
@@ -236,6 +306,37 @@ pub struct ProtocolError {
     pub excerpt: Option<String>,
 }
 
+impl ProtocolError {
+    /// An answer that could not be understood, for `message`'s reason. Add
+    /// what is known with the `with_*` methods.
+    pub fn new(message: impl Into<String>) -> Self {
+        ProtocolError {
+            message: message.into(),
+            status: None,
+            url: None,
+            excerpt: None,
+        }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// The URL that answered (kept redacted: no query, no user info).
+    pub fn with_url(mut self, url: &url::Url) -> Self {
+        self.url = Some(crate::origin::redact(url));
+        self
+    }
+
+    /// The answer's body (an excerpt of at most [`EXCERPT_LIMIT`] bytes is kept).
+    pub fn with_body(mut self, body: &[u8]) -> Self {
+        self.excerpt = excerpt(body);
+        self
+    }
+}
+
 impl fmt::Display for ProtocolError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("unexpected response")?;
@@ -250,94 +351,6 @@ impl fmt::Display for ProtocolError {
             write!(f, "; body starts {excerpt:?}")?;
         }
         Ok(())
-    }
-}
-
-/// What kind of failure a [`TransportError`] is; the error policy retries all
-/// but [`TransportErrorKind::BodyTooLarge`] by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransportErrorKind {
-    /// The connection could not be made.
-    Connect,
-    /// The request or response took longer than the transport allows.
-    Timeout,
-    /// The response body was larger than the transport reads.
-    BodyTooLarge,
-    /// The request could not be built or sent as given (a bug or a bad URL):
-    /// retrying cannot help.
-    InvalidRequest,
-    /// Anything else (connection reset, protocol error, …).
-    Other,
-}
-
-impl fmt::Display for TransportErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            TransportErrorKind::Connect => "connection failed",
-            TransportErrorKind::Timeout => "timed out",
-            TransportErrorKind::BodyTooLarge => "response body too large",
-            TransportErrorKind::InvalidRequest => "invalid request",
-            TransportErrorKind::Other => "transport error",
-        })
-    }
-}
-
-/// A failure to exchange one request and response, as a [`crate::Transport`]
-/// reports it.
-#[derive(Debug, Clone)]
-pub struct TransportError {
-    kind: TransportErrorKind,
-    source: Option<Arc<dyn std::error::Error + Send + Sync>>,
-    message: Option<String>,
-}
-
-impl TransportError {
-    /// An error of `kind` caused by `source`.
-    pub fn new(
-        kind: TransportErrorKind,
-        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
-    ) -> Self {
-        TransportError {
-            kind,
-            source: Some(Arc::from(source.into())),
-            message: None,
-        }
-    }
-
-    /// An error of `kind` described by `message`.
-    pub fn msg(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError {
-            kind,
-            source: None,
-            message: Some(message.into()),
-        }
-    }
-
-    /// What kind of failure this is.
-    pub fn kind(&self) -> TransportErrorKind {
-        self.kind
-    }
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.kind)?;
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        if let Some(source) = &self.source {
-            write!(f, ": {source}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

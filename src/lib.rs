@@ -9,6 +9,14 @@
 //! error is kept when it fails, `Retry-After` is honoured and capped, and an
 //! overall deadline bounds the wait.
 //!
+//! The families it knows — OneDrive/Graph, Azure, Google — are
+//! [`protocol`]s like any other: a family of your own (status in headers
+//! polled with `HEAD`, a monitor URL in the body, a request re-sent until it
+//! says done) plugs in through the same [`protocol::Protocol`] trait, starts,
+//! hands the caller what it read ([`AsyncJobStatus::details`],
+//! [`AsyncJobStatus::answer`]) and resumes from a [`ResumeToken`]. The
+//! [`protocol`] module's documentation is the guide to writing one.
+//!
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use std::time::Duration;
@@ -47,6 +55,7 @@
 //! - `reqwest`: [`transport::ReqwestTransport`].
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
 //! - `tracing`: a span per operation, an event per poll.
+//! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
 //! - `cli`: the `lro` command-line tool.
 //!
 //! With no feature the library still builds; pass a timer with
@@ -54,6 +63,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod answer;
 mod error;
 mod operation;
 mod origin;
@@ -66,16 +76,27 @@ pub mod testing;
 pub mod timer;
 pub mod transport;
 mod typed;
+#[cfg(feature = "waiters")]
+pub mod waiter;
 
-pub use error::{
-    EXCERPT_LIMIT, Error, HttpError, ProtocolError, TransportError, TransportErrorKind,
-};
+pub use answer::{Answer, Details};
+pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};
 pub use operation::{
     CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
     StartRetryNotice, is_idempotent,
 };
 pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
-pub use resume::{MAX_TOKEN_LEN, ResumeToken, SavedProtocol, TOKEN_VERSION};
+pub use resume::{
+    MAX_TOKEN_LEN, ResumeToken, SavedProtocol, SavedRequest, TOKEN_VERSION, TokenError,
+};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
-pub use transport::{RequestKind, RequestMeta, Transport};
+pub use transport::{RequestKind, RequestMeta, Transport, TransportError, TransportErrorKind};
 pub use typed::Mapped;
+
+// What a protocol or transport author names, at the versions this crate
+// uses: one dependency line suffices.
+pub use async_trait::async_trait;
+pub use bytes;
+pub use http;
+pub use serde_json;
+pub use url::{self, Url};

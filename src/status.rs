@@ -12,6 +12,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 mod lenient;
 
+use crate::answer::Answer;
+
 /// Where a job is in its life, from the `status` field of a status report.
 ///
 /// Parsing is case-insensitive (`"Failed"` and `"failed"` are the same state).
@@ -218,7 +220,13 @@ impl fmt::Display for ServiceError {
 /// assert_eq!(status.status, JobState::InProgress);
 /// assert_eq!(status.percentage_complete, Some(27.8));
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// A status read by an [`Operation`](crate::Operation) also carries the
+/// [`Answer`] it was read from ([`answer`](Self::answer)): the raw status
+/// code, headers and body, and the typed [`details`](Self::details) the
+/// protocol read. The answer is not serialized and takes no part in
+/// equality: two statuses are equal when their reports are.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct AsyncJobStatus {
@@ -257,6 +265,22 @@ pub struct AsyncJobStatus {
     /// A failure object some services put beside the status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<ServiceError>,
+    /// The answer this report was read from.
+    #[serde(skip)]
+    answer: Option<Answer>,
+}
+
+impl PartialEq for AsyncJobStatus {
+    fn eq(&self, other: &Self) -> bool {
+        self.operation == other.operation
+            && self.percentage_complete == other.percentage_complete
+            && self.resource_id == other.resource_id
+            && self.resource_location == other.resource_location
+            && self.status == other.status
+            && self.status_description == other.status_description
+            && self.error_code == other.error_code
+            && self.error == other.error
+    }
 }
 
 impl AsyncJobStatus {
@@ -271,6 +295,47 @@ impl AsyncJobStatus {
             status_description: None,
             error_code: None,
             error: None,
+            answer: None,
+        }
+    }
+
+    /// The answer this report was read from (status code, headers, body and
+    /// the protocol's details), when an operation read it. An operation keeps
+    /// it on the status it yields and on its final status; between polls it
+    /// holds none.
+    pub fn answer(&self) -> Option<&Answer> {
+        self.answer.as_ref()
+    }
+
+    /// The typed details the protocol read from the answer, as a `T` (see
+    /// [`Interpretation::with_details`](crate::protocol::Interpretation::with_details)).
+    pub fn details<T: std::any::Any>(&self) -> Option<&T> {
+        self.answer.as_ref()?.details()
+    }
+
+    /// The answer's body parsed as JSON into `T` (for a field the report does
+    /// not have). `None` when the status carries no answer.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Option<Result<T, serde_json::Error>> {
+        self.answer.as_ref().map(Answer::json)
+    }
+
+    /// Attaches the answer the report was read from.
+    pub fn with_answer(mut self, answer: Answer) -> Self {
+        self.answer = Some(answer);
+        self
+    }
+
+    /// Sets the answer the report was read from.
+    pub(crate) fn set_answer(&mut self, answer: Answer) {
+        self.answer = Some(answer);
+    }
+
+    /// Drops the answer of a running status once it was handed out (an
+    /// operation keeps no answer between polls); a terminal status keeps it
+    /// for the outcome or the error.
+    pub(crate) fn release_answer(&mut self) {
+        if !self.status.is_terminal() {
+            self.answer = None;
         }
     }
 

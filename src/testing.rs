@@ -28,15 +28,15 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
 
-use crate::error::{TransportError, TransportErrorKind};
 use crate::timer::{MAX_SLEEP, Sleep, Timer};
 use crate::transport::{RequestMeta, Transport};
+use crate::transport::{TransportError, TransportErrorKind};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -48,6 +48,24 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Clock {
     offset: Duration,
     sleeps: Vec<Duration>,
+    /// Time-outs waiting for the clock to reach their end.
+    waiting: Vec<(Duration, Waker)>,
+}
+
+impl Clock {
+    /// Moves the clock forward; wakes the time-outs it reaches.
+    fn advance(&mut self, by: Duration) {
+        self.offset = self.offset.saturating_add(by).min(MAX_SLEEP * 10);
+        let now = self.offset;
+        self.waiting.retain(|(end, waker)| {
+            if *end <= now {
+                waker.wake_by_ref();
+                false
+            } else {
+                true
+            }
+        });
+    }
 }
 
 /// A [`Timer`] on virtual time.
@@ -57,9 +75,13 @@ struct Clock {
 /// never moves past about 30 years × 10 (requests beyond are recorded as asked
 /// and saturate the clock), so no arithmetic overflows.
 ///
-/// Pair it with a transport that answers at once ([`ScriptedTransport`]): with
-/// a transport that takes real time, virtual time does not see it, and a
-/// deadline race on a pending request ends at once.
+/// A request in flight takes no virtual time: the deadline raced against it
+/// ([`Timer::timeout`]) waits for the clock to be moved — by another sleep on
+/// a clone of this timer, or by [`advance`](Self::advance) — and never moves
+/// it. So a real server on loopback, slow or not, works with virtual time: a
+/// deadline never expires while its request is out, and the policy's sleeps
+/// still take no real time. To test a request cut at the deadline, advance
+/// the clock while it is out.
 #[derive(Debug, Clone)]
 pub struct VirtualTimer {
     clock: Arc<Mutex<Clock>>,
@@ -94,10 +116,10 @@ impl VirtualTimer {
         lock(&self.clock).offset
     }
 
-    /// Moves the clock forward without recording a sleep.
+    /// Moves the clock forward without recording a sleep (time-outs it
+    /// reaches complete).
     pub fn advance(&self, by: Duration) {
-        let mut clock = lock(&self.clock);
-        clock.offset = clock.offset.saturating_add(by).min(MAX_SLEEP * 10);
+        lock(&self.clock).advance(by);
     }
 
     /// Every sleep that completed, in order, as asked.
@@ -116,9 +138,29 @@ impl Timer for VirtualTimer {
         let clock = Arc::clone(&self.clock);
         Box::pin(futures::future::poll_fn(move |_| {
             let mut clock = lock(&clock);
-            clock.offset = clock.offset.saturating_add(duration).min(MAX_SLEEP * 10);
+            clock.advance(duration);
             clock.sleeps.push(duration);
             Poll::Ready(())
+        }))
+    }
+
+    fn timeout(&self, duration: Duration) -> Sleep {
+        let clock = Arc::clone(&self.clock);
+        let end = self.elapsed().saturating_add(duration).min(MAX_SLEEP * 10);
+        Box::pin(futures::future::poll_fn(move |cx| {
+            let mut clock = lock(&clock);
+            if clock.offset >= end {
+                return Poll::Ready(());
+            }
+            let waker = cx.waker();
+            let known = clock
+                .waiting
+                .iter()
+                .any(|(at, w)| *at == end && w.will_wake(waker));
+            if !known {
+                clock.waiting.push((end, waker.clone()));
+            }
+            Poll::Pending
         }))
     }
 

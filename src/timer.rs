@@ -9,6 +9,9 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+#[cfg(any(feature = "tokio", feature = "futures-timer"))]
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 /// A future that completes after a delay.
@@ -51,6 +54,16 @@ pub trait Timer: Send + Sync + fmt::Debug {
     /// A future that completes once `duration` has passed on this timer.
     fn sleep(&self, duration: Duration) -> Sleep;
 
+    /// A time-out raced against a request in flight: completes once
+    /// `duration` has passed, like [`sleep`](Self::sleep) (the default). A
+    /// timer on virtual time, where time passes only when something sleeps,
+    /// makes it wait for the clock to be moved by others instead of moving
+    /// it, so a request in flight takes no virtual time
+    /// (`testing::VirtualTimer`).
+    fn timeout(&self, duration: Duration) -> Sleep {
+        self.sleep(duration)
+    }
+
     /// The current wall-clock time, used to read `Retry-After` dates when the
     /// response has no `Date` header. Defaults to `SystemTime::now()`.
     fn wall_clock(&self) -> SystemTime {
@@ -58,12 +71,30 @@ pub trait Timer: Send + Sync + fmt::Debug {
     }
 }
 
-impl<T: Timer + ?Sized> Timer for std::sync::Arc<T> {
+impl<T: Timer + ?Sized> Timer for Arc<T> {
     fn now(&self) -> Instant {
         (**self).now()
     }
     fn sleep(&self, duration: Duration) -> Sleep {
         (**self).sleep(duration)
+    }
+    fn timeout(&self, duration: Duration) -> Sleep {
+        (**self).timeout(duration)
+    }
+    fn wall_clock(&self) -> SystemTime {
+        (**self).wall_clock()
+    }
+}
+
+impl<T: Timer + ?Sized> Timer for Box<T> {
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+    fn sleep(&self, duration: Duration) -> Sleep {
+        (**self).sleep(duration)
+    }
+    fn timeout(&self, duration: Duration) -> Sleep {
+        (**self).timeout(duration)
     }
     fn wall_clock(&self) -> SystemTime {
         (**self).wall_clock()
@@ -72,6 +103,11 @@ impl<T: Timer + ?Sized> Timer for std::sync::Arc<T> {
 
 /// A [`Timer`] on tokio's clock; it follows tokio's paused test clock
 /// (`tokio::time::pause`).
+///
+/// It needs a tokio runtime with its timer enabled. Asked to sleep where no
+/// tokio runtime is running (an operation built in one runtime and polled by
+/// `futures::executor::block_on` elsewhere), it does not panic: it sleeps on
+/// futures-timer when that feature is on, else on a thread of its own.
 #[cfg(feature = "tokio")]
 #[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
@@ -92,8 +128,37 @@ impl Timer for TokioTimer {
     }
 
     fn sleep(&self, duration: Duration) -> Sleep {
-        Box::pin(tokio::time::sleep(duration.min(MAX_SLEEP)))
+        let duration = duration.min(MAX_SLEEP);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Box::pin(tokio::time::sleep(duration));
+        }
+        #[cfg(feature = "futures-timer")]
+        {
+            FuturesTimer.sleep(duration)
+        }
+        #[cfg(not(feature = "futures-timer"))]
+        {
+            thread_sleep(duration)
+        }
     }
+}
+
+/// A sleep on a thread of its own: the last resort of a [`TokioTimer`] polled
+/// outside any runtime, so that it never panics.
+#[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+fn thread_sleep(duration: Duration) -> Sleep {
+    let (tx, rx) = futures::channel::oneshot::channel::<()>();
+    let spawned = std::thread::Builder::new()
+        .name("lro-sleep".into())
+        .spawn(move || {
+            std::thread::sleep(duration);
+            let _ = tx.send(());
+        });
+    Box::pin(async move {
+        if spawned.is_ok() {
+            let _ = rx.await;
+        }
+    })
 }
 
 /// A [`Timer`] over the `futures-timer` crate: works on any executor,
@@ -122,36 +187,73 @@ impl Timer for FuturesTimer {
     }
 }
 
-/// The timer an operation uses when none is given: tokio's when the `tokio`
-/// feature is on, else futures-timer's when that feature is on, else none.
-/// One instance shared by every operation (no allocation per operation).
-pub(crate) fn default_timer() -> Option<std::sync::Arc<dyn Timer>> {
+/// The timer an operation uses when none is given, shared by every operation
+/// (no allocation per operation):
+///
+/// - with the `tokio` feature, inside a tokio runtime: tokio's;
+/// - else with the `futures-timer` feature: futures-timer's (any executor);
+/// - else an error that says what to do. Any crate in a dependency graph can
+///   turn the `tokio` feature on, so an operation driven by
+///   `futures::executor::block_on` or smol gets a readable error at build
+///   time, never a panic in the middle of polling.
+pub(crate) fn default_timer() -> Result<Arc<dyn Timer>, String> {
     #[cfg(feature = "tokio")]
     {
-        static SHARED: std::sync::OnceLock<std::sync::Arc<dyn Timer>> = std::sync::OnceLock::new();
-        Some(
-            SHARED
-                .get_or_init(|| std::sync::Arc::new(TokioTimer))
-                .clone(),
-        )
+        if tokio::runtime::Handle::try_current().is_ok() {
+            static SHARED: OnceLock<Arc<dyn Timer>> = OnceLock::new();
+            return Ok(SHARED.get_or_init(|| Arc::new(TokioTimer)).clone());
+        }
     }
-    #[cfg(all(not(feature = "tokio"), feature = "futures-timer"))]
+    #[cfg(feature = "futures-timer")]
     {
-        static SHARED: std::sync::OnceLock<std::sync::Arc<dyn Timer>> = std::sync::OnceLock::new();
-        Some(
-            SHARED
-                .get_or_init(|| std::sync::Arc::new(FuturesTimer))
-                .clone(),
+        static SHARED: OnceLock<Arc<dyn Timer>> = OnceLock::new();
+        Ok(SHARED.get_or_init(|| Arc::new(FuturesTimer)).clone())
+    }
+    #[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+    {
+        Err(
+            "no timer: the `tokio` feature is on but no tokio runtime is running here; \
+             build the operation inside a tokio runtime, pass a timer with `with_timer`, \
+             or enable the `futures-timer` feature"
+                .into(),
         )
     }
     #[cfg(not(any(feature = "tokio", feature = "futures-timer")))]
     {
-        None
+        Err("no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature".into())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    /// With the `tokio` feature alone and no runtime, the default timer is a
+    /// readable error that names the fixes, not a panic later.
+    #[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+    #[test]
+    fn tokio_without_a_runtime_is_an_error_that_names_the_fix() {
+        let message = super::default_timer().unwrap_err();
+        assert!(message.contains("no tokio runtime"), "{message}");
+        assert!(message.contains("with_timer"), "{message}");
+        assert!(message.contains("futures-timer"), "{message}");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        assert!(super::default_timer().is_ok());
+    }
+
+    /// Tokio's timer outside any runtime sleeps on a thread, without a panic.
+    #[cfg(all(feature = "tokio", not(feature = "futures-timer")))]
+    #[test]
+    fn tokio_timer_outside_a_runtime_sleeps_on_a_thread() {
+        use super::*;
+        let timer = TokioTimer::new();
+        let before = Instant::now();
+        futures::executor::block_on(timer.sleep(Duration::from_millis(20)));
+        assert!(before.elapsed() >= Duration::from_millis(20));
+    }
+
     #[cfg(feature = "tokio")]
     #[tokio::test(start_paused = true)]
     async fn tokio_timer_follows_the_paused_clock() {

@@ -1,31 +1,42 @@
-//! Typed operations: an [`Operation`] whose end is the caller's own type.
+//! Typed operations: an [`Operation`] whose statuses, errors and end are the
+//! caller's own types.
 //!
-//! SDK authors expose operations with their own result and error types.
-//! [`Operation::map_outcome`] turns an operation into a [`Mapped`]: still a
-//! [`Stream`] of status reports (for progress), and a future of whatever the
-//! mapping makes of the [`Outcome`]. Wrap it in a type of your own to keep
-//! this crate out of your public API (see `examples/sdk_embedding.rs`).
+//! SDK authors expose operations with their own progress, result and error
+//! types. [`Operation::map_outcome`], [`Operation::map_status`] and
+//! [`Operation::map_err`] turn an operation into a [`Mapped`]: still a
+//! [`Stream`] of (mapped) status reports, and a future of whatever the
+//! mappings make of the [`Outcome`]. The mappings compose, and the operation
+//! stays reachable for its resume token and a cancel. Wrap a `Mapped` in a
+//! type of your own to keep this crate out of your public API (see
+//! `examples/sdk_embedding.rs`).
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures::Stream;
 
 use crate::error::Error;
-use crate::operation::{Operation, Outcome};
+use crate::operation::{CancelFuture, Operation, Outcome};
+use crate::resume::ResumeToken;
 use crate::status::AsyncJobStatus;
 
-type MapFn<T, E> = Box<dyn FnOnce(Result<Outcome, Error>) -> Result<T, E> + Send>;
+type ItemMap<S, SE> = Box<dyn FnMut(Result<AsyncJobStatus, Error>) -> Result<S, SE> + Send>;
+type OutcomeMap<T, E> = Box<dyn FnOnce(Result<Outcome, Error>) -> Result<T, E> + Send>;
 
-/// An [`Operation`] with a mapping of its outcome; see [`Operation::map_outcome`].
-pub struct Mapped<T, E> {
+/// An [`Operation`] with mappings: a [`Stream`] of `Result<S, SE>` (each
+/// status mapped by [`map_status`](Self::map_status), each error by
+/// [`map_err`](Self::map_err)) and, awaited, a `Result<T, E>` (the outcome
+/// mapped by [`map_outcome`](Self::map_outcome) and `map_err`).
+pub struct Mapped<T, E, S = AsyncJobStatus, SE = Error> {
     operation: Operation,
-    map: MapFn<T, E>,
+    items: ItemMap<S, SE>,
+    outcome: OutcomeMap<T, E>,
 }
 
-impl<T, E> fmt::Debug for Mapped<T, E> {
+impl<T, E, S, SE> fmt::Debug for Mapped<T, E, S, SE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mapped")
             .field("operation", &self.operation)
@@ -70,38 +81,161 @@ impl Operation {
     {
         Mapped {
             operation: self,
-            map: Box::new(map),
+            items: Box::new(|item| item),
+            outcome: Box::new(map),
+        }
+    }
+
+    /// Maps each status the stream yields to your own progress type; the
+    /// outcome is unchanged.
+    pub fn map_status<S, F>(self, map: F) -> Mapped<Outcome, Error, S>
+    where
+        F: FnMut(AsyncJobStatus) -> S + Send + 'static,
+    {
+        self.map_outcome(|outcome| outcome).map_status(map)
+    }
+
+    /// Maps every error — the stream's and the outcome's — to your own error
+    /// type.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use futures::StreamExt;
+    /// use lro_poller::Operation;
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// enum CopyError { Failed(String), Other(String) }
+    /// #[derive(Debug, PartialEq)]
+    /// struct Percent(f64);
+    ///
+    /// let transport = ScriptedTransport::new()
+    ///     .with_json(202, r#"{"status":"inProgress","percentageComplete":40}"#)
+    ///     .with_json(200, r#"{"status":"failed","error":{"code":"quotaLimitReached"}}"#);
+    /// let mut copy = Operation::monitor(transport, "https://api.example/monitor/1")
+    ///     .with_timer(VirtualTimer::new())
+    ///     .build().unwrap()
+    ///     .map_status(|status| Percent(status.percentage_complete.unwrap_or(0.0)))
+    ///     .map_err(|error| match error.job_status() {
+    ///         Some(status) => CopyError::Failed(status.failure_summary().unwrap_or_default()),
+    ///         None => CopyError::Other(error.to_string()),
+    ///     });
+    /// futures::executor::block_on(async {
+    ///     assert_eq!(copy.next().await, Some(Ok(Percent(40.0))));
+    ///     assert!(copy.resume_token().is_some());
+    ///     assert_eq!(copy.next().await, Some(Ok(Percent(0.0)))); // the failed status
+    ///     assert_eq!(copy.next().await, None);
+    ///     assert_eq!(copy.await.unwrap_err(), CopyError::Failed("quotaLimitReached".into()));
+    /// });
+    /// # }
+    /// ```
+    pub fn map_err<E, F>(self, map: F) -> Mapped<Outcome, E, AsyncJobStatus, E>
+    where
+        F: Fn(Error) -> E + Send + Sync + 'static,
+    {
+        self.map_outcome(|outcome| outcome).map_err(map)
+    }
+}
+
+impl<T: 'static, E: 'static, S: 'static, SE: 'static> Mapped<T, E, S, SE> {
+    /// Maps the (already mapped) outcome again.
+    pub fn map_outcome<T2, E2, F>(self, map: F) -> Mapped<T2, E2, S, SE>
+    where
+        F: FnOnce(Result<T, E>) -> Result<T2, E2> + Send + 'static,
+    {
+        let Mapped {
+            operation,
+            items,
+            outcome,
+        } = self;
+        Mapped {
+            operation,
+            items,
+            outcome: Box::new(move |end| map(outcome(end))),
+        }
+    }
+
+    /// Maps each (already mapped) status the stream yields.
+    pub fn map_status<S2, F>(self, mut map: F) -> Mapped<T, E, S2, SE>
+    where
+        F: FnMut(S) -> S2 + Send + 'static,
+    {
+        let Mapped {
+            operation,
+            mut items,
+            outcome,
+        } = self;
+        Mapped {
+            operation,
+            items: Box::new(move |item| items(item).map(&mut map)),
+            outcome,
         }
     }
 }
 
-impl<T, E> Mapped<T, E> {
-    /// The operation inside (for its resume token, its monitor, a cancel).
+impl<T: 'static, E: 'static, S: 'static> Mapped<T, E, S, E> {
+    /// Maps every error — the stream's and the outcome's — again.
+    pub fn map_err<E2, F>(self, map: F) -> Mapped<T, E2, S, E2>
+    where
+        F: Fn(E) -> E2 + Send + Sync + 'static,
+    {
+        let Mapped {
+            operation,
+            mut items,
+            outcome,
+        } = self;
+        let map = Arc::new(map);
+        let for_items = Arc::clone(&map);
+        Mapped {
+            operation,
+            items: Box::new(move |item| items(item).map_err(|e| for_items(e))),
+            outcome: Box::new(move |end| outcome(end).map_err(|e| map(e))),
+        }
+    }
+}
+
+impl<T, E, S, SE> Mapped<T, E, S, SE> {
+    /// The operation inside (its monitor, its last status, its poll count).
     pub fn operation(&self) -> &Operation {
         &self.operation
     }
-}
 
-impl<T, E> Stream for Mapped<T, E> {
-    type Item = Result<AsyncJobStatus, Error>;
+    /// A token to go on with the operation later ([`Operation::resume_token`]).
+    pub fn resume_token(&self) -> Option<ResumeToken> {
+        self.operation.resume_token()
+    }
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        Pin::new(&mut self.get_mut().operation).poll_next(cx)
+    /// Asks the service to cancel the job ([`Operation::cancel`]).
+    pub fn cancel(&self) -> CancelFuture {
+        self.operation.cancel()
     }
 }
 
-impl<T, E> futures::stream::FusedStream for Mapped<T, E> {
+impl<T, E, S, SE> Stream for Mapped<T, E, S, SE> {
+    type Item = Result<S, SE>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        Pin::new(&mut this.operation)
+            .poll_next(cx)
+            .map(|item| item.map(&mut this.items))
+    }
+}
+
+impl<T, E, S, SE> futures::stream::FusedStream for Mapped<T, E, S, SE> {
     fn is_terminated(&self) -> bool {
         self.operation.is_done()
     }
 }
 
-impl<T: Send + 'static, E: Send + 'static> IntoFuture for Mapped<T, E> {
+impl<T: Send + 'static, E: Send + 'static, S, SE> IntoFuture for Mapped<T, E, S, SE> {
     type Output = Result<T, E>;
     type IntoFuture = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let Mapped { operation, map } = self;
-        Box::pin(async move { map(operation.outcome().await) })
+        let Mapped {
+            operation, outcome, ..
+        } = self;
+        Box::pin(async move { outcome(operation.outcome().await) })
     }
 }

@@ -236,7 +236,14 @@ fn lro_with_stdin(args: &[&str], input: &str) -> Run {
     finish(child.wait_with_output().expect("wait for lro"))
 }
 
-const FAST: &[&str] = &["--interval", "0.05", "--timeout", "30"];
+const FAST: &[&str] = &[
+    "--interval",
+    "0.05",
+    "--min-interval",
+    "0",
+    "--timeout",
+    "30",
+];
 
 fn lro_json(args: &[&str]) -> Run {
     let mut all: Vec<&str> = args.to_vec();
@@ -436,6 +443,8 @@ fn a_job_that_never_ends_hits_the_timeout() {
         &server.url("/monitor/1"),
         "--interval",
         "0.05",
+        "--min-interval",
+        "0",
         "--timeout",
         "0.4",
         "--json",
@@ -669,7 +678,14 @@ fn a_monitor_token_is_never_printed() {
     let json = lro_json(&["start", &server.url("/copy")]);
     assert_eq!(json.code, 0, "{}", json.everything());
     assert_no_secret(&json);
-    let human = lro(&["start", &server.url("/copy"), "--interval", "0.05"]);
+    let human = lro(&[
+        "start",
+        &server.url("/copy"),
+        "--interval",
+        "0.05",
+        "--min-interval",
+        "0",
+    ]);
     assert_eq!(human.code, 0, "{}", human.everything());
     assert_no_secret(&human);
 
@@ -682,7 +698,14 @@ fn a_monitor_token_is_never_printed() {
         let server = Server::start(move |_| reply(status, body));
         let url = server.url("/monitor/1?tempauth=SECRET");
         for json in [true, false] {
-            let mut args = vec!["watch", url.as_str(), "--interval", "0.05"];
+            let mut args = vec![
+                "watch",
+                url.as_str(),
+                "--interval",
+                "0.05",
+                "--min-interval",
+                "0",
+            ];
             if json {
                 args.push("--json");
             }
@@ -937,7 +960,14 @@ fn a_synchronous_answer_is_a_completed_operation() {
 #[test]
 fn human_mode_ends_with_the_outcome_and_resource_id() {
     let server = graph_copy("");
-    let run = lro(&["start", &server.url("/copy"), "--interval", "0.05"]);
+    let run = lro(&[
+        "start",
+        &server.url("/copy"),
+        "--interval",
+        "0.05",
+        "--min-interval",
+        "0",
+    ]);
     assert_eq!(run.code, 0, "{}", run.everything());
     let last = run.stdout.lines().last().unwrap_or_default();
     assert!(last.contains("succeeded"), "{}", run.stdout);
@@ -1029,7 +1059,10 @@ fn human_no_wait_prints_the_token_alone_and_resume_reads_it_from_stdin() {
     assert!(lines[0].starts_with("lro1."), "{}", started.stdout);
     assert!(!started.stderr.contains("lro1."), "{}", started.stderr);
 
-    let resumed = lro_with_stdin(&["resume", "-", "--interval", "0.05"], &started.stdout);
+    let resumed = lro_with_stdin(
+        &["resume", "-", "--interval", "0.05", "--min-interval", "0"],
+        &started.stdout,
+    );
     assert_eq!(resumed.code, 0, "{}", resumed.everything());
     let last = resumed.stdout.lines().last().unwrap_or_default();
     assert!(last.starts_with("succeeded"), "{}", resumed.stdout);
@@ -1073,6 +1106,8 @@ fn a_deadline_counts_from_the_original_start_across_a_resume() {
         "0.3",
         "--interval",
         "0.05",
+        "--min-interval",
+        "0",
         "--json",
     ]);
     assert_eq!(resumed.code, 2, "{}", resumed.everything());
@@ -1340,7 +1375,15 @@ fn ctrl_c_stops_waiting_and_gives_a_token_that_resume_finishes_with() {
             _ => server.url("/monitor/1"),
         };
         let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
-            .args([command, &url, "--interval", "0.05", "--json"])
+            .args([
+                command,
+                &url,
+                "--interval",
+                "0.05",
+                "--min-interval",
+                "0",
+                "--json",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1377,6 +1420,30 @@ fn ctrl_c_stops_waiting_and_gives_a_token_that_resume_finishes_with() {
         let starts = server.seen_at("/copy").len();
         assert_eq!(starts, usize::from(command == "start"));
     }
+}
+
+#[test]
+fn an_interval_under_the_floor_is_refused_before_any_request() {
+    let server = Server::start(|_| reply(202, r#"{"status":"inProgress"}"#));
+    for command in ["start", "watch"] {
+        let run = lro(&[command, &server.url("/m"), "--interval", "0.2"]);
+        assert_eq!(run.code, 64, "{}", run.everything());
+        assert!(run.stderr.contains("--min-interval"), "{}", run.stderr);
+    }
+    assert!(server.seen().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn an_interval_at_the_floor_is_accepted() {
+    let server = Server::start(|seen| match seen.hit {
+        0 => reply(202, r#"{"status":"inProgress"}"#).header("retry-after", "0"),
+        _ => reply(200, r#"{"status":"completed"}"#),
+    });
+    let url = server.url("/m");
+    let args = ["watch", &url, "--interval", "0.3", "--min-interval", "0.3"];
+    let run = lro(&args);
+    assert_eq!(run.code, 0, "{}", run.everything());
+    assert_eq!(server.seen_at("/m").len(), 2);
 }
 
 // ------------------------------------------------------- start retries
@@ -1513,6 +1580,8 @@ fn a_start_retry_is_told_on_stderr_in_human_mode() {
         &server.url("/things/3"),
         "--interval",
         "0.05",
+        "--min-interval",
+        "0",
     ]);
     assert_eq!(run.code, 0, "{}", run.everything());
     assert!(

@@ -75,7 +75,10 @@ fn ten_thousand_operations_in_flight() {
             .map(|i| {
                 let operation =
                     Operation::monitor(Arc::clone(&transport), server.url(&format!("/m/{i}")))
-                        .with_policy(PollPolicy::new(Constant::new(Duration::from_millis(5))))
+                        .with_policy(
+                            PollPolicy::new(Constant::new(Duration::from_millis(5)))
+                                .with_min_interval(Duration::ZERO),
+                        )
                         .build()
                         .unwrap();
                 tokio::spawn(async move { (i, operation.await) })

@@ -3,9 +3,22 @@
 
 use std::time::Duration;
 
-use lro_poller::policy::{Backoff, Exponential, PollContext, PollPolicy, ProgressAware};
+use lro_poller::policy::{
+    Backoff, BackoffBuilder, Exponential, PollContext, PollPolicy, ProgressAware, ProgressBackoff,
+};
 use lro_poller::{AsyncJobStatus, JobState};
 use proptest::prelude::*;
+
+/// The delay of a backoff that never stops.
+trait NextDelay {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
+}
+
+impl<B: Backoff> NextDelay for B {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        self.next(ctx).delay().expect("a delay")
+    }
+}
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -91,7 +104,11 @@ fn context<'a>(step: &Step, status: &'a AsyncJobStatus) -> PollContext<'a> {
 }
 
 /// Delays within `[min, max]` and a deterministic fallback, for comparisons.
-fn bounded(min: Duration, max: Duration, fallback: Exponential) -> ProgressAware {
+fn bounded(min: Duration, max: Duration, fallback: Exponential) -> ProgressBackoff {
+    config(min, max, fallback).build()
+}
+
+fn config(min: Duration, max: Duration, fallback: Exponential) -> ProgressAware {
     ProgressAware::new()
         .with_min_delay(min)
         .with_max_delay(max)
@@ -135,15 +152,19 @@ proptest! {
     ) {
         let min = Duration::from_millis(min);
         let max = min + Duration::from_millis(extra);
-        let backoff = bounded(min, max, fallback)
+        let backoff = config(min, max, fallback)
             .with_slack(slack)
             .with_reach(reach)
             .with_smoothing(smoothing)
             .with_window(window);
-        let mut policy = PollPolicy::new(backoff).with_retry_after_cap(cap);
+        // No floor: the backoff's own minimum is under test.
+        let mut policy = PollPolicy::new(backoff)
+            .with_retry_after_cap(cap)
+            .with_min_interval(Duration::ZERO)
+            .start();
         for step in &steps {
             let status = status(step.percent);
-            let delay = policy.delay(&context(step, &status));
+            let delay = policy.delay(&context(step, &status)).delay().expect("a delay");
             let hint = step.retry_after.map(|h| h.min(cap)).unwrap_or_default();
             prop_assert!(delay >= min, "{delay:?} < min {min:?}");
             prop_assert!(delay >= hint, "{delay:?} < Retry-After {hint:?}");
@@ -159,7 +180,7 @@ proptest! {
         max in duration(),
         steps in proptest::collection::vec(step(), 1..32),
     ) {
-        let mut backoff = ProgressAware::new().with_min_delay(min).with_max_delay(max);
+        let mut backoff = ProgressAware::new().with_min_delay(min).with_max_delay(max).build();
         for step in &steps {
             let status = status(step.percent);
             let delay = backoff.next_delay(&context(step, &status));
@@ -236,7 +257,8 @@ proptest! {
         let mut backoff = ProgressAware::new()
             .with_slack(0.0)
             .with_min_delay(Duration::ZERO)
-            .with_max_delay(Duration::MAX);
+            .with_max_delay(Duration::MAX)
+            .build();
         let start = status(Some(0.0));
         backoff.next_delay(&PollContext::new(1, Duration::ZERO).with_last_status(&start));
         let t = duration * fraction;

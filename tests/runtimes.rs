@@ -132,12 +132,24 @@ fn onedrive() -> (
 
 /// The end-to-end scenario; runs on whatever executor polls it.
 async fn copy(base: String, timer: impl Timer + 'static) {
+    copy_with(base, Some(Box::new(timer))).await;
+}
+
+/// The scenario with a timer, or with the default one (`None`).
+async fn copy_with(base: String, timer: Option<Box<dyn Timer>>) {
     let request = http::Request::post(format!("{base}/drive/items/01F/copy"))
         .body(Bytes::from_static(b"{}"))
         .unwrap();
-    let mut operation = Operation::start(ThreadTransport::new(), request)
-        .with_timer(timer)
-        .with_policy(PollPolicy::new(Constant::new(Duration::from_millis(10))))
+    let mut builder = Operation::start(ThreadTransport::new(), request);
+    if let Some(timer) = timer {
+        // A `Box<dyn Timer>` is a timer.
+        builder = builder.with_timer(timer);
+    }
+    let mut operation = builder
+        .with_policy(
+            PollPolicy::new(Constant::new(Duration::from_millis(10)))
+                .with_min_interval(Duration::ZERO),
+        )
         .build()
         .unwrap();
     let mut states = Vec::new();
@@ -198,4 +210,26 @@ fn smol_with_futures_timer() {
 #[test]
 fn futures_block_on_with_futures_timer() {
     check(|base| futures::executor::block_on(copy(base, FuturesTimer::new())));
+}
+
+/// The `tokio` feature is on (any crate in a dependency graph may turn it on)
+/// and no tokio runtime runs here: the default timer is futures-timer's, not
+/// a panic.
+#[test]
+fn block_on_with_the_tokio_feature_and_the_default_timer() {
+    assert!(tokio::runtime::Handle::try_current().is_err());
+    check(|base| futures::executor::block_on(copy_with(base, None)));
+}
+
+/// Tokio's timer polled outside any runtime sleeps anyway, without a panic.
+#[test]
+fn tokio_timer_outside_a_runtime_does_not_panic() {
+    check(|base| futures::executor::block_on(copy(base, TokioTimer::new())));
+}
+
+/// `Arc<dyn Timer>` and `Box<dyn Timer>` are timers.
+#[test]
+fn shared_and_boxed_timers() {
+    let shared: std::sync::Arc<dyn Timer> = std::sync::Arc::new(FuturesTimer::new());
+    check(|base| futures::executor::block_on(copy(base, shared)));
 }

@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use futures::executor::block_on;
 use lro_poller::policy::{
-    Backoff, BackoffExt, Constant, ErrorPolicy, Exponential, Jitter, PollContext, PollPolicy,
-    RetryAfterMode,
+    Backoff, BackoffBuilder, BackoffExt, BoxedBackoff, Constant, ErrorPolicy, Exponential, Jitter,
+    PollContext, PollPolicy, RetryAfterMode,
 };
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, TransportErrorKind};
@@ -183,8 +183,24 @@ enum BackoffKind {
     Jittered(Duration, u64),
 }
 
+/// The delay of a backoff that never stops.
+trait NextDelay {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
+}
+
+impl<B: Backoff> NextDelay for B {
+    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+        self.next(ctx).delay().expect("a delay")
+    }
+}
+
 impl BackoffKind {
-    fn build(&self) -> Box<dyn Backoff> {
+    /// One operation's running backoff.
+    fn start(&self) -> Box<dyn Backoff> {
+        self.build().build()
+    }
+
+    fn build(&self) -> BoxedBackoff {
         match self {
             BackoffKind::Constant(d) => Constant::new(*d).boxed(),
             BackoffKind::Exponential(i, f, m) => Exponential::new(*i, *f, *m).boxed(),
@@ -233,7 +249,9 @@ fn config() -> impl Strategy<Value = Config> {
 }
 
 fn policy(config: &Config) -> PollPolicy {
+    // No floor: the model predicts the backoff's own delays.
     let mut policy = PollPolicy::new(config.backoff.build())
+        .with_min_interval(Duration::ZERO)
         .with_retry_after(config.mode)
         .with_retry_after_cap(config.cap)
         .with_initial_delay(config.initial_delay);
@@ -331,7 +349,7 @@ struct Prediction {
 
 /// An independent model of the rules: what the operation must do.
 fn predict(config: &Config, steps: &[Step]) -> Prediction {
-    let mut backoff = config.backoff.build();
+    let mut backoff = config.backoff.start();
     let mut yields = Vec::new();
     let mut sleeps = Vec::new();
     let mut elapsed = Duration::ZERO;
@@ -611,7 +629,7 @@ proptest! {
         prop_assert_eq!(&sleeps, &model.sleeps);
 
         // Direct checks, independent of the model's arithmetic.
-        let mut backoff = config.backoff.build();
+        let mut backoff = config.backoff.start();
         let mut elapsed = Duration::ZERO;
         let offset = usize::from(!config.initial_delay.is_zero());
         let mut reads = steps.iter().filter(|s| !matches!(s, Step::Terminal { .. } | Step::Permanent { .. }));
@@ -728,7 +746,7 @@ proptest! {
     ) {
         let big = Duration::new(secs, nanos);
         let ctx = PollContext::new(attempt, big).with_retry_after(hint).with_previous_delay(Some(big));
-        let mut backoffs: Vec<Box<dyn Backoff>> = vec![
+        let mut backoffs: Vec<BoxedBackoff> = vec![
             Constant::new(big).boxed(),
             Exponential::new(big, factor, Duration::MAX).boxed(),
             Exponential::new(Duration::from_secs(1), factor, big).boxed(),
@@ -738,12 +756,13 @@ proptest! {
             backoffs.push(Constant::new(big).with_jitter_seeded(jitter, seed).with_max_delay(big).boxed());
         }
         for backoff in backoffs {
-            let mut policy = PollPolicy::new(backoff).with_retry_after_cap(Duration::MAX);
+            let mut policy = PollPolicy::new(backoff).with_retry_after_cap(Duration::MAX).start();
             let _ = policy.decide(&ctx);
             let _ = policy.decide(&ctx);
             let mut replace = PollPolicy::new(Constant::new(big))
                 .with_retry_after(RetryAfterMode::Replace)
-                .without_deadline();
+                .without_deadline()
+                .start();
             let _ = replace.decide(&ctx);
         }
     }

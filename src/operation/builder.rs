@@ -1,6 +1,22 @@
 //! Setting up an operation: from a monitor URL, a start request or a resume token.
 
-use super::*;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use crate::error::Error;
+use crate::origin::{UrlPolicy, redact};
+use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
+use crate::resume::ResumeToken;
+use crate::timer::{Timer, default_timer};
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+use super::core::{Extra, Operation, PendingStart, State};
+use super::retry_rule::StartRetry;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]
@@ -10,7 +26,9 @@ pub struct OperationBuilder {
     policy: PollPolicy,
     errors: ErrorPolicy,
     timer: Option<Arc<dyn Timer>>,
-    protocol: Choice,
+    /// The caller's protocols; the last one reads a start or a monitor.
+    protocols: Vec<Box<dyn Protocol>>,
+    kind: ProtocolKind,
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
     start_retry: StartRetry,
@@ -37,6 +55,11 @@ impl fmt::Debug for OperationBuilder {
             .field("target", &self.target.as_ref().map(Target::redacted))
             .field("policy", &self.policy)
             .field("errors", &self.errors)
+            .field("kind", &self.kind)
+            .field(
+                "protocols",
+                &self.protocols.iter().map(|p| p.name()).collect::<Vec<_>>(),
+            )
             .field("final_state", &self.final_state)
             .finish_non_exhaustive()
     }
@@ -50,7 +73,8 @@ impl OperationBuilder {
             policy: PollPolicy::default(),
             errors: ErrorPolicy::default(),
             timer: None,
-            protocol: Choice::Kind(ProtocolKind::Auto),
+            protocols: Vec::new(),
+            kind: ProtocolKind::Auto,
             final_state: None,
             urls: UrlPolicy::default(),
             start_retry: StartRetry::default(),
@@ -86,29 +110,55 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on.
+    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
+    /// (see [`Timer`] for the default). The timer is put behind a new
+    /// pointer; to share one timer between many operations without that,
+    /// use [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
         self
     }
 
-    /// A protocol of your own. For a started operation, its monitor is taken
-    /// from the start response's `Azure-AsyncOperation`, `Operation-Location`
-    /// or (on a `202`) `Location` header.
-    pub fn with_protocol(mut self, protocol: impl Protocol + 'static) -> Self {
-        self.protocol = Choice::Custom(Box::new(protocol));
+    /// A timer shared with other operations: no allocation per operation.
+    pub fn with_shared_timer(mut self, timer: Arc<dyn Timer>) -> Self {
+        self.timer = Some(timer);
         self
     }
 
-    /// The protocol family (default: [`ProtocolKind::Auto`], detected from
+    /// A protocol of your own (or a configured built-in one). It reads the
+    /// start answer ([`Protocol::start`]) or the monitor's answers; for
+    /// [`Operation::resume`], it is used when the token names it
+    /// ([`Protocol::name`]) and restored from the token's state. Given more
+    /// than once, the last one reads and all are known for resume.
+    pub fn with_protocol(self, protocol: impl Protocol + 'static) -> Self {
+        self.with_protocols([Box::new(protocol) as Box<dyn Protocol>])
+    }
+
+    /// Several protocols at once, for [`Operation::resume`] of a token whose
+    /// protocol is any of them (a registry); the last one reads a start or a
+    /// monitor.
+    pub fn with_protocols(
+        mut self,
+        protocols: impl IntoIterator<Item = Box<dyn Protocol>>,
+    ) -> Self {
+        self.protocols.extend(protocols);
+        self
+    }
+
+    /// The built-in family (default: [`ProtocolKind::Auto`], detected from
     /// the start response; for a monitor URL, see [`crate::protocol::Auto`]).
+    /// Replaces the protocols given with [`with_protocol`](Self::with_protocol).
     pub fn with_protocol_kind(mut self, kind: ProtocolKind) -> Self {
-        self.protocol = Choice::Kind(kind);
+        self.kind = kind;
+        self.protocols.clear();
         self
     }
 
-    /// Where an Azure operation's final result comes from (default: per the
-    /// start request's method, see [`FinalStateVia::default_for`]).
+    /// Where an Azure operation detected by the built-in families
+    /// ([`with_protocol_kind`](Self::with_protocol_kind)) finds its final
+    /// result (default: per the start request's method, see
+    /// [`FinalStateVia::default_for`]). A protocol given with
+    /// [`with_protocol`](Self::with_protocol) carries its own settings.
     pub fn with_final_state_via(mut self, via: FinalStateVia) -> Self {
         self.final_state = Some(via);
         self
@@ -118,49 +168,54 @@ impl OperationBuilder {
     /// polled.
     pub fn build(self) -> Result<Operation, Error> {
         let target = self.target?;
-        let timer = self.timer.or_else(default_timer).ok_or_else(|| {
-            Error::Config(
-                "no timer: pass one with `with_timer`, or enable the `tokio` or `futures-timer` feature"
-                    .into(),
-            )
-        })?;
+        let timer = match self.timer {
+            Some(timer) => timer,
+            None => default_timer().map_err(Error::Config)?,
+        };
         let mut carried = Duration::ZERO;
         let mut polls = 0;
         let mut origin = None;
+        let mut resend = None;
+        let mut protocols = self.protocols;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
             Target::Monitor(url) => {
-                let protocol = match self.protocol {
-                    Choice::Kind(kind) => kind.for_monitor(&url),
-                    Choice::Custom(protocol) => protocol,
+                let protocol = match protocols.pop() {
+                    Some(protocol) => protocol,
+                    None => self.kind.for_monitor(&url),
                 };
                 (url, None, protocol)
             }
             Target::Resume(token) => {
                 token.validate()?;
-                let protocol = token.protocol.to_protocol()?;
+                let protocol = crate::protocol::restore(&token.protocol, &protocols)?;
                 carried = timer
                     .wall_clock()
                     .duration_since(token.started_at())
                     .unwrap_or(Duration::ZERO);
                 polls = token.polls;
                 origin = Some(token.origin_url()?);
-                (token.monitor_url()?, None, protocol)
+                let monitor = token.monitor_url()?;
+                if let Some(request) = &token.request {
+                    resend = Some(request.to_request(&monitor)?);
+                }
+                (monitor, None, protocol)
             }
             Target::Start(request, url) => {
                 let start = Box::new(PendingStart {
                     request: *request,
-                    choice: self.protocol,
-                    final_state: self.final_state,
                     retry: self.start_retry,
                     notice: None,
                 });
-                // Replaced by the detected protocol once the start answers.
-                (url, Some(start), Box::new(Auto))
+                let protocol = match protocols.pop() {
+                    Some(protocol) => protocol,
+                    None => self.kind.for_start(self.final_state),
+                };
+                (url, Some(start), protocol)
             }
         };
-        let origin = origin.filter(|origin| *origin != monitor).map(Box::new);
+        let origin = origin.filter(|origin| *origin != monitor);
         self.urls
-            .check(origin.as_deref().unwrap_or(&monitor), &monitor)
+            .check(origin.as_ref().unwrap_or(&monitor), &monitor)
             .map_err(|reason| Error::UrlRejected {
                 url: redact(&monitor),
                 reason,
@@ -182,9 +237,10 @@ impl OperationBuilder {
             #[cfg(feature = "tracing")]
             span,
             timer,
-            policy: self.policy,
+            pacer: self.policy.start(),
             errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
-            origin,
+            extra: (origin.is_some() || resend.is_some())
+                .then(|| Box::new(Extra { origin, resend })),
             monitor,
             urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
             url_changes: 0,
@@ -231,10 +287,11 @@ impl Operation {
 
     /// An operation that begins by sending `request` (with
     /// `Prefer: respond-async` added unless it has a `Prefer` header), then
-    /// follows what the answer says: a monitor to poll (`202` with
-    /// `Location`, `Operation-Location` or `Azure-AsyncOperation`; a Google
-    /// `Operation`; an Azure resource still provisioning) or a result right
-    /// away (`200`/`201`/`204`). Nothing is sent until the operation is
+    /// follows what the protocol makes of the answer ([`Protocol::start`]).
+    /// By default ([`ProtocolKind::Auto`]) that is a monitor to poll (`202`
+    /// with `Location`, `Operation-Location` or `Azure-AsyncOperation`; a
+    /// Google `Operation`; an Azure resource still provisioning) or a result
+    /// right away (`200`/`201`/`204`). Nothing is sent until the operation is
     /// polled. After a transient failure (I/O, `408`, `429`, `5xx`) the start
     /// request is sent again when that is safe (an idempotent method or an
     /// idempotency key; see [`OperationBuilder::with_start_retry`]).
@@ -255,7 +312,9 @@ impl Operation {
 
     /// An operation that goes on from a [`ResumeToken`] (taken with
     /// [`Operation::resume_token`], perhaps in another process). The token's
-    /// protocol is used; set the policies again as you like. The deadline
+    /// protocol is used: a built-in family, or one of yours given with
+    /// [`OperationBuilder::with_protocol`] (else the build fails with
+    /// [`Error::UnknownProtocol`]). Set the policies again as you like. The deadline
     /// counts from the operation's original start (on the wall clock), and
     /// the poll count goes on from the token's.
     pub fn resume(transport: impl Transport + 'static, token: ResumeToken) -> OperationBuilder {

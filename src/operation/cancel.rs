@@ -1,6 +1,17 @@
 //! Asking the service to cancel the job.
 
-use super::*;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::protocol::Protocol;
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+use super::core::{Operation, State};
 
 /// The future of [`Operation::cancel`].
 pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;

@@ -1,66 +1,22 @@
 //! The state machine: each answer read, each sleep scheduled, each failure handled.
 
-use super::*;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
-/// How long the poll sent exactly at the deadline may take before it is cut.
-pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+use bytes::Bytes;
+use url::Url;
 
-pub(super) type ResponseFuture =
-    Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
+use crate::answer::Answer;
+use crate::error::{Error, HttpError};
+use crate::origin::{UrlPolicy, redact, same_origin};
+use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, RetryAfterMode};
+use crate::protocol::{Interpretation, Protocol, Reading};
+use crate::timer::Timer;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
 
-/// The message of an operation that ended without recording how.
-/// Time since `started` on `timer`, plus what a resumed operation carried.
-pub(super) fn elapsed(timer: &dyn Timer, started: Instant, carried: Duration) -> Duration {
-    timer
-        .now()
-        .saturating_duration_since(started)
-        .saturating_add(carried)
-}
-
-/// How long a request sent `elapsed` into an operation may take: until the
-/// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
-pub(super) fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Duration> {
-    deadline.map(|deadline| {
-        let remaining = deadline.saturating_sub(elapsed);
-        if remaining.is_zero() {
-            LAST_POLL_GRACE
-        } else {
-            remaining
-        }
-    })
-}
-
-/// A request on its way, raced against the deadline.
-pub(super) struct InFlight {
-    response: ResponseFuture,
-    /// The deadline's sleep, made the first time the request is pending.
-    deadline: Option<Sleep>,
-}
-
-impl InFlight {
-    /// The answer, or `Ready(None)` when the deadline came first. `cutoff` is
-    /// how long the request may take (see [`Operation::cutoff`]); it is read
-    /// the first time the request is pending, right after it was sent.
-    pub(super) fn poll(
-        &mut self,
-        timer: &dyn Timer,
-        cutoff: impl FnOnce() -> Option<Duration>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<http::Response<Bytes>, TransportError>>> {
-        if let Poll::Ready(answer) = self.response.as_mut().poll(cx) {
-            return Poll::Ready(Some(answer));
-        }
-        let sleep = match &mut self.deadline {
-            Some(sleep) => sleep,
-            slot @ None => match cutoff() {
-                Some(cutoff) => slot.insert(timer.sleep(cutoff)),
-                None => return Poll::Pending,
-            },
-        };
-        ready!(sleep.as_mut().poll(cx));
-        Poll::Ready(None)
-    }
-}
+use super::core::{End, Extra, Operation, State, Success};
+use super::flight::{InFlight, cutoff, elapsed};
 
 impl Operation {
     pub(super) fn meta(&self, kind: RequestKind, url: &Url) -> RequestMeta {
@@ -72,7 +28,11 @@ impl Operation {
     }
 
     pub(super) fn send_poll(&mut self) {
-        let mut request = self.protocol.poll_request(&self.monitor);
+        let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
+        let mut request = match resend {
+            Some(request) => request.clone(),
+            None => self.protocol.poll_request(&self.monitor),
+        };
         request.extensions_mut().insert(self.poll_meta);
         self.polls = self.polls.saturating_add(1);
         self.state = State::Requesting(self.in_flight(request));
@@ -81,7 +41,7 @@ impl Operation {
     /// How long a request sent now may take: until the deadline, or
     /// [`LAST_POLL_GRACE`] for the poll sent at the deadline.
     pub(super) fn cutoff(&self) -> Option<Duration> {
-        cutoff(self.policy.deadline(), self.elapsed())
+        cutoff(self.pacer.policy().deadline(), self.elapsed())
     }
 
     pub(super) fn in_flight(&self, request: http::Request<Bytes>) -> InFlight {
@@ -93,7 +53,7 @@ impl Operation {
     }
 
     pub(super) fn retry_after(&self, response: &http::Response<Bytes>) -> Option<Duration> {
-        match self.policy.retry_after_mode() {
+        match self.pacer.policy().retry_after_mode() {
             RetryAfterMode::Ignore => None,
             _ => crate::policy::parse_retry_after_with(response.headers(), || {
                 self.timer.wall_clock()
@@ -101,9 +61,23 @@ impl Operation {
         }
     }
 
-    /// Records a status report (it is yielded from `last_status`): ends on a
-    /// terminal status, else schedules the next poll.
-    pub(super) fn on_reading(&mut self, reading: Interpretation, retry_after: Option<Duration>) {
+    /// Gives the reading's status the answer it was read from, with the
+    /// reading's details.
+    pub(super) fn attach(reading: &mut Interpretation, response: http::Response<Bytes>) {
+        let details = std::mem::take(&mut reading.details);
+        reading.status.set_answer(Answer::new(response, details));
+    }
+
+    /// Records a status report read from `response` (it is yielded from
+    /// `last_status`): ends on a terminal status, else schedules the next
+    /// poll.
+    pub(super) fn on_reading(
+        &mut self,
+        mut reading: Interpretation,
+        response: http::Response<Bytes>,
+        retry_after: Option<Duration>,
+    ) {
+        Operation::attach(&mut reading, response);
         self.failures = 0;
         let running = !reading.status.status.is_terminal();
         if let Some(next) = reading.next_monitor.filter(|_| running) {
@@ -178,7 +152,15 @@ impl Operation {
 
     /// The URL whose origin counts as "same origin".
     pub(super) fn origin(&self) -> &Url {
-        self.origin.as_deref().unwrap_or(&self.monitor)
+        self.extra
+            .as_ref()
+            .and_then(|extra| extra.origin.as_ref())
+            .unwrap_or(&self.monitor)
+    }
+
+    /// What only some operations keep, made on first use.
+    pub(super) fn extra_mut(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     pub(super) fn errors(&self) -> &ErrorPolicy {
@@ -196,8 +178,13 @@ impl Operation {
 
     /// Moves to a new monitor URL, keeping the origin.
     pub(super) fn set_monitor(&mut self, monitor: Url) {
-        if self.origin.is_none() {
-            self.origin = Some(Box::new(self.monitor.clone()));
+        if self
+            .extra
+            .as_ref()
+            .is_none_or(|extra| extra.origin.is_none())
+        {
+            let origin = self.monitor.clone();
+            self.extra_mut().origin = Some(origin);
         }
         self.monitor = monitor;
         self.poll_meta = self.meta(RequestKind::Poll, &self.monitor);
@@ -241,15 +228,30 @@ impl Operation {
         let ctx = PollContext {
             attempt: self.polls,
             elapsed,
+            remaining: self.pacer.policy().remaining(elapsed),
             last_status: self.last_status.as_ref(),
             retry_after,
             previous_delay: self.previous_delay,
             consecutive_failures: self.failures,
             from_job_start: self.from_job_start,
         };
-        match self.policy.decide(&ctx) {
+        let decision = self.pacer.decide(&ctx);
+        self.follow_decision(decision, elapsed, false);
+    }
+
+    /// Sleeps, polls, or ends, as decided; `first`: a zero delay before the
+    /// first poll sends it at once, without a sleep.
+    fn follow_decision(&mut self, decision: Decision, elapsed: Duration, first: bool) {
+        match decision {
+            Decision::PollAfter(delay) if first && delay.is_zero() => self.send_poll(),
             Decision::PollAfter(delay) => self.sleep(delay),
             Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
+                polls: self.polls,
+                elapsed,
+                resume: self.resume_token().map(Box::new),
+            }),
+            Decision::Stopped(reason) => self.fail(Error::BackoffStopped {
+                reason: reason.into_owned(),
                 polls: self.polls,
                 elapsed,
                 resume: self.resume_token().map(Box::new),
@@ -263,22 +265,14 @@ impl Operation {
         self.state = State::Sleeping(self.timer.sleep(delay));
     }
 
-    /// Waits the initial delay (at least the start response's
-    /// `Retry-After`), then polls.
+    /// Waits the initial delay (at least the start response's `Retry-After`,
+    /// and after a start request at least the floor), then polls.
     pub(super) fn start_polling(&mut self, retry_after: Option<Duration>) {
-        let delay = self
-            .policy
-            .with_hint(self.policy.initial_delay(), retry_after);
-        match self.policy.limit(delay, self.polls, self.elapsed()) {
-            Decision::PollAfter(delay) if delay.is_zero() => self.send_poll(),
-            Decision::PollAfter(delay) => self.sleep(delay),
-            Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
-                polls: self.polls,
-                elapsed: self.elapsed(),
-                resume: self.resume_token().map(Box::new),
-            }),
-            _ => self.fail(self.deadline_error()),
-        }
+        let policy = self.pacer.policy();
+        let delay = policy.first_delay(retry_after, self.from_job_start);
+        let elapsed = self.elapsed();
+        let decision = policy.limit(delay, self.polls, elapsed);
+        self.follow_decision(decision, elapsed, true);
     }
 
     /// Handles a failure to read the status: retry or end.
@@ -350,7 +344,7 @@ impl Operation {
                 false
             }
             Ok(Reading::Status(reading)) => {
-                self.on_reading(reading, retry_after);
+                self.on_reading(reading, response, retry_after);
                 true
             }
         }
@@ -367,7 +361,7 @@ impl Operation {
         let _entered = span.enter();
         loop {
             let (deadline, timer, started, carried) = (
-                this.policy.deadline(),
+                this.pacer.policy().deadline(),
                 &this.timer,
                 this.started,
                 this.carried,

@@ -1,8 +1,22 @@
 //! The end of an operation: the outcome, and the final result fetched.
 
-use super::*;
+use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
-pub(super) const NO_OUTCOME: &str = "the operation ended without an outcome";
+use bytes::Bytes;
+use url::Url;
+
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::protocol::ResultSource;
+use crate::status::AsyncJobStatus;
+use crate::timer::Timer;
+use crate::transport::{RequestKind, RequestMeta, Transport};
+
+use super::core::{End, NO_OUTCOME, Operation};
 
 pub(super) type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, Error>> + Send>>;
 
@@ -23,7 +37,11 @@ impl Operation {
             while futures::future::poll_fn(|cx| self.poll_report(cx))
                 .await
                 .is_some()
-            {}
+            {
+                if let Some(status) = &mut self.last_status {
+                    status.release_answer();
+                }
+            }
             let mut success = match self.end.take().map(|end| *end) {
                 Some(End::Succeeded(success)) => success,
                 Some(End::Failed(error)) => return Err(error),
@@ -65,7 +83,7 @@ impl Operation {
         let Some(cutoff) = self.cutoff() else {
             return Box::pin(async move { fetch.await.map(Some) });
         };
-        let deadline = self.timer.sleep(cutoff);
+        let deadline = self.timer.timeout(cutoff);
         let late = self.deadline_error();
         Box::pin(async move {
             let fetch = std::pin::pin!(fetch);
@@ -173,3 +191,19 @@ impl fmt::Debug for Outcome {
             .finish()
     }
 }
+
+impl IntoFuture for Operation {
+    type Output = Result<Outcome, Error>;
+    type IntoFuture = OutcomeFuture;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.outcome())
+    }
+}
+
+// `Operation` and its future are `Send`: a compile-time proof.
+const _: () = {
+    const fn assert_send<T: Send>() {}
+    assert_send::<Operation>();
+    assert_send::<OutcomeFuture>();
+};

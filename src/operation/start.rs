@@ -1,62 +1,44 @@
-//! Sending the caller's start request and reading its answer.
+//! Sending the caller's start request and letting the protocol read its
+//! answer ([`Protocol::start`]).
 
-use super::*;
+use bytes::Bytes;
 
-/// The caller's initial request, not sent yet.
-pub(super) struct PendingStart {
-    pub(super) request: http::Request<Bytes>,
-    pub(super) choice: Choice,
-    pub(super) final_state: Option<FinalStateVia>,
-    pub(super) retry: StartRetry,
-    /// Why this is a retry, when it is one.
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::protocol::Protocol;
+use crate::transport::{RequestKind, RequestMeta, TransportError};
 
-/// What reading the start response needs.
-pub(super) struct StartSetup {
-    pub(super) method: http::Method,
-    pub(super) choice: Choice,
-    pub(super) final_state: Option<FinalStateVia>,
-    /// A copy of the request to send again, when the retry rule allows it.
-    pub(super) replay: Option<http::Request<Bytes>>,
-    pub(super) retry: StartRetry,
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
+use super::core::{Operation, PendingStart, StartSetup, State};
+use crate::protocol::Next;
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {
         let PendingStart {
             mut request,
-            choice,
-            final_state,
             retry,
             notice,
         } = *start;
-        let replay = retry.allows(&request).then(|| request.clone());
+        let may_repeat = retry.allows(&request);
+        let kept = request.clone();
         request
             .extensions_mut()
             .insert(RequestMeta::new(RequestKind::Start, true, true));
-        let method = request.method().clone();
         self.state = State::Starting {
             flight: self.in_flight(request),
             setup: Box::new(StartSetup {
-                method,
-                choice,
-                final_state,
-                replay,
+                request: kept,
+                may_repeat,
                 retry,
                 notice,
             }),
         };
     }
 
-    /// Reads the start response; returns a status to yield, if any.
+    /// Reads the start response; returns whether there is a status to yield.
     pub(super) fn on_start(
         &mut self,
         answer: Result<http::Response<Bytes>, TransportError>,
-        method: &http::Method,
-        choice: Choice,
-        final_state: Option<FinalStateVia>,
+        request: http::Request<Bytes>,
     ) -> bool {
         let response = match answer {
             Ok(response) => response,
@@ -70,56 +52,74 @@ impl Operation {
                 return false;
             }
         };
-        let code = response.status();
-        if code.is_client_error() || code.is_server_error() {
-            let error = HttpError::new(
-                code,
-                RequestKind::Start,
-                redact(self.origin()),
-                response.body(),
-            );
-            self.fail(Error::Http(Box::new(error)));
-            return false;
-        }
-        let retry_after = self.retry_after(&response);
         let origin = self.origin().clone();
-        match detect(choice, final_state, method, &origin, &response) {
+        let started = match self.protocol.start(&request, &origin, &response) {
+            Ok(started) => started,
             Err(error) => {
                 self.fail(error);
-                false
+                return false;
             }
-            Ok(Started::Poll {
-                protocol,
-                monitor,
-                status,
-            }) => {
-                #[cfg(feature = "tracing")]
-                {
-                    self.span.record("protocol", protocol.name());
-                    self.span
-                        .record("monitor", tracing::field::display(redact(&monitor)));
-                    tracing::debug!(parent: &self.span, retry_after = ?retry_after, "started");
-                }
-                self.protocol = protocol;
-                if let Err(error) = self.follow(&monitor) {
-                    self.fail(error);
+        };
+        let retry_after = self.retry_after(&response);
+        let (next, first, protocol) = started.into_parts();
+        if let Some(protocol) = protocol {
+            self.protocol = protocol;
+        }
+        #[cfg(feature = "tracing")]
+        self.span.record("protocol", self.protocol.name());
+        let monitor = match next {
+            Next::Refused => {
+                let error = HttpError::new(
+                    response.status(),
+                    RequestKind::Start,
+                    redact(&origin),
+                    response.body(),
+                );
+                self.fail(Error::Http(Box::new(error)));
+                return false;
+            }
+            Next::Done(reading) => {
+                if !reading.status.status.is_terminal() {
+                    self.fail(Error::protocol(
+                        format!(
+                            "protocol `{}` said the job was over with the running status `{}`",
+                            self.protocol.name(),
+                            reading.status.status
+                        ),
+                        Some(response.status()),
+                        Some(redact(&origin)),
+                        response.body(),
+                    ));
                     return false;
                 }
-                self.set_monitor(monitor);
-                let has_status = status.is_some();
-                if has_status {
-                    self.last_status = status;
-                }
-                self.start_polling(retry_after);
-                has_status
+                self.on_reading(reading, response, None);
+                return true;
             }
-            Ok(Started::Done { protocol, reading }) => {
-                #[cfg(feature = "tracing")]
-                self.span.record("protocol", protocol.name());
-                self.protocol = protocol;
-                self.on_reading(reading, None);
-                true
+            Next::Poll(monitor) => monitor,
+            Next::Resend => {
+                self.extra_mut().resend = Some(request);
+                origin
             }
+        };
+        #[cfg(feature = "tracing")]
+        {
+            self.span
+                .record("monitor", tracing::field::display(redact(&monitor)));
+            tracing::debug!(parent: &self.span, retry_after = ?retry_after, "started");
         }
+        if monitor != self.monitor {
+            if let Err(error) = self.follow(&monitor) {
+                self.fail(error);
+                return false;
+            }
+            self.set_monitor(monitor);
+        }
+        let has_status = first.is_some();
+        if let Some(mut reading) = first {
+            Operation::attach(&mut reading, response);
+            self.last_status = Some(reading.status);
+        }
+        self.start_polling(retry_after);
+        has_status
     }
 }

@@ -14,81 +14,15 @@
 //! answer's `Retry-After`, the same floor and the same deadline; the
 //! [`ErrorPolicy`]'s limit on consecutive failures bounds the retries.
 
-use super::*;
+use bytes::Bytes;
 
-/// When the start request is sent again after a transient failure.
-///
-/// ```
-/// use bytes::Bytes;
-/// use lro_poller::StartRetry;
-///
-/// let post = http::Request::post("https://api.example/jobs").body(Bytes::new()).unwrap();
-/// assert!(!StartRetry::IfIdempotent.allows(&post));
-/// assert!(StartRetry::Always.allows(&post));
-/// let keyed = http::Request::post("https://api.example/jobs")
-///     .header("idempotency-key", "8e03978e-40d5-43e8-bc93-6894a57f9324")
-///     .body(Bytes::new())
-///     .unwrap();
-/// assert!(StartRetry::IfIdempotent.allows(&keyed));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum StartRetry {
-    /// When repeating the request is safe (see [`is_idempotent`]). The
-    /// default.
-    #[default]
-    IfIdempotent,
-    /// Whatever the method: the caller knows the service de-duplicates the
-    /// request (or does not mind the work done twice).
-    Always,
-    /// Never: a failed start request ends the operation.
-    Never,
-}
+use crate::error::{Error, HttpError};
+use crate::origin::redact;
+use crate::policy::FailureClass;
+use crate::transport::{RequestKind, TransportError};
 
-impl StartRetry {
-    /// Whether `request` may be sent again after a transient failure.
-    pub fn allows(&self, request: &http::Request<Bytes>) -> bool {
-        match self {
-            StartRetry::IfIdempotent => is_idempotent(request),
-            StartRetry::Always => true,
-            StartRetry::Never => false,
-        }
-    }
-}
-
-/// Whether sending `request` twice has the effect of sending it once: an
-/// idempotent method (RFC 9110 §9.2.2), or an idempotency key the service
-/// de-duplicates on (`Repeatability-Request-ID` and
-/// `Repeatability-First-Sent` together, or `Idempotency-Key`).
-pub fn is_idempotent(request: &http::Request<Bytes>) -> bool {
-    use http::Method;
-    let method = request.method();
-    let headers = request.headers();
-    [
-        Method::GET,
-        Method::HEAD,
-        Method::OPTIONS,
-        Method::TRACE,
-        Method::PUT,
-        Method::DELETE,
-    ]
-    .contains(method)
-        || (headers.contains_key("repeatability-request-id")
-            && headers.contains_key("repeatability-first-sent"))
-        || headers.contains_key("idempotency-key")
-}
-
-/// A start request that failed, and is to be sent again.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct StartRetryNotice {
-    /// The attempt to be sent next (2 for the first retry).
-    pub attempt: u32,
-    /// The wait before it.
-    pub delay: Duration,
-    /// Why the previous attempt failed.
-    pub error: Error,
-}
+use super::core::{Operation, PendingStart, StartSetup, State};
+use super::retry_rule::StartRetryNotice;
 
 impl Operation {
     /// While the operation is starting, the last retry of the start request
@@ -123,40 +57,22 @@ impl Operation {
         };
         let Some((class, retry_after)) = failure else {
             self.failures = 0;
-            let StartSetup {
-                method,
-                choice,
-                final_state,
-                ..
-            } = *setup;
-            return self.on_start(answer, &method, choice, final_state);
+            return self.on_start(answer, setup.request);
         };
         let attempts = self.failures.saturating_add(1);
-        let again = setup.replay.is_some()
+        let again = setup.may_repeat
             && class == FailureClass::Transient
             && self.errors().may_retry(attempts);
         if !again && attempts == 1 {
             // Never retried: the answer is read as it is.
-            let StartSetup {
-                method,
-                choice,
-                final_state,
-                ..
-            } = *setup;
-            return self.on_start(answer, &method, choice, final_state);
+            return self.on_start(answer, setup.request);
         }
         let error = self.start_error(answer, attempts);
-        let StartSetup {
-            choice,
-            final_state,
-            replay,
-            retry,
-            ..
-        } = *setup;
-        let Some(request) = replay.filter(|_| again) else {
+        let StartSetup { request, retry, .. } = *setup;
+        if !again {
             self.fail(error);
             return false;
-        };
+        }
         #[cfg(feature = "tracing")]
         tracing::debug!(
             parent: &self.span,
@@ -168,8 +84,6 @@ impl Operation {
         self.failures = attempts;
         self.start = Some(Box::new(PendingStart {
             request,
-            choice,
-            final_state,
             retry,
             notice: None,
         }));
@@ -215,10 +129,17 @@ impl Operation {
 
 #[cfg(test)]
 mod tests {
+    use std::task::Context;
+    use std::time::Duration;
+
+    use super::super::builder::OperationBuilder;
+    use super::super::retry_rule::{StartRetry, is_idempotent};
     use super::*;
     use crate::TransportErrorKind;
     use crate::policy::Constant;
+    use crate::policy::{ErrorPolicy, PollPolicy};
     use crate::testing::{ScriptedTransport, VirtualTimer};
+    use crate::transport::Transport;
     use futures::StreamExt;
     use futures::executor::block_on;
 

@@ -1,10 +1,22 @@
 //! Unit tests of the state machine with a scripted transport and virtual time.
 
-use super::*;
+use std::future::IntoFuture;
+use std::time::Duration;
+
+use bytes::Bytes;
+use url::Url;
+
+use super::core::Operation;
+use super::outcome::OutcomeFuture;
 use crate::TransportErrorKind;
+use crate::error::Error;
 use crate::policy::{Constant, Exponential};
+use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
+use crate::status::AsyncJobStatus;
 use crate::status::JobState;
 use crate::testing::{ScriptedTransport, VirtualTimer};
+use crate::transport::RequestKind;
 use futures::StreamExt;
 use futures::executor::block_on;
 
@@ -344,4 +356,163 @@ fn _operation_is_send_and_unpin() {
     fn check<T: Send + Unpin + 'static>() {}
     check::<Operation>();
     check::<OutcomeFuture>();
+}
+
+/// A start whose protocol says "done" with a running status.
+#[derive(Debug)]
+struct DoneTooSoon;
+
+impl Protocol for DoneTooSoon {
+    fn name(&self) -> &'static str {
+        "done-too-soon"
+    }
+
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        _url: &Url,
+        _response: &http::Response<Bytes>,
+    ) -> Result<crate::protocol::Start, Error> {
+        Ok(crate::protocol::Start::done(Interpretation::new(
+            AsyncJobStatus::new(JobState::InProgress),
+        )))
+    }
+
+    fn interpret(&self, _url: &Url, _response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        Ok(Reading::ReadFailure)
+    }
+}
+
+#[test]
+fn a_start_said_done_with_a_running_status_is_a_protocol_error() {
+    let transport = ScriptedTransport::new().with_json(200, "{}");
+    let request = http::Request::post("https://api.example/jobs")
+        .body(Bytes::new())
+        .unwrap();
+    let error = block_on(
+        Operation::start(transport.clone(), request)
+            .with_protocol(DoneTooSoon)
+            .with_timer(VirtualTimer::new())
+            .build()
+            .unwrap()
+            .outcome(),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&error, Error::Protocol(p) if p.message.contains("done-too-soon")),
+        "{error:?}"
+    );
+    assert_eq!(transport.requests().len(), 1);
+}
+
+#[test]
+fn the_answer_rides_on_the_yielded_status_and_is_not_kept_between_polls() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(
+        202,
+        &[("x-request-id", "r1")],
+        r#"{"status":"inProgress","percentageComplete":5}"#,
+    );
+    transport.push_response(
+        200,
+        &[("x-request-id", "r2")],
+        r#"{"status":"completed","resourceId":"01X"}"#,
+    );
+    let timer = VirtualTimer::new();
+    let mut op = operation(&transport, &timer, PollPolicy::default());
+    let first = block_on(op.next()).unwrap().unwrap();
+    let answer = first.answer().expect("the yielded status has its answer");
+    assert_eq!(answer.status(), http::StatusCode::ACCEPTED);
+    assert_eq!(answer.header("x-request-id"), Some("r1"));
+    assert_eq!(
+        first.json::<serde_json::Value>().unwrap().unwrap()["percentageComplete"],
+        5
+    );
+    assert!(
+        op.last_status().unwrap().answer().is_none(),
+        "nothing held between polls"
+    );
+    let outcome = block_on(op.outcome()).unwrap();
+    let last = outcome.status().answer().expect("the final answer is kept");
+    assert_eq!(last.header("x-request-id"), Some("r2"));
+}
+
+#[test]
+fn awaiting_keeps_no_answer_between_polls_but_keeps_the_failed_one() {
+    let transport = ScriptedTransport::new()
+        .with_json(202, r#"{"status":"inProgress"}"#)
+        .with_json(200, r#"{"status":"failed","error":{"code":"boom"}}"#);
+    let op = operation(&transport, &VirtualTimer::new(), PollPolicy::default());
+    let error = block_on(op.outcome()).unwrap_err();
+    let status = error.job_status().unwrap();
+    assert_eq!(
+        status.answer().map(|a| a.body().len()),
+        Some(br#"{"status":"failed","error":{"code":"boom"}}"#.len())
+    );
+}
+
+/// Re-sends the start request; `ready` in the body ends it.
+#[derive(Debug)]
+struct Resend;
+
+impl Protocol for Resend {
+    fn name(&self) -> &'static str {
+        "resend"
+    }
+
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        _url: &Url,
+        _response: &http::Response<Bytes>,
+    ) -> Result<crate::protocol::Start, Error> {
+        Ok(crate::protocol::Start::resend())
+    }
+
+    fn interpret(&self, _url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+        let state = if response.body().as_ref() == b"ready" {
+            JobState::Completed
+        } else {
+            JobState::InProgress
+        };
+        Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
+            state,
+        ))))
+    }
+}
+
+#[test]
+fn a_resend_start_polls_with_copies_of_the_start_request() {
+    let transport = ScriptedTransport::new();
+    for body in ["creating", "creating", "ready"] {
+        transport.push_response(200, &[], body);
+    }
+    let request = http::Request::put("https://api.example/tables/t?x=1")
+        .header("x-target", "Describe")
+        .body(Bytes::from_static(b"{\"t\":1}"))
+        .unwrap();
+    let op = Operation::start(transport.clone(), request)
+        .with_protocol(Resend)
+        .with_timer(VirtualTimer::new())
+        .build()
+        .unwrap();
+    let outcome = block_on(op.outcome()).unwrap();
+    assert_eq!(outcome.polls(), 2);
+    let requests = transport.requests();
+    assert_eq!(requests.len(), 3);
+    for (i, request) in requests.iter().enumerate() {
+        assert_eq!(request.method, http::Method::PUT);
+        assert_eq!(request.uri, "https://api.example/tables/t?x=1");
+        assert_eq!(request.body.as_ref(), b"{\"t\":1}");
+        assert_eq!(request.headers["x-target"], "Describe");
+        let kind = request.meta.unwrap().kind;
+        assert_eq!(
+            kind,
+            if i == 0 {
+                RequestKind::Start
+            } else {
+                RequestKind::Poll
+            }
+        );
+    }
 }

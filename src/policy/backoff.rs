@@ -1,38 +1,113 @@
 //! Delay shapes: constant, exponential, jitter, caps.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::PollContext;
 
-/// Decides how long to wait before the next poll.
+/// What a [`Backoff`] decided: wait this long, or give up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// Poll again after this delay (the [`PollPolicy`](super::PollPolicy)
+    /// still applies `Retry-After`, its floor and its limits on top).
+    Wait(Duration),
+    /// Poll no more: the operation ends with
+    /// [`Error::BackoffStopped`](crate::Error::BackoffStopped) carrying this
+    /// reason.
+    Stop(Cow<'static, str>),
+}
+
+impl Step {
+    /// The delay, when the backoff goes on.
+    pub fn delay(&self) -> Option<Duration> {
+        match self {
+            Step::Wait(delay) => Some(*delay),
+            Step::Stop(_) => None,
+        }
+    }
+}
+
+/// The running state of a backoff for one operation: decides how long to wait
+/// before the next poll, or to stop.
 ///
-/// A backoff sees the [`PollContext`] (polls so far, elapsed time, the last
-/// status, the server's `Retry-After`, the previous delay) and returns a delay.
-/// It does no I/O and never sleeps itself. `Retry-After`, the deadline and the
-/// poll limit are applied on top by [`PollPolicy`](super::PollPolicy), so a
-/// backoff only has to describe its own shape. It takes `&mut self` so it may
-/// keep state (a random number generator, a history of progress reports); each
-/// operation owns its own.
+/// A backoff sees the [`PollContext`] (polls so far, elapsed and remaining
+/// time, the last status, the server's `Retry-After`, the previous delay) and
+/// returns a [`Step`]. It does no I/O and never sleeps itself. `Retry-After`,
+/// the floor, the deadline and the poll limit are applied on top by
+/// [`PollPolicy`](super::PollPolicy), so a backoff only has to describe its
+/// own shape. It takes `&mut self` so it may keep state (a random number
+/// generator, a history of progress reports); each operation gets its own from
+/// a [`BackoffBuilder`].
 ///
 /// ```
 /// use std::time::Duration;
-/// use lro_poller::policy::{Backoff, BackoffExt, Exponential, Jitter, PollContext};
+/// use lro_poller::policy::{
+///     Backoff, BackoffBuilder, BackoffExt, Exponential, Jitter, PollContext, Step,
+/// };
 ///
-/// let mut backoff = Exponential::new(Duration::from_secs(1), 2.0, Duration::from_secs(60))
+/// // The configuration: shareable, cheap to clone.
+/// let config = Exponential::new(Duration::from_secs(1), 2.0, Duration::from_secs(60))
 ///     .with_jitter_seeded(Jitter::Equal, 7)
 ///     .with_max_delay(Duration::from_secs(30));
-/// let delay = backoff.next_delay(&PollContext::new(3, Duration::from_secs(10)));
+/// // One operation's running state.
+/// let mut backoff = config.build();
+/// let step = backoff.next(&PollContext::new(3, Duration::from_secs(10)));
+/// let delay = step.delay().unwrap();
 /// assert!(delay >= Duration::from_secs(2) && delay <= Duration::from_secs(4));
 /// ```
 pub trait Backoff: Send + fmt::Debug {
-    /// The delay before the next poll.
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
+    /// The step after the last poll.
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step;
 }
 
 impl<B: Backoff + ?Sized> Backoff for Box<B> {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        (**self).next_delay(ctx)
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        (**self).next(ctx)
+    }
+}
+
+/// The configuration of a backoff: makes a fresh [`Backoff`] for each
+/// operation.
+///
+/// A builder is plain configuration (`Send + Sync`, usually `Clone`): an SDK
+/// keeps one in its options and every operation builds its own running state
+/// from it, as backon's `BackoffBuilder` does. [`Constant`] and
+/// [`Exponential`] hold no state and are their own backoffs;
+/// [`ProgressAware`](super::ProgressAware) builds a history per operation;
+/// [`Jittered`] a random generator per operation.
+pub trait BackoffBuilder: Send + Sync + fmt::Debug {
+    /// The running state this builder makes.
+    type Backoff: Backoff + 'static;
+
+    /// A fresh running state for one operation.
+    fn build(&self) -> Self::Backoff;
+}
+
+/// A [`BackoffBuilder`] of any type behind a shared pointer, its backoffs
+/// boxed: builders of different types stored together
+/// ([`BackoffExt::boxed`]). Cloning it copies a pointer.
+#[derive(Debug, Clone)]
+pub struct BoxedBackoff(Arc<dyn DynBuilder>);
+
+impl BackoffBuilder for BoxedBackoff {
+    type Backoff = Box<dyn Backoff>;
+    fn build(&self) -> Box<dyn Backoff> {
+        self.0.build_boxed()
+    }
+}
+
+/// A [`BackoffBuilder`] behind a pointer, its backoffs boxed: what a
+/// [`PollPolicy`](super::PollPolicy) keeps.
+pub(crate) trait DynBuilder: Send + Sync + fmt::Debug {
+    fn build_boxed(&self) -> Box<dyn Backoff>;
+}
+
+impl<B: BackoffBuilder> DynBuilder for B {
+    fn build_boxed(&self) -> Box<dyn Backoff> {
+        Box::new(self.build())
     }
 }
 
@@ -45,7 +120,7 @@ pub fn scale(duration: Duration, factor: f64) -> Duration {
     Duration::try_from_secs_f64(duration.as_secs_f64() * factor).unwrap_or(Duration::MAX)
 }
 
-/// The same delay every time.
+/// The same delay every time. No state: it is its own backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Constant {
     delay: Duration,
@@ -59,12 +134,20 @@ impl Constant {
 }
 
 impl Backoff for Constant {
-    fn next_delay(&mut self, _ctx: &PollContext<'_>) -> Duration {
-        self.delay
+    fn next(&mut self, _ctx: &PollContext<'_>) -> Step {
+        Step::Wait(self.delay)
     }
 }
 
-/// `initial × factor^(attempt − 1)`, capped at `max`.
+impl BackoffBuilder for Constant {
+    type Backoff = Constant;
+    fn build(&self) -> Constant {
+        *self
+    }
+}
+
+/// `initial × factor^(attempt − 1)`, capped at `max`. No state: it is its
+/// own backoff.
 ///
 /// `attempt` is the number of polls sent so far, so the delay after the first
 /// poll is `initial`.
@@ -90,12 +173,32 @@ impl Exponential {
             max,
         }
     }
+
+    pub(crate) const fn const_new(initial: Duration, factor: f64, max: Duration) -> Self {
+        Exponential {
+            initial,
+            factor,
+            max,
+        }
+    }
+
+    /// The delay after `attempt` polls.
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exponent = attempt.saturating_sub(1).min(i32::MAX as u32) as i32;
+        scale(self.initial, self.factor.powi(exponent)).min(self.max)
+    }
 }
 
 impl Backoff for Exponential {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        let exponent = ctx.attempt.saturating_sub(1).min(i32::MAX as u32) as i32;
-        scale(self.initial, self.factor.powi(exponent)).min(self.max)
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        Step::Wait(self.delay(ctx.attempt))
+    }
+}
+
+impl BackoffBuilder for Exponential {
+    type Backoff = Exponential;
+    fn build(&self) -> Exponential {
+        *self
     }
 }
 
@@ -116,10 +219,18 @@ pub enum Jitter {
     Decorrelated,
 }
 
-/// A backoff with [`Jitter`] applied to its inner backoff's delays.
+/// [`Jitter`] applied to an inner backoff's delays.
+///
+/// As a builder, it gives each operation its own random generator: seeded
+/// from the thread's generator ([`BackoffExt::with_jitter`]), so operations
+/// do not poll in step, or from a fixed seed
+/// ([`BackoffExt::with_jitter_seeded`]), so that every operation draws the
+/// same delays (for tests and simulations).
+#[derive(Clone)]
 pub struct Jittered<B> {
     inner: B,
     jitter: Jitter,
+    seed: Option<u64>,
     rng: fastrand::Rng,
     previous: Option<Duration>,
 }
@@ -129,7 +240,20 @@ impl<B: fmt::Debug> fmt::Debug for Jittered<B> {
         f.debug_struct("Jittered")
             .field("inner", &self.inner)
             .field("jitter", &self.jitter)
+            .field("seed", &self.seed)
             .finish_non_exhaustive()
+    }
+}
+
+impl<B> Jittered<B> {
+    fn new(inner: B, jitter: Jitter, seed: Option<u64>) -> Self {
+        Jittered {
+            inner,
+            jitter,
+            seed,
+            rng: seed.map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
+            previous: None,
+        }
     }
 }
 
@@ -140,20 +264,41 @@ fn uniform(rng: &mut fastrand::Rng, low: Duration, high: Duration) -> Duration {
     low.saturating_add(scale(high - low, rng.f64())).min(high)
 }
 
+/// `d` randomised per `jitter`; `previous` is the last randomised delay.
+pub(crate) fn apply_jitter(
+    jitter: Jitter,
+    rng: &mut fastrand::Rng,
+    d: Duration,
+    previous: Option<Duration>,
+) -> Duration {
+    match jitter {
+        Jitter::None => d,
+        Jitter::Full => uniform(rng, Duration::ZERO, d),
+        Jitter::Equal => uniform(rng, d / 2, d),
+        Jitter::Decorrelated => {
+            let high = previous.unwrap_or(d).saturating_mul(3).max(d);
+            uniform(rng, d, high)
+        }
+    }
+}
+
 impl<B: Backoff> Backoff for Jittered<B> {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        let d = self.inner.next_delay(ctx);
-        let delay = match self.jitter {
-            Jitter::None => d,
-            Jitter::Full => uniform(&mut self.rng, Duration::ZERO, d),
-            Jitter::Equal => uniform(&mut self.rng, d / 2, d),
-            Jitter::Decorrelated => {
-                let high = self.previous.unwrap_or(d).saturating_mul(3).max(d);
-                uniform(&mut self.rng, d, high)
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        match self.inner.next(ctx) {
+            Step::Wait(d) => {
+                let delay = apply_jitter(self.jitter, &mut self.rng, d, self.previous);
+                self.previous = Some(delay);
+                Step::Wait(delay)
             }
-        };
-        self.previous = Some(delay);
-        delay
+            stop => stop,
+        }
+    }
+}
+
+impl<B: BackoffBuilder> BackoffBuilder for Jittered<B> {
+    type Backoff = Jittered<B::Backoff>;
+    fn build(&self) -> Self::Backoff {
+        Jittered::new(self.inner.build(), self.jitter, self.seed)
     }
 }
 
@@ -166,32 +311,37 @@ pub struct Clamped<B> {
 }
 
 impl<B: Backoff> Backoff for Clamped<B> {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        self.inner.next_delay(ctx).max(self.min).min(self.max)
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
+        match self.inner.next(ctx) {
+            Step::Wait(d) => Step::Wait(d.max(self.min).min(self.max)),
+            stop => stop,
+        }
     }
 }
 
-/// Combinators for every [`Backoff`].
-pub trait BackoffExt: Backoff + Sized {
-    /// Randomises the delays (random seed).
-    fn with_jitter(self, jitter: Jitter) -> Jittered<Self> {
-        Jittered {
-            inner: self,
-            jitter,
-            rng: fastrand::Rng::new(),
-            previous: None,
+impl<B: BackoffBuilder> BackoffBuilder for Clamped<B> {
+    type Backoff = Clamped<B::Backoff>;
+    fn build(&self) -> Self::Backoff {
+        Clamped {
+            inner: self.inner.build(),
+            min: self.min,
+            max: self.max,
         }
+    }
+}
+
+/// Combinators for every [`BackoffBuilder`].
+pub trait BackoffExt: BackoffBuilder + Sized {
+    /// Randomises the delays (each operation's generator randomly seeded).
+    fn with_jitter(self, jitter: Jitter) -> Jittered<Self> {
+        Jittered::new(self, jitter, None)
     }
 
     /// Randomises the delays with a seeded generator: the same seed gives the
-    /// same delays (for tests and simulations).
+    /// same delays, in every operation built from it (for tests and
+    /// simulations).
     fn with_jitter_seeded(self, jitter: Jitter, seed: u64) -> Jittered<Self> {
-        Jittered {
-            inner: self,
-            jitter,
-            rng: fastrand::Rng::with_seed(seed),
-            previous: None,
-        }
+        Jittered::new(self, jitter, Some(seed))
     }
 
     /// Never waits longer than `max`.
@@ -212,20 +362,35 @@ pub trait BackoffExt: Backoff + Sized {
         }
     }
 
-    /// Boxes the backoff (to store backoffs of different types together).
-    fn boxed(self) -> Box<dyn Backoff>
+    /// Erases the builder's type (to store builders of different types
+    /// together).
+    fn boxed(self) -> BoxedBackoff
     where
         Self: 'static,
     {
-        Box::new(self)
+        BoxedBackoff(Arc::new(self))
     }
 }
 
-impl<B: Backoff> BackoffExt for B {}
+impl<B: BackoffBuilder> BackoffExt for B {}
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// The delay a backoff that never stops gives.
+    pub(crate) trait NextDelay {
+        fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration;
+    }
+
+    impl<B: Backoff> NextDelay for B {
+        fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+            match self.next(ctx) {
+                Step::Wait(delay) => delay,
+                Step::Stop(reason) => panic!("the backoff stopped: {reason}"),
+            }
+        }
+    }
 
     fn ctx(attempt: u32) -> PollContext<'static> {
         PollContext::new(attempt, Duration::ZERO)
@@ -273,6 +438,18 @@ mod tests {
         };
         assert_eq!(run(42), run(42));
         assert_ne!(run(42), run(43));
+    }
+
+    #[test]
+    fn equal_jitter_is_uniform_over_its_range() {
+        let mut b = Constant::new(Duration::from_secs(8)).with_jitter_seeded(Jitter::Equal, 5);
+        let n = 2000;
+        let mean = (1..=n)
+            .map(|a| b.next_delay(&ctx(a)).as_secs_f64())
+            .sum::<f64>()
+            / f64::from(n);
+        // Uniform in [4 s, 8 s]: a mean of 6 s.
+        assert!((5.8..=6.2).contains(&mean), "{mean}");
     }
 
     #[test]

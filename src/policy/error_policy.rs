@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use crate::error::{TransportError, TransportErrorKind};
+use crate::transport::{TransportError, TransportErrorKind};
 
 /// Whether a failure to read the status may go away if tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,13 +1,20 @@
 //! When to poll next, and when to give up.
 //!
-//! Three pieces, all plain data with no I/O:
+//! Configuration apart from state, as in backon: every policy is a
+//! `Clone + Send + Sync` value an SDK can keep in its options, and each
+//! operation makes its own running state from it. Three pieces, all plain
+//! data with no I/O:
 //!
-//! - a [`Backoff`] gives the shape of the delays ([`Constant`], [`Exponential`],
-//!   with [`Jitter`] and clamps from [`BackoffExt`]);
+//! - a [`BackoffBuilder`] describes the delays and builds, per operation, a
+//!   [`Backoff`] that decides each wait or gives up ([`Step`]):
+//!   [`ProgressAware`] (the default), [`Constant`], [`Exponential`],
+//!   [`Smithy`], with [`Jitter`] and clamps from [`BackoffExt`], or any
+//!   iterator of delays ([`from_fn`], [`from_delays`]: backon's backoffs);
 //! - a [`PollPolicy`] puts the rules around it: a delay before the first poll,
 //!   the server's `Retry-After` (a floor under the backoff by default, or a
-//!   replacement, always capped), a limit on polls and an overall deadline with
-//!   a deadline-aware last poll;
+//!   replacement, always capped), a floor under every delay (1 s unless
+//!   lowered), a limit on polls and an overall deadline with a deadline-aware
+//!   last poll; [`PollPolicy::start`] makes an operation's [`Pacer`];
 //! - an [`ErrorPolicy`] says which failures to read the status are worth
 //!   retrying, and how many times in a row.
 //!
@@ -25,16 +32,26 @@
 
 mod backoff;
 mod error_policy;
+mod iter;
 mod progress;
 mod retry_after;
+mod smithy;
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub use backoff::{Backoff, BackoffExt, Clamped, Constant, Exponential, Jitter, Jittered, scale};
+use backoff::DynBuilder;
+pub use backoff::{
+    Backoff, BackoffBuilder, BackoffExt, BoxedBackoff, Clamped, Constant, Exponential, Jitter,
+    Jittered, Step, scale,
+};
 pub use error_policy::{ErrorPolicy, FailureClass};
-pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
+pub use iter::{Delays, DelaysBackoff, from_delays, from_fn};
+pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware, ProgressBackoff};
 pub use retry_after::parse_retry_after;
 pub(crate) use retry_after::parse_retry_after_with;
+pub use smithy::{SMITHY_MAX_DELAY, SMITHY_MIN_DELAY, Smithy, SmithyBackoff};
 
 use crate::status::AsyncJobStatus;
 
@@ -46,6 +63,8 @@ pub struct PollContext<'a> {
     pub attempt: u32,
     /// Time since the operation started, on the operation's timer.
     pub elapsed: Duration,
+    /// Time left before the policy's deadline; `None` without a deadline.
+    pub remaining: Option<Duration>,
     /// The last status read, if any.
     pub last_status: Option<&'a AsyncJobStatus>,
     /// The server's `Retry-After` on the last answer, uncapped.
@@ -69,12 +88,19 @@ impl<'a> PollContext<'a> {
         PollContext {
             attempt,
             elapsed,
+            remaining: None,
             last_status: None,
             retry_after: None,
             previous_delay: None,
             consecutive_failures: 0,
             from_job_start: false,
         }
+    }
+
+    /// Sets the time left before the deadline.
+    pub fn with_remaining(mut self, remaining: Option<Duration>) -> Self {
+        self.remaining = remaining;
+        self
     }
 
     /// Sets the last status.
@@ -122,16 +148,19 @@ pub enum RetryAfterMode {
     Ignore,
 }
 
-/// What a [`PollPolicy`] decided after an answer that did not end the job.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a [`Pacer`] decided after an answer that did not end the job.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Decision {
     /// Poll again after this delay.
     PollAfter(Duration),
-    /// The deadline has been reached.
+    /// The deadline has been reached (or the time left is shorter than the
+    /// floor, so no poll fits before it).
     DeadlineExceeded,
     /// The poll limit has been reached.
     PollLimitExceeded,
+    /// The backoff gave up, for this reason ([`Step::Stop`]).
+    Stopped(Cow<'static, str>),
 }
 
 /// The default cap on a server's `Retry-After`: 10 minutes.
@@ -146,55 +175,132 @@ pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(1);
 /// forever; use [`PollPolicy::without_deadline`] to wait without limit.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
-/// The rules around a [`Backoff`]: initial delay, `Retry-After`, poll limit and
-/// deadline.
+/// The default floor under every delay between two requests to a monitor:
+/// 1 s, the minimum Azure enforces. See [`PollPolicy::with_min_interval`].
+pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The rules around a backoff: initial delay, `Retry-After`, a floor, a poll
+/// limit and a deadline.
+///
+/// A `PollPolicy` is configuration: `Clone + Send + Sync`, and cloning it
+/// copies one pointer, so an SDK can keep one in its options and hand it to a
+/// million operations. Each operation makes its own running state from it
+/// ([`PollPolicy::start`] → [`Pacer`]).
 ///
 /// The default is [`ProgressAware::new()`]: when the monitor reports
 /// `percentageComplete`, the next poll lands just after the predicted
 /// completion (1 s to 1 minute); when it does not, an exponential backoff from
 /// 1 s by ×1.5 up to 30 s with equal jitter. Around it: a 1 s initial delay
-/// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10 minutes, no poll limit, and a 24-hour
-/// deadline. The choice is measured against the SDKs' defaults by
-/// `examples/policy_sim.rs` (see the README's "Polling efficiency").
-#[derive(Debug)]
+/// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10
+/// minutes, a 1 s floor under every delay ([`DEFAULT_MIN_INTERVAL`]), no poll
+/// limit, and a 24-hour deadline. The choice is measured against the SDKs'
+/// defaults by `examples/policy_sim/` (see `docs/polling-efficiency.md`).
+///
+/// **The floor.** Whatever the backoff or the server says — a zero delay,
+/// `Retry-After: 0`, a date in the past, garbage, [`RetryAfterMode::Replace`],
+/// the deadline-aware last poll — two requests to the same monitor are at
+/// least [`min_interval`](Self::min_interval) apart (the delay is counted
+/// from the answer, so the request's own time adds to it). The first poll
+/// after the start request is floored too; the first poll of a monitored or
+/// resumed job follows the initial delay alone. When the time left before the
+/// deadline is shorter than the floor, the operation ends with
+/// [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded) instead of
+/// polling sooner.
+///
+/// ```
+/// use std::time::Duration;
+/// use lro_poller::policy::{Exponential, PollPolicy};
+///
+/// // Kept in an SDK's options; cloned into every operation.
+/// #[derive(Clone, Debug)]
+/// struct ClientOptions {
+///     polling: PollPolicy,
+/// }
+///
+/// let options = ClientOptions {
+///     polling: PollPolicy::new(Exponential::new(
+///             Duration::from_secs(2), 2.0, Duration::from_secs(60)))
+///         .with_deadline(Duration::from_secs(3600)),
+/// };
+/// let for_one_operation = options.polling.clone();
+/// assert_eq!(for_one_operation.min_interval(), Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone)]
 pub struct PollPolicy {
-    backoff: Box<dyn Backoff>,
+    rules: Arc<Rules>,
+}
+
+#[derive(Debug, Clone)]
+struct Rules {
+    backoff: Arc<dyn DynBuilder>,
     initial_delay: Duration,
+    min_interval: Duration,
     max_polls: Option<u32>,
     deadline: Option<Duration>,
     retry_after: RetryAfterMode,
     retry_after_cap: Duration,
 }
 
+// Configuration to share across threads: a compile-time proof.
+const _: () = {
+    const fn assert_config<T: Clone + Send + Sync + std::fmt::Debug>() {}
+    assert_config::<PollPolicy>();
+    assert_config::<ErrorPolicy>();
+};
+
 impl Default for PollPolicy {
+    /// The default policy (see the type's documentation); every default
+    /// policy shares one configuration.
     fn default() -> Self {
-        PollPolicy::new(ProgressAware::new()).with_initial_delay(DEFAULT_INITIAL_DELAY)
+        static SHARED: std::sync::OnceLock<PollPolicy> = std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(|| {
+                PollPolicy::new(ProgressAware::new()).with_initial_delay(DEFAULT_INITIAL_DELAY)
+            })
+            .clone()
     }
 }
 
 impl PollPolicy {
-    /// A policy around `backoff` with the default rules.
-    pub fn new(backoff: impl Backoff + 'static) -> Self {
+    /// A policy around `backoff` with the default rules (no initial delay).
+    pub fn new(backoff: impl BackoffBuilder + 'static) -> Self {
         PollPolicy {
-            backoff: Box::new(backoff),
-            initial_delay: Duration::ZERO,
-            max_polls: None,
-            deadline: Some(DEFAULT_DEADLINE),
-            retry_after: RetryAfterMode::Floor,
-            retry_after_cap: DEFAULT_RETRY_AFTER_CAP,
+            rules: Arc::new(Rules {
+                backoff: Arc::new(backoff),
+                initial_delay: Duration::ZERO,
+                min_interval: DEFAULT_MIN_INTERVAL,
+                max_polls: None,
+                deadline: Some(DEFAULT_DEADLINE),
+                retry_after: RetryAfterMode::Floor,
+                retry_after_cap: DEFAULT_RETRY_AFTER_CAP,
+            }),
         }
+    }
+
+    fn rules(&mut self) -> &mut Rules {
+        Arc::make_mut(&mut self.rules)
     }
 
     /// Waits `delay` before the first poll (a `Retry-After` on the start
     /// response still counts as a floor).
     pub fn with_initial_delay(mut self, delay: Duration) -> Self {
-        self.initial_delay = delay;
+        self.rules().initial_delay = delay;
+        self
+    }
+
+    /// The floor under every delay between two requests to the same monitor
+    /// (default [`DEFAULT_MIN_INTERVAL`], 1 s). Lowering it lets a zero
+    /// backoff or a server's `Retry-After: 0` poll as fast as answers come
+    /// back: meant for tests and simulations, and for services that ask for
+    /// it. `Duration::ZERO` removes the floor.
+    pub fn with_min_interval(mut self, interval: Duration) -> Self {
+        self.rules().min_interval = interval;
         self
     }
 
     /// Gives up after `polls` polls (counting failed ones).
     pub fn with_max_polls(mut self, polls: u32) -> Self {
-        self.max_polls = Some(polls);
+        self.rules().max_polls = Some(polls);
         self
     }
 
@@ -202,92 +308,169 @@ impl PollPolicy {
     /// would cross the deadline, the policy polls once more exactly at the
     /// deadline instead of sleeping past it or giving up early.
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = Some(deadline);
+        self.rules().deadline = Some(deadline);
         self
     }
 
     /// Polls until the job ends, however long it takes.
     pub fn without_deadline(mut self) -> Self {
-        self.deadline = None;
+        self.rules().deadline = None;
         self
     }
 
     /// How `Retry-After` combines with the backoff.
     pub fn with_retry_after(mut self, mode: RetryAfterMode) -> Self {
-        self.retry_after = mode;
+        self.rules().retry_after = mode;
         self
     }
 
     /// The most a `Retry-After` can make the operation wait (default 10 minutes).
     pub fn with_retry_after_cap(mut self, cap: Duration) -> Self {
-        self.retry_after_cap = cap;
+        self.rules().retry_after_cap = cap;
         self
     }
 
     /// The delay before the first poll.
     pub fn initial_delay(&self) -> Duration {
-        self.initial_delay
+        self.rules.initial_delay
+    }
+
+    /// The floor under every delay between two requests to a monitor.
+    pub fn min_interval(&self) -> Duration {
+        self.rules.min_interval
     }
 
     /// The overall deadline, if any.
     pub fn deadline(&self) -> Option<Duration> {
-        self.deadline
+        self.rules.deadline
     }
 
     /// The poll limit, if any.
     pub fn max_polls(&self) -> Option<u32> {
-        self.max_polls
+        self.rules.max_polls
     }
 
     /// How `Retry-After` is used.
     pub fn retry_after_mode(&self) -> RetryAfterMode {
-        self.retry_after
+        self.rules.retry_after
     }
 
     /// The cap on `Retry-After`.
     pub fn retry_after_cap(&self) -> Duration {
-        self.retry_after_cap
+        self.rules.retry_after_cap
     }
 
-    /// The delay the backoff and the server's hint agree on, before limits.
-    pub fn delay(&mut self, ctx: &PollContext<'_>) -> Duration {
-        let own = self.backoff.next_delay(ctx);
-        self.with_hint(own, ctx.retry_after)
+    /// The running state for one operation: a fresh backoff from this
+    /// policy's builder, and the rules, shared.
+    pub fn start(&self) -> Pacer {
+        Pacer {
+            policy: self.clone(),
+            backoff: self.rules.backoff.build_boxed(),
+        }
     }
 
     /// Combines a delay with the server's `Retry-After` per the mode and cap.
     pub fn with_hint(&self, delay: Duration, retry_after: Option<Duration>) -> Duration {
-        match (self.retry_after, retry_after) {
-            (RetryAfterMode::Floor, Some(hint)) => delay.max(hint.min(self.retry_after_cap)),
-            (RetryAfterMode::Replace, Some(hint)) => hint.min(self.retry_after_cap),
+        match (self.rules.retry_after, retry_after) {
+            (RetryAfterMode::Floor, Some(hint)) => delay.max(hint.min(self.rules.retry_after_cap)),
+            (RetryAfterMode::Replace, Some(hint)) => hint.min(self.rules.retry_after_cap),
             _ => delay,
         }
     }
 
-    /// Applies the poll limit and the deadline to `delay`, `elapsed` into the
-    /// operation after `polls` polls.
-    pub fn limit(&self, delay: Duration, polls: u32, elapsed: Duration) -> Decision {
-        if self.max_polls.is_some_and(|max| polls >= max) {
-            return Decision::PollLimitExceeded;
-        }
-        match self.deadline {
-            Some(deadline) => {
-                let remaining = deadline.saturating_sub(elapsed);
-                if remaining.is_zero() {
-                    Decision::DeadlineExceeded
-                } else {
-                    Decision::PollAfter(delay.min(remaining))
-                }
-            }
-            None => Decision::PollAfter(delay),
+    /// `delay`, raised to the floor.
+    pub fn floor(&self, delay: Duration) -> Duration {
+        delay.max(self.rules.min_interval)
+    }
+
+    /// The time left before the deadline, `elapsed` into the operation;
+    /// `None` without a deadline.
+    pub fn remaining(&self, elapsed: Duration) -> Option<Duration> {
+        self.rules
+            .deadline
+            .map(|deadline| deadline.saturating_sub(elapsed))
+    }
+
+    /// The delay before the first poll: the initial delay with the start
+    /// response's `Retry-After`; floored when a request was sent before it
+    /// (`after_start`).
+    pub fn first_delay(&self, retry_after: Option<Duration>, after_start: bool) -> Duration {
+        let delay = self.with_hint(self.rules.initial_delay, retry_after);
+        if after_start {
+            self.floor(delay)
+        } else {
+            delay
         }
     }
 
-    /// The full decision after a poll: [`delay`](Self::delay), then
-    /// [`limit`](Self::limit).
+    /// Applies the poll limit and the deadline to `delay`, `elapsed` into the
+    /// operation after `polls` polls. A delay that would cross the deadline
+    /// becomes the time left (the last poll, at the deadline) — unless the
+    /// time left is shorter than the floor: then the deadline is reached.
+    pub fn limit(&self, delay: Duration, polls: u32, elapsed: Duration) -> Decision {
+        if self.rules.max_polls.is_some_and(|max| polls >= max) {
+            return Decision::PollLimitExceeded;
+        }
+        match self.remaining(elapsed) {
+            Some(remaining) if remaining.is_zero() => Decision::DeadlineExceeded,
+            Some(remaining) if delay > remaining => {
+                if remaining < self.rules.min_interval {
+                    Decision::DeadlineExceeded
+                } else {
+                    Decision::PollAfter(remaining)
+                }
+            }
+            _ => Decision::PollAfter(delay),
+        }
+    }
+}
+
+/// One operation's running policy: the shared [`PollPolicy`] and the
+/// operation's own backoff state. Made by [`PollPolicy::start`].
+#[derive(Debug)]
+pub struct Pacer {
+    policy: PollPolicy,
+    backoff: Box<dyn Backoff>,
+}
+
+impl Pacer {
+    /// The policy this state runs.
+    pub fn policy(&self) -> &PollPolicy {
+        &self.policy
+    }
+
+    /// The backoff's step with the server's hint and the floor applied,
+    /// before the limits.
+    pub fn delay(&mut self, ctx: &PollContext<'_>) -> Step {
+        match self.backoff.next(ctx) {
+            Step::Wait(delay) => {
+                let delay = self.policy.with_hint(delay, ctx.retry_after);
+                Step::Wait(self.policy.floor(delay))
+            }
+            stop => stop,
+        }
+    }
+
+    /// The full decision after a poll: the limits that are already reached,
+    /// then [`delay`](Self::delay) (the backoff sees the time left), then
+    /// [`PollPolicy::limit`].
     pub fn decide(&mut self, ctx: &PollContext<'_>) -> Decision {
-        let delay = self.delay(ctx);
-        self.limit(delay, ctx.attempt, ctx.elapsed)
+        let policy = &self.policy;
+        if policy.max_polls().is_some_and(|max| ctx.attempt >= max) {
+            return Decision::PollLimitExceeded;
+        }
+        let remaining = policy.remaining(ctx.elapsed);
+        if remaining.is_some_and(|r| r.is_zero()) {
+            return Decision::DeadlineExceeded;
+        }
+        let ctx = PollContext {
+            remaining: ctx.remaining.or(remaining),
+            ..*ctx
+        };
+        match self.delay(&ctx) {
+            Step::Wait(delay) => self.policy.limit(delay, ctx.attempt, ctx.elapsed),
+            Step::Stop(reason) => Decision::Stopped(reason),
+        }
     }
 }
 
@@ -295,36 +478,50 @@ impl PollPolicy {
 mod tests {
     use super::*;
 
+    /// The delay a pacer whose backoff never stops gives.
+    fn wait(pacer: &mut Pacer, ctx: &PollContext<'_>) -> Duration {
+        pacer.delay(ctx).delay().expect("a delay")
+    }
+
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
     }
 
     #[test]
     fn retry_after_is_a_capped_floor_by_default() {
-        let mut p = PollPolicy::new(Constant::new(secs(5))).with_retry_after_cap(secs(60));
-        assert_eq!(p.delay(&PollContext::new(1, secs(0))), secs(5));
+        let mut p = PollPolicy::new(Constant::new(secs(5)))
+            .with_retry_after_cap(secs(60))
+            .start();
+        assert_eq!(wait(&mut p, &PollContext::new(1, secs(0))), secs(5));
         let hint = |h| PollContext::new(1, secs(0)).with_retry_after(Some(h));
-        assert_eq!(p.delay(&hint(secs(2))), secs(5));
-        assert_eq!(p.delay(&hint(secs(20))), secs(20));
-        assert_eq!(p.delay(&hint(secs(9_999_999_999))), secs(60));
-        assert_eq!(p.delay(&hint(Duration::MAX)), secs(60));
+        assert_eq!(wait(&mut p, &hint(secs(2))), secs(5));
+        assert_eq!(wait(&mut p, &hint(secs(20))), secs(20));
+        assert_eq!(wait(&mut p, &hint(secs(9_999_999_999))), secs(60));
+        assert_eq!(wait(&mut p, &hint(Duration::MAX)), secs(60));
     }
 
     #[test]
     fn retry_after_can_replace_or_be_ignored() {
         let hint = |h| PollContext::new(1, secs(0)).with_retry_after(Some(h));
-        let mut replace =
-            PollPolicy::new(Constant::new(secs(5))).with_retry_after(RetryAfterMode::Replace);
-        assert_eq!(replace.delay(&hint(secs(2))), secs(2));
-        assert_eq!(replace.delay(&hint(secs(3600))), DEFAULT_RETRY_AFTER_CAP);
-        let mut ignore =
-            PollPolicy::new(Constant::new(secs(5))).with_retry_after(RetryAfterMode::Ignore);
-        assert_eq!(ignore.delay(&hint(secs(200))), secs(5));
+        let mut replace = PollPolicy::new(Constant::new(secs(5)))
+            .with_retry_after(RetryAfterMode::Replace)
+            .start();
+        assert_eq!(wait(&mut replace, &hint(secs(2))), secs(2));
+        assert_eq!(
+            wait(&mut replace, &hint(secs(3600))),
+            DEFAULT_RETRY_AFTER_CAP
+        );
+        let mut ignore = PollPolicy::new(Constant::new(secs(5)))
+            .with_retry_after(RetryAfterMode::Ignore)
+            .start();
+        assert_eq!(wait(&mut ignore, &hint(secs(200))), secs(5));
     }
 
     #[test]
     fn deadline_aware_last_poll() {
-        let mut p = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(25));
+        let mut p = PollPolicy::new(Constant::new(secs(10)))
+            .with_deadline(secs(25))
+            .start();
         assert_eq!(
             p.decide(&PollContext::new(1, secs(0))),
             Decision::PollAfter(secs(10))
@@ -341,7 +538,9 @@ mod tests {
             p.decide(&PollContext::new(3, secs(99))),
             Decision::DeadlineExceeded
         );
-        let mut forever = PollPolicy::new(Constant::new(secs(10))).without_deadline();
+        let mut forever = PollPolicy::new(Constant::new(secs(10)))
+            .without_deadline()
+            .start();
         assert_eq!(
             forever.decide(&PollContext::new(u32::MAX, Duration::MAX)),
             Decision::PollAfter(secs(10))
@@ -349,8 +548,60 @@ mod tests {
     }
 
     #[test]
+    fn settings_read_back_and_clones_share_them() {
+        let p = PollPolicy::new(Constant::new(secs(5)))
+            .with_min_interval(Duration::from_millis(250))
+            .with_max_polls(7)
+            .with_retry_after(RetryAfterMode::Replace)
+            .with_retry_after_cap(secs(42));
+        let q = p.clone();
+        assert_eq!(q.min_interval(), Duration::from_millis(250));
+        assert_eq!(q.max_polls(), Some(7));
+        assert_eq!(q.retry_after_mode(), RetryAfterMode::Replace);
+        assert_eq!(q.retry_after_cap(), secs(42));
+        assert!(Arc::ptr_eq(&p.rules, &q.rules), "a clone shares the rules");
+        assert_eq!(DEFAULT_DEADLINE, secs(86_400));
+        let d = PollPolicy::default();
+        assert_eq!(d.min_interval(), secs(1));
+        assert!(Arc::ptr_eq(&d.rules, &PollPolicy::default().rules));
+    }
+
+    #[test]
+    fn the_deadline_and_the_floor_meet() {
+        let p = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(21));
+        // Exactly the floor left: the last poll comes then.
+        assert_eq!(p.limit(secs(10), 2, secs(20)), Decision::PollAfter(secs(1)));
+        // Less than the floor left: no poll fits.
+        let late = secs(20) + Duration::from_millis(500);
+        assert_eq!(p.limit(secs(10), 2, late), Decision::DeadlineExceeded);
+        // Nothing left, even without a floor and with a zero delay.
+        let bare = p.clone().with_min_interval(Duration::ZERO);
+        assert_eq!(
+            bare.limit(Duration::ZERO, 2, secs(21)),
+            Decision::DeadlineExceeded
+        );
+    }
+
+    #[test]
+    fn the_backoff_sees_the_time_left() {
+        // A Smithy waiter with no end of its own, under a 30 s deadline: at
+        // 25 s, 5 s are left and its last wait leaves 2 s for one attempt.
+        let policy =
+            PollPolicy::new(Smithy::new(secs(2), secs(120), Duration::MAX)).with_deadline(secs(30));
+        for _ in 0..100 {
+            let mut pacer = policy.start();
+            match pacer.decide(&PollContext::new(5, secs(25))) {
+                Decision::PollAfter(d) => assert!(d == secs(2) || d == secs(3), "{d:?}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn poll_limit() {
-        let mut p = PollPolicy::new(Constant::new(secs(1))).with_max_polls(3);
+        let mut p = PollPolicy::new(Constant::new(secs(1)))
+            .with_max_polls(3)
+            .start();
         assert_eq!(
             p.decide(&PollContext::new(2, secs(0))),
             Decision::PollAfter(secs(1))
@@ -363,27 +614,39 @@ mod tests {
 
     #[test]
     fn default_policy_is_bounded() {
-        let mut p = PollPolicy::default();
-        assert_eq!(p.deadline(), Some(DEFAULT_DEADLINE));
-        assert_eq!(p.initial_delay(), DEFAULT_INITIAL_DELAY);
+        let mut p = PollPolicy::default().start();
+        assert_eq!(p.policy().deadline(), Some(DEFAULT_DEADLINE));
+        assert_eq!(p.policy().initial_delay(), DEFAULT_INITIAL_DELAY);
         // No progress reported: the exponential fallback, 1 s to 30 s.
         for attempt in [1, 2, 10, 1000, u32::MAX] {
-            let d = p.delay(&PollContext::new(attempt, secs(0)));
+            let d = wait(&mut p, &PollContext::new(attempt, secs(0)));
             assert!(d >= secs(1) && d <= secs(30), "{d:?}");
         }
         // Progress so slow the job needs hours: still polled every minute.
-        let mut p = PollPolicy::default();
+        let mut p = PollPolicy::default().start();
         let start = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(0.0);
         let slow = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(0.1);
-        p.delay(&PollContext::new(1, secs(0)).with_last_status(&start));
-        let d = p.delay(&PollContext::new(2, secs(100)).with_last_status(&slow));
+        wait(
+            &mut p,
+            &PollContext::new(1, secs(0)).with_last_status(&start),
+        );
+        let d = wait(
+            &mut p,
+            &PollContext::new(2, secs(100)).with_last_status(&slow),
+        );
         assert_eq!(d, PROGRESS_MAX_DELAY);
         // Nearly done: polled again after the minimum, not the fallback's.
-        let mut p = PollPolicy::default();
+        let mut p = PollPolicy::default().start();
         let half = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(50.0);
         let near = AsyncJobStatus::new(crate::JobState::InProgress).with_percentage(99.99);
-        p.delay(&PollContext::new(1, secs(500)).with_last_status(&half));
-        let d = p.delay(&PollContext::new(2, secs(1000)).with_last_status(&near));
+        wait(
+            &mut p,
+            &PollContext::new(1, secs(500)).with_last_status(&half),
+        );
+        let d = wait(
+            &mut p,
+            &PollContext::new(2, secs(1000)).with_last_status(&near),
+        );
         assert_eq!(d, PROGRESS_MIN_DELAY);
     }
 }

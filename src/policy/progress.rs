@@ -1,10 +1,12 @@
 //! A backoff that reads the job's progress and polls when it should be done.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::PollContext;
-use super::backoff::{Backoff, BackoffExt, Exponential, Jitter, Jittered, scale};
+use super::backoff::{
+    Backoff, BackoffBuilder, DynBuilder, Exponential, Jitter, Step, apply_jitter, scale,
+};
 
 /// The fewest progress reports a prediction is made from.
 const MIN_SAMPLES: usize = 2;
@@ -16,6 +18,10 @@ const ANCHOR_TOLERANCE: f64 = 1.0;
 /// How much of the first report a job may seem to have done at elapsed zero
 /// and keep its anchor.
 const ANCHOR_SHARE: f64 = 0.8;
+
+/// How many of the reports' scatters (the weighted spread of the reports
+/// around the fit, in seconds) to poll before the predicted completion.
+const SCATTER_MARGIN: f64 = 1.0;
 
 /// How much faster than the fitted rate the latest interval must be for its
 /// own, earlier, prediction to be taken instead.
@@ -51,6 +57,12 @@ const SPEED_UP: f64 = 1.5;
 ///   predictions is taken: polling early costs one poll, polling late costs
 ///   the caller's time.
 ///
+/// When the reports scatter around the line (noisy progress), the poll comes
+/// earlier by that scatter — the weighted standard deviation of the reports
+/// around the fit, in seconds at the fitted rate — so that a report that
+/// made the line late costs an early poll rather than the caller's time.
+/// Steady progress has no scatter and is polled at the prediction.
+///
 /// It hands the decision to its *fallback* backoff (by default an exponential
 /// from 1 s by ×1.5 up to 30 s with equal jitter) whenever progress cannot be
 /// trusted:
@@ -73,8 +85,9 @@ const SPEED_UP: f64 = 1.5;
 /// top ([`RetryAfterMode::Floor`] by default), so a poll never comes sooner
 /// than an honoured `Retry-After`.
 ///
-/// Each operation should own its own `ProgressAware`: it keeps the history of
-/// one job.
+/// `ProgressAware` is the configuration, shared (cloning it copies a
+/// pointer); each operation [builds](BackoffBuilder::build) its own
+/// [`ProgressBackoff`], which keeps the history of one job.
 ///
 /// [`PollPolicy`]: super::PollPolicy
 /// [`RetryAfterMode::Floor`]: super::RetryAfterMode::Floor
@@ -82,40 +95,60 @@ const SPEED_UP: f64 = 1.5;
 /// ```
 /// use std::time::Duration;
 /// use lro_poller::{AsyncJobStatus, JobState};
-/// use lro_poller::policy::{Backoff, Constant, PollContext, PollPolicy, ProgressAware};
+/// use lro_poller::policy::{
+///     Backoff, BackoffBuilder, Constant, PollContext, PollPolicy, ProgressAware,
+/// };
 ///
-/// let mut backoff = ProgressAware::new()
+/// let config = ProgressAware::new()
 ///     .with_min_delay(Duration::from_secs(1))
 ///     .with_max_delay(Duration::from_secs(120))
 ///     .with_slack(0.0)
 ///     .with_fallback(Constant::new(Duration::from_secs(2)));
+/// let mut backoff = config.build();
 ///
 /// // 10% after 5 s, then 20% after 10 s: done at 50 s.
 /// let at = |percent| AsyncJobStatus::new(JobState::InProgress).with_percentage(percent);
 /// let first = at(10.0);
-/// let delay = backoff.next_delay(
+/// let step = backoff.next(
 ///     &PollContext::new(1, Duration::from_secs(5)).with_last_status(&first));
-/// assert_eq!(delay, Duration::from_secs(2)); // one report is not a trend: fallback
+/// assert_eq!(step.delay(), Some(Duration::from_secs(2))); // one report is not a trend: fallback
 /// let second = at(20.0);
-/// let delay = backoff.next_delay(
+/// let step = backoff.next(
 ///     &PollContext::new(2, Duration::from_secs(10)).with_last_status(&second));
-/// assert_eq!(delay, Duration::from_secs(40)); // poll again at 50 s
+/// assert_eq!(step.delay(), Some(Duration::from_secs(40))); // poll again at 50 s
 /// assert_eq!(backoff.predicted_completion(), Some(Duration::from_secs(50)));
 ///
 /// // In an operation, wrap it in a policy (Retry-After is a floor on top).
 /// let policy = PollPolicy::new(ProgressAware::new());
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ProgressAware {
+    config: Arc<Config>,
+}
+
+#[derive(Debug, Clone)]
+struct Config {
     min: Duration,
     max: Duration,
     slack: f64,
-    // Kept as f32: plenty of precision, and every operation holds one.
-    reach: f32,
-    window: u32,
-    smoothing: f32,
-    fallback: Fallback,
-    samples: VecDeque<Sample>,
+    reach: f64,
+    window: usize,
+    smoothing: f64,
+    /// `None`: the default fallback, run inline (no allocation).
+    fallback: Option<Arc<dyn DynBuilder>>,
+}
+
+/// The default fallback's shape: exponential from 1 s by ×1.5 up to 30 s, with
+/// equal jitter.
+const DEFAULT_FALLBACK: Exponential =
+    Exponential::const_new(Duration::from_secs(1), 1.5, Duration::from_secs(30));
+
+/// A [`ProgressAware`] backoff's running state for one operation: the recent
+/// progress reports and the prediction made from them.
+#[derive(Debug)]
+pub struct ProgressBackoff {
+    config: Arc<Config>,
+    samples: Vec<Sample>,
     /// When the last prediction aimed to poll (seconds); NaN: none.
     aimed_at: f64,
     overdue: u32,
@@ -123,21 +156,25 @@ pub struct ProgressAware {
     anchored: bool,
     /// The anchor was found inconsistent with the reports: never again.
     anchor_dropped: bool,
+    fallback: Fallback,
 }
 
-/// The backoff used when progress says nothing: the default one inline (no
-/// allocation), or the caller's.
+/// The backoff used when progress says nothing: the default one inline (a
+/// random generator for its jitter), or the caller's.
 #[derive(Debug)]
 enum Fallback {
-    Default(Jittered<Exponential>),
+    Default(fastrand::Rng),
     Custom(Box<dyn Backoff>),
 }
 
 impl Fallback {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
         match self {
-            Fallback::Default(backoff) => backoff.next_delay(ctx),
-            Fallback::Custom(backoff) => backoff.next_delay(ctx),
+            Fallback::Default(rng) => {
+                let delay = DEFAULT_FALLBACK.delay(ctx.attempt);
+                Step::Wait(apply_jitter(Jitter::Equal, rng, delay, None))
+            }
+            Fallback::Custom(backoff) => backoff.next(ctx),
         }
     }
 }
@@ -168,44 +205,42 @@ impl ProgressAware {
     /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
     /// jitter (randomly seeded).
     ///
-    /// These defaults come from the simulation in `examples/policy_sim.rs`
+    /// These defaults come from the simulation in `examples/policy_sim/`
     /// (see the README's "Polling efficiency").
     pub fn new() -> Self {
         ProgressAware {
-            min: PROGRESS_MIN_DELAY,
-            max: PROGRESS_MAX_DELAY,
-            slack: 0.01,
-            reach: 30.0,
-            window: 6,
-            smoothing: 0.9,
-            fallback: Fallback::Default(
-                Exponential::new(Duration::from_secs(1), 1.5, Duration::from_secs(30))
-                    .with_jitter(Jitter::Equal),
-            ),
-            samples: VecDeque::new(),
-            aimed_at: f64::NAN,
-            overdue: 0,
-            anchored: false,
-            anchor_dropped: false,
+            config: Arc::new(Config {
+                min: PROGRESS_MIN_DELAY,
+                max: PROGRESS_MAX_DELAY,
+                slack: 0.01,
+                reach: 30.0,
+                window: 6,
+                smoothing: 0.9,
+                fallback: None,
+            }),
         }
+    }
+
+    fn config(&mut self) -> &mut Config {
+        Arc::make_mut(&mut self.config)
     }
 
     /// Never waits less than `min` (also applies to the fallback's delays).
     pub fn with_min_delay(mut self, min: Duration) -> Self {
-        self.min = min;
+        self.config().min = min;
         self
     }
 
     /// Never waits more than `max` (also applies to the fallback's delays).
     /// When `max` is below `min`, `max` wins.
     pub fn with_max_delay(mut self, max: Duration) -> Self {
-        self.max = max;
+        self.config().max = max;
         self
     }
 
     /// The backoff used whenever progress cannot be trusted.
-    pub fn with_fallback(mut self, fallback: impl Backoff + 'static) -> Self {
-        self.fallback = Fallback::Custom(Box::new(fallback));
+    pub fn with_fallback(mut self, fallback: impl BackoffBuilder + 'static) -> Self {
+        self.config().fallback = Some(Arc::new(fallback));
         self
     }
 
@@ -215,7 +250,7 @@ impl ProgressAware {
     /// fewer early polls when progress is noisy. NaN or negative values are
     /// taken as 0; values above 10 as 10.
     pub fn with_slack(mut self, slack: f64) -> Self {
-        self.slack = if slack.is_nan() {
+        self.config().slack = if slack.is_nan() {
             0.0
         } else {
             slack.clamp(0.0, 10.0)
@@ -230,21 +265,14 @@ impl ProgressAware {
     /// at most 30 s, where the rate is measured again. NaN or values below 1
     /// are taken as 1.
     pub fn with_reach(mut self, reach: f64) -> Self {
-        self.reach = if reach.is_nan() {
-            1.0
-        } else {
-            reach.max(1.0) as f32
-        };
+        self.config().reach = if reach.is_nan() { 1.0 } else { reach.max(1.0) };
         self
     }
 
     /// How many of the most recent reports the fit uses (default 6; at least
     /// 2, at most 64).
     pub fn with_window(mut self, reports: usize) -> Self {
-        self.window = u32::try_from(reports.clamp(MIN_SAMPLES, 64)).unwrap_or(64);
-        while self.samples.len() > self.window as usize {
-            self.samples.pop_front();
-        }
+        self.config().window = reports.clamp(MIN_SAMPLES, 64);
         self
     }
 
@@ -253,34 +281,56 @@ impl ProgressAware {
     /// whole window; near 0 follows the latest change in rate. Values outside
     /// are clamped to `[0.01, 1]`; NaN is taken as the default.
     pub fn with_smoothing(mut self, smoothing: f64) -> Self {
-        self.smoothing = if smoothing.is_nan() {
+        self.config().smoothing = if smoothing.is_nan() {
             0.9
         } else {
-            smoothing.clamp(0.01, 1.0) as f32
+            smoothing.clamp(0.01, 1.0)
         };
         self
     }
 
     /// The shortest delay.
     pub fn min_delay(&self) -> Duration {
-        self.min
+        self.config.min
     }
 
     /// The longest delay.
     pub fn max_delay(&self) -> Duration {
-        self.max
+        self.config.max
     }
+}
 
+impl BackoffBuilder for ProgressAware {
+    type Backoff = ProgressBackoff;
+
+    fn build(&self) -> ProgressBackoff {
+        let fallback = match &self.config.fallback {
+            None => Fallback::Default(fastrand::Rng::new()),
+            Some(builder) => Fallback::Custom(builder.build_boxed()),
+        };
+        ProgressBackoff {
+            config: Arc::clone(&self.config),
+            samples: Vec::new(),
+            aimed_at: f64::NAN,
+            overdue: 0,
+            anchored: false,
+            anchor_dropped: false,
+            fallback,
+        }
+    }
+}
+
+impl ProgressBackoff {
     /// When the job is predicted to reach 100%, as time since the operation
     /// started, from the reports seen so far; `None` when progress cannot be
     /// trusted (see the type's documentation).
     pub fn predicted_completion(&self) -> Option<Duration> {
-        let secs = self.predict()?;
+        let (secs, _) = self.predict()?;
         Some(scale(Duration::from_secs(1), secs))
     }
 
     fn clamp(&self, delay: Duration) -> Duration {
-        delay.max(self.min).min(self.max)
+        delay.max(self.config.min).min(self.config.max)
     }
 
     /// Records the progress in `ctx`; returns whether it is a usable report.
@@ -298,7 +348,7 @@ impl ProgressAware {
             return false;
         }
         let t = ctx.elapsed.as_secs_f64();
-        match self.samples.back_mut() {
+        match self.samples.last_mut() {
             Some(last) if t < last.t => {
                 self.samples.clear();
                 self.anchored = false;
@@ -311,15 +361,19 @@ impl ProgressAware {
             }
             _ => {}
         }
+        if self.samples.is_empty() {
+            // One allocation of the window's size, for the operation's life.
+            self.samples.reserve_exact(self.config.window);
+        }
         if self.samples.is_empty() && ctx.from_job_start && !self.anchor_dropped && t > 0.0 {
-            self.samples.push_back(Sample { t: 0.0, p: 0.0 });
+            self.samples.push(Sample { t: 0.0, p: 0.0 });
             self.anchored = true;
         }
-        if self.samples.len() >= self.window as usize {
-            self.samples.pop_front();
+        if self.samples.len() >= self.config.window {
+            self.samples.remove(0);
             self.anchored = false;
         }
-        self.samples.push_back(Sample { t, p });
+        self.samples.push(Sample { t, p });
         self.check_anchor();
         true
     }
@@ -331,7 +385,7 @@ impl ProgressAware {
         if !self.anchored || self.samples.len() != 3 {
             return;
         }
-        let (Some(first), Some(last)) = (self.samples.get(1), self.samples.back()) else {
+        let (Some(first), Some(last)) = (self.samples.get(1), self.samples.last()) else {
             return;
         };
         if last.p <= first.p || last.t <= first.t {
@@ -340,26 +394,28 @@ impl ProgressAware {
         let rate = (last.p - first.p) / (last.t - first.t);
         let at_zero = first.p - rate * first.t;
         if at_zero > (ANCHOR_SHARE * first.p).max(ANCHOR_TOLERANCE) {
-            self.samples.pop_front();
+            self.samples.remove(0);
             self.anchored = false;
             self.anchor_dropped = true;
         }
     }
 
     /// Seconds since the start at which the weighted fit reaches 100%.
-    fn predict(&self) -> Option<f64> {
+    /// The time the fit reaches 100%, and how far the reports scatter
+    /// around the fit, in seconds at the fitted rate.
+    fn predict(&self) -> Option<(f64, f64)> {
         if self.samples.len() < MIN_SAMPLES {
             return None;
         }
-        let first = self.samples.front()?;
-        let last = self.samples.back()?;
+        let first = self.samples.first()?;
+        let last = self.samples.last()?;
         if last.p <= first.p {
             return None;
         }
         let newest = self.samples.len() - 1;
         let weight = |i: usize| {
             let age = i32::try_from(newest - i).unwrap_or(i32::MAX);
-            f64::from(self.smoothing).powi(age)
+            self.config.smoothing.powi(age)
         };
         // Centre time on the newest report so large elapsed values keep their
         // precision.
@@ -382,6 +438,12 @@ impl ProgressAware {
         if !rate.is_finite() || rate <= 0.0 {
             return None;
         }
+        let mut residuals = 0.0;
+        for (i, s) in self.samples.iter().enumerate() {
+            let off = s.p - (pm + rate * (s.t - last.t - tm));
+            residuals += weight(i) * off * off;
+        }
+        let mut spread = (residuals / sw).sqrt() / rate;
         let mut at = last.t + tm + (100.0 - pm) / rate;
         // With a single interval the fit is that interval: nothing to compare.
         let previous = self
@@ -391,22 +453,27 @@ impl ProgressAware {
         if let Some(previous) = previous {
             let recent = (last.p - previous.p) / (last.t - previous.t);
             if recent > rate * SPEED_UP {
+                // A change of pace, not noise: the scatter says nothing
+                // about the latest interval's own prediction.
                 at = at.min(last.t + (100.0 - last.p) / recent);
+                spread = 0.0;
             }
         }
-        at.is_finite().then_some(at)
+        (at.is_finite() && spread.is_finite()).then_some((at, spread))
     }
 }
 
-impl Backoff for ProgressAware {
-    fn next_delay(&mut self, ctx: &PollContext<'_>) -> Duration {
+impl Backoff for ProgressBackoff {
+    fn next(&mut self, ctx: &PollContext<'_>) -> Step {
         let usable = self.record(ctx);
         let predicted = if usable { self.predict() } else { None };
-        let Some(at) = predicted else {
+        let Some((at, spread)) = predicted else {
             self.aimed_at = f64::NAN;
             self.overdue = 0;
-            let delay = self.fallback.next_delay(ctx);
-            return self.clamp(delay);
+            return match self.fallback.next(ctx) {
+                Step::Wait(delay) => Step::Wait(self.clamp(delay)),
+                stop => stop,
+            };
         };
         let now = ctx.elapsed.as_secs_f64();
         // Polled at or after the moment aimed at, and the job still runs: the
@@ -418,22 +485,32 @@ impl Backoff for ProgressAware {
         } else {
             0
         };
+        // Aim earlier by the reports' scatter: a noisy report that makes the
+        // line late costs the caller's time; an early poll costs one poll.
+        let at = at - SCATTER_MARGIN * spread;
         self.aimed_at = at;
-        let remaining = ((at - now) * (1.0 + self.slack)).min(now * f64::from(self.reach));
+        let config = &self.config;
+        let remaining = ((at - now) * (1.0 + config.slack)).min(now * config.reach);
         let remaining = scale(Duration::from_secs(1), remaining);
         let search = match self.overdue {
             0 => Duration::ZERO,
-            n => scale(self.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
+            n => scale(config.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
         };
-        self.clamp(remaining.max(search))
+        Step::Wait(self.clamp(remaining.max(search)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Constant, PollPolicy};
+    use crate::policy::backoff::tests::NextDelay;
+    use crate::policy::{Constant, Pacer, PollPolicy};
     use crate::status::{AsyncJobStatus, JobState};
+
+    /// The delay a pacer whose backoff never stops gives.
+    fn wait(pacer: &mut Pacer, ctx: &PollContext<'_>) -> Duration {
+        pacer.delay(ctx).delay().expect("a delay")
+    }
 
     fn secs(s: u64) -> Duration {
         Duration::from_secs(s)
@@ -445,7 +522,7 @@ mod tests {
 
     /// A backoff with a constant 7 s fallback and no slack, fed `(seconds,
     /// percent)` reports; returns the delay after each.
-    fn feed(backoff: &mut ProgressAware, reports: &[(u64, f64)]) -> Vec<Duration> {
+    fn feed(backoff: &mut ProgressBackoff, reports: &[(u64, f64)]) -> Vec<Duration> {
         reports
             .iter()
             .enumerate()
@@ -465,7 +542,7 @@ mod tests {
 
     #[test]
     fn linear_progress_is_polled_right_at_completion() {
-        let mut b = plain();
+        let mut b = plain().build();
         // 2% a second: done at 50 s.
         let delays = feed(&mut b, &[(0, 0.0), (4, 8.0)]);
         assert_eq!(delays, [secs(7), secs(46)]);
@@ -474,16 +551,16 @@ mod tests {
 
     #[test]
     fn a_slow_start_is_followed_only_within_reach() {
-        let mut b = plain().with_max_delay(secs(600));
+        let mut b = plain().with_max_delay(secs(600)).build();
         // 1% after 1 s looks like a 100 s job, or like the start of an S-curve.
         assert_eq!(feed(&mut b, &[(0, 0.0), (1, 1.0)])[1], secs(30));
-        let mut far = plain().with_max_delay(secs(600)).with_reach(1000.0);
+        let mut far = plain().with_max_delay(secs(600)).with_reach(1000.0).build();
         assert_eq!(feed(&mut far, &[(0, 0.0), (1, 1.0)])[1], secs(99));
     }
 
     #[test]
     fn a_job_speeding_up_is_polled_on_its_new_pace() {
-        let mut b = plain().with_max_delay(secs(600));
+        let mut b = plain().with_max_delay(secs(600)).build();
         // 0.1%/s for 200 s, then 2%/s: at 40% after 210 s, done at 240 s
         // at the new pace (the smoothed rate alone would say minutes).
         let delays = feed(&mut b, &[(0, 0.0), (100, 10.0), (200, 20.0), (210, 40.0)]);
@@ -492,23 +569,27 @@ mod tests {
 
     #[test]
     fn slack_lands_just_after_the_prediction() {
-        let mut b = plain().with_slack(0.1);
+        let mut b = plain().with_slack(0.1).build();
         let delays = feed(&mut b, &[(0, 0.0), (10, 50.0)]);
         assert_eq!(delays[1], secs(11));
     }
 
     #[test]
     fn delays_are_clamped_to_min_and_max() {
-        let mut b = plain().with_min_delay(secs(3)).with_max_delay(secs(60));
+        let mut b = plain()
+            .with_min_delay(secs(3))
+            .with_max_delay(secs(60))
+            .build();
         // Nearly done: the prediction is under a second away.
         assert_eq!(feed(&mut b, &[(0, 0.0), (50, 99.5)])[1], secs(3));
-        let mut slow = plain().with_max_delay(secs(60));
+        let mut slow = plain().with_max_delay(secs(60)).build();
         // 0.1% in 10 s: hours to go.
         assert_eq!(feed(&mut slow, &[(0, 0.0), (10, 0.1)])[1], secs(60));
         let mut fallback = plain()
             .with_min_delay(secs(10))
             .with_max_delay(secs(20))
-            .with_fallback(Constant::new(secs(1)));
+            .with_fallback(Constant::new(secs(1)))
+            .build();
         assert_eq!(feed(&mut fallback, &[(0, 5.0)])[0], secs(10));
     }
 
@@ -523,7 +604,7 @@ mod tests {
             vec![(0, 10.0), (5, 20.0), (9, -1.0)],
             vec![(0, 10.0), (5, 20.0), (9, 100.5)],
         ] {
-            let mut b = plain();
+            let mut b = plain().build();
             let delays = feed(&mut b, &reports);
             assert_eq!(delays.last(), Some(&secs(7)), "{reports:?}");
         }
@@ -534,15 +615,31 @@ mod tests {
         // 1%/s with one report 8 points too high; the newest report is on the
         // line again. A fit through the last two reports alone would say
         // 72.4 s; the smoothed fit stays near 100 s.
-        let mut b = plain().with_smoothing(0.9);
+        let mut b = plain().with_smoothing(0.9).build();
         feed(&mut b, &[(0, 0.0), (10, 10.0), (20, 28.0), (30, 30.0)]);
         let at = b.predicted_completion().unwrap().as_secs_f64();
         assert!((90.0..=110.0).contains(&at), "{at}");
     }
 
     #[test]
+    fn scattered_reports_are_polled_before_the_predicted_completion() {
+        let mut clean = plain().with_max_delay(secs(600)).build();
+        let steady = [(0, 0.0), (10, 10.0), (20, 20.0), (30, 30.0), (40, 40.0)];
+        assert_eq!(feed(&mut clean, &steady)[4], secs(60));
+        // About the same pace, each report a little off the line.
+        let mut noisy = plain().with_max_delay(secs(600)).build();
+        let scattered = [(0, 0.0), (10, 12.0), (20, 18.0), (30, 33.0), (40, 38.0)];
+        let delay = feed(&mut noisy, &scattered)[4];
+        let on_the_line = noisy.predicted_completion().unwrap() - secs(40);
+        assert!(
+            delay + secs(1) < on_the_line && delay > secs(30),
+            "{delay:?} vs {on_the_line:?}"
+        );
+    }
+
+    #[test]
     fn missing_progress_and_failed_reads_use_the_fallback() {
-        let mut b = plain();
+        let mut b = plain().build();
         feed(&mut b, &[(0, 0.0), (10, 10.0)]);
         let bare = AsyncJobStatus::new(JobState::InProgress);
         let ctx = PollContext::new(3, secs(20)).with_last_status(&bare);
@@ -559,7 +656,7 @@ mod tests {
 
     #[test]
     fn time_going_backwards_restarts_the_history() {
-        let mut b = plain();
+        let mut b = plain().build();
         feed(&mut b, &[(100, 10.0), (110, 20.0)]);
         assert_eq!(b.predicted_completion(), Some(secs(190)));
         let delays = feed(&mut b, &[(5, 30.0)]);
@@ -569,7 +666,10 @@ mod tests {
 
     #[test]
     fn overdue_predictions_back_off_from_the_minimum() {
-        let mut b = plain().with_min_delay(secs(2)).with_max_delay(secs(30));
+        let mut b = plain()
+            .with_min_delay(secs(2))
+            .with_max_delay(secs(30))
+            .build();
         // Predicted done at 100 s, still running at 101 s, 103 s, ...
         let delays = feed(
             &mut b,
@@ -579,7 +679,7 @@ mod tests {
     }
 
     /// Like `feed`, for an operation that started the job at elapsed zero.
-    fn feed_started(backoff: &mut ProgressAware, reports: &[(u64, f64)]) -> Vec<Duration> {
+    fn feed_started(backoff: &mut ProgressBackoff, reports: &[(u64, f64)]) -> Vec<Duration> {
         reports
             .iter()
             .enumerate()
@@ -595,18 +695,18 @@ mod tests {
 
     #[test]
     fn a_job_started_at_zero_is_predicted_from_its_first_report() {
-        let mut b = plain();
+        let mut b = plain().build();
         // 4% after 2 s, from 0% at 0 s: done at 50 s.
         assert_eq!(feed_started(&mut b, &[(2, 4.0)]), [secs(48)]);
         assert_eq!(b.predicted_completion(), Some(secs(50)));
         // Without the anchor one report is not a trend.
-        let mut monitored = plain();
+        let mut monitored = plain().build();
         assert_eq!(feed(&mut monitored, &[(2, 4.0)]), [secs(7)]);
     }
 
     #[test]
     fn an_anchor_the_reports_contradict_is_dropped() {
-        let mut b = plain().with_max_delay(secs(600));
+        let mut b = plain().with_max_delay(secs(600)).build();
         // 50% after 1 s looks like a 2 s job; 51% at 2 s says the job was
         // already half done at 0 s, at 1%/s: done at 51 s.
         let delays = feed_started(&mut b, &[(1, 50.0), (2, 51.0)]);
@@ -617,14 +717,17 @@ mod tests {
 
     #[test]
     fn retry_after_is_a_floor_through_the_policy() {
-        let mut policy = PollPolicy::new(plain());
+        let mut policy = PollPolicy::new(plain()).start();
         let a = report(0.0);
         let b = report(50.0);
-        policy.delay(&PollContext::new(1, secs(0)).with_last_status(&a));
+        wait(
+            &mut policy,
+            &PollContext::new(1, secs(0)).with_last_status(&a),
+        );
         let ctx = PollContext::new(2, secs(10))
             .with_last_status(&b)
             .with_retry_after(Some(secs(30)));
         // The prediction says 10 s; the server asked for 30.
-        assert_eq!(policy.delay(&ctx), secs(30));
+        assert_eq!(wait(&mut policy, &ctx), secs(30));
     }
 }

@@ -6,10 +6,8 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::{
-    Interpretation, Protocol, Reading, ResultSource, claims_json, header_url, is_blank,
-    post_cancel, read_status, url_header,
-};
+use super::read::{claims_json, header_url, is_blank, post_cancel, read_status, url_header};
+use super::seam::{Interpretation, Protocol, Reading, ResultSource};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -93,6 +91,16 @@ pub enum AzureMode {
     /// Body polling: `GET` the original URI until
     /// `properties.provisioningState` is terminal.
     Body,
+}
+
+/// How a resume token records an [`Azure`] protocol (the `lro1` form).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedAzure {
+    mode: AzureMode,
+    final_state_via: FinalStateVia,
+    original_uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_location: Option<String>,
 }
 
 /// The Azure protocol, in one of its [`AzureMode`]s.
@@ -270,18 +278,48 @@ impl Azure {
     }
 }
 
+impl Azure {
+    /// The protocol a token saved ([`Protocol::save`]).
+    pub(crate) fn from_saved(saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        let state: SavedAzure = saved.state_as()?;
+        let url = |text: &str| -> Result<Url, Error> {
+            match Url::parse(text) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
+                _ => Err(Error::InvalidToken(format!(
+                    "the Azure protocol's saved URL {:?} is not an http(s) URL",
+                    Url::parse(text).map(|u| redact(&u)).unwrap_or_default()
+                ))),
+            }
+        };
+        Ok(Box::new(Azure::new(
+            state.mode,
+            state.final_state_via,
+            url(&state.original_uri)?,
+            state.start_location.as_deref().map(url).transpose()?,
+        )))
+    }
+}
+
 impl Protocol for Azure {
     fn name(&self) -> &'static str {
         "azure"
     }
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Azure {
-            mode: self.mode,
-            final_state_via: self.final_state,
-            original_uri: self.original_uri.to_string(),
-            start_location: self.start_location.as_ref().map(Url::to_string),
-        })
+    fn save(&self) -> Option<SavedProtocol> {
+        SavedProtocol::from_state(
+            self.name(),
+            &SavedAzure {
+                mode: self.mode,
+                final_state_via: self.final_state,
+                original_uri: self.original_uri.to_string(),
+                start_location: self.start_location.as_ref().map(Url::to_string),
+            },
+        )
+        .ok()
+    }
+
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Azure::from_saved(saved)
     }
 
     /// `Operation-Location` monitors: `POST {monitor}:cancel` (newer
@@ -370,7 +408,7 @@ pub(crate) fn resource_status(body: &[u8]) -> Result<(AsyncJobStatus, bool), Str
 mod tests {
     use super::*;
 
-    use crate::protocol::test_response as response;
+    use super::super::read::test_response as response;
 
     fn azure(mode: AzureMode, via: FinalStateVia) -> Azure {
         Azure::new(

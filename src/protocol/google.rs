@@ -4,7 +4,8 @@ use bytes::Bytes;
 use serde::Deserialize;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, ResultSource, post_cancel};
+use super::read::post_cancel;
+use super::seam::{Interpretation, Protocol, Reading, ResultSource, Start, not_accepted};
 use crate::error::Error;
 use crate::origin::redact;
 use crate::resume::SavedProtocol;
@@ -77,6 +78,45 @@ impl Google {
             return Err(refused());
         }
         Ok(url)
+    }
+}
+
+/// What a Google `Operation` answer said beyond its status: its name, `done`
+/// and its `metadata`, typed by the caller with
+/// [`metadata_as`](Self::metadata_as). Every status the [`Google`] protocol
+/// reads carries it ([`AsyncJobStatus::details`]).
+///
+/// ```
+/// use lro_poller::protocol::OperationDetails;
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(rename_all = "camelCase")]
+/// struct ExportMetadata { progress_percent: u32, output_uri_prefix: String }
+///
+/// # fn show(status: &lro_poller::AsyncJobStatus) {
+/// if let Some(details) = status.details::<OperationDetails>() {
+///     let metadata: ExportMetadata = details.metadata_as().unwrap().unwrap();
+///     println!("{}% into {}", metadata.progress_percent, metadata.output_uri_prefix);
+/// }
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct OperationDetails {
+    /// The operation's `name`.
+    pub name: Option<String>,
+    /// Whether the operation is `done`.
+    pub done: bool,
+    /// The operation's `metadata`, as sent.
+    pub metadata: Option<serde_json::Value>,
+}
+
+impl OperationDetails {
+    /// The metadata read into `T`; `None` when the operation had none.
+    pub fn metadata_as<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Option<Result<T, serde_json::Error>> {
+        self.metadata.clone().map(serde_json::from_value)
     }
 }
 
@@ -167,7 +207,12 @@ pub(crate) fn read_operation(
             interpretation = interpretation.with_result(ResultSource::Body(bytes));
         }
     }
-    Ok((interpretation, operation.name))
+    let details = OperationDetails {
+        name: operation.name.clone(),
+        done,
+        metadata: operation.metadata,
+    };
+    Ok((interpretation.with_details(details), operation.name))
 }
 
 /// The progress in an operation's metadata, as a percentage, or `None`
@@ -225,13 +270,55 @@ fn counter(object: &serde_json::Map<String, serde_json::Value>) -> Option<f64> {
     })
 }
 
+/// Google's start: a terminal `Operation` is done; a running one is polled
+/// at its name.
+pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+    let code = response.status();
+    let body = response.body();
+    let (reading, name) = read_operation(url, code, body)?;
+    if reading.status.status.is_terminal() {
+        return Ok(Start::done(reading).with_protocol(Google));
+    }
+    let name = name.ok_or_else(|| {
+        Error::protocol(
+            "the operation has no name",
+            Some(code),
+            Some(redact(url)),
+            body,
+        )
+    })?;
+    let monitor = Google::monitor_url(url, &name)
+        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
+    Ok(Start::poll(monitor)
+        .with_reading(reading)
+        .with_protocol(Google))
+}
+
 impl Protocol for Google {
     fn name(&self) -> &'static str {
         "google"
     }
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Google)
+    /// A running `Operation`: poll it at its name; a done one: over.
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        if response.status().is_client_error() || response.status().is_server_error() {
+            return Ok(Start::refused());
+        }
+        not_accepted(url, response)?;
+        google_start(url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::new(self.name()))
+    }
+
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Ok(Box::new(Google))
     }
 
     /// `POST {operation}:cancel` (best effort: the operation may still
@@ -332,7 +419,7 @@ mod tests {
     fn error_answers_are_read_failures_and_a_running_operation_has_no_result() {
         let url = Url::parse("https://svc.example/v1/operations/1").unwrap();
         for code in [404, 429, 500, 503] {
-            let response = crate::protocol::test_response(code, &[], r#"{"error":{}}"#);
+            let response = super::super::read::test_response(code, &[], r#"{"error":{}}"#);
             assert!(matches!(
                 Google.interpret(&url, &response),
                 Ok(Reading::ReadFailure)
@@ -343,7 +430,7 @@ mod tests {
         let failed =
             read(r#"{"name":"o","done":true,"error":{"code":2},"response":{"x":1}}"#).unwrap();
         assert_eq!(failed.result, ResultSource::None);
-        assert!(matches!(Google.saved(), Some(SavedProtocol::Google)));
+        assert_eq!(Google.save(), Some(SavedProtocol::new("google")));
         let cancel = Google.cancel_requests(&url);
         assert_eq!(cancel.len(), 1);
         assert_eq!(cancel[0].method(), http::Method::POST);

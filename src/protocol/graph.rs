@@ -4,7 +4,8 @@ use bytes::Bytes;
 use http::StatusCode;
 use url::Url;
 
-use super::{Interpretation, Protocol, Reading, read_status, url_header};
+use super::read::{read_status, url_header};
+use super::seam::{Interpretation, Protocol, Reading, Start, completed, no_monitor, not_accepted};
 use crate::error::Error;
 use crate::resume::SavedProtocol;
 use crate::status::{AsyncJobStatus, JobState};
@@ -34,6 +35,34 @@ impl Graph {
     }
 }
 
+/// Graph's start: `202` + `Location` is polled; any other `2xx` is done.
+fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+    let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Ok(Start::refused());
+    }
+    not_accepted(url, response)?;
+    let location = url_header(response.headers(), "location", url, code)?;
+    Ok(match (code == StatusCode::ACCEPTED, location) {
+        (true, Some(monitor)) => match terminal_report(response.body()) {
+            Some(reading) => Start::done(reading).with_protocol(Graph),
+            None => Start::poll(monitor).with_protocol(Graph),
+        },
+        (true, None) => return Err(no_monitor(url, response)),
+        (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
+    })
+}
+
+/// A status report in a start answer whose state is terminal: the job ended
+/// before the caller could poll (the body's state wins over the monitor
+/// headers).
+pub(super) fn terminal_report(body: &[u8]) -> Option<Interpretation> {
+    AsyncJobStatus::from_json(body)
+        .ok()
+        .filter(|status| status.status.is_terminal())
+        .map(Interpretation::new)
+}
+
 impl Protocol for Graph {
     fn name(&self) -> &'static str {
         "graph"
@@ -43,8 +72,23 @@ impl Protocol for Graph {
         !matches!(kind, RequestKind::Poll)
     }
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Graph)
+    /// `202` + `Location`: poll it; another `2xx`: done, the body is the
+    /// result; `4xx`/`5xx`: refused.
+    fn start(
+        &self,
+        _request: &http::Request<Bytes>,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Start, Error> {
+        graph_start(url, response)
+    }
+
+    fn save(&self) -> Option<SavedProtocol> {
+        Some(SavedProtocol::new(self.name()))
+    }
+
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        Ok(Box::new(Graph))
     }
 
     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
@@ -76,7 +120,7 @@ mod tests {
     use super::*;
 
     fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Reading, Error> {
-        let response = crate::protocol::test_response(code, headers, body);
+        let response = super::super::read::test_response(code, headers, body);
         let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
         Graph.interpret(&url, &response)
     }

@@ -1,183 +1,196 @@
-//! What a monitor's answer means, and where to poll next.
+//! What the service's answers mean: the start, each poll, the saved state.
 //!
-//! A [`Protocol`] turns one HTTP response into a [`Reading`]: either a status
-//! report (with, perhaps, a new monitor URL and where the final result is), or
-//! "this was a failure to read the status", which the operation hands to its
-//! [`ErrorPolicy`](crate::policy::ErrorPolicy). Protocols own no timing and do
-//! no I/O; the [`Operation`](crate::Operation) state machine does both.
+//! A [`Protocol`] owns the conversation with one family of services. It reads
+//! the answer to the start request ([`Protocol::start`] → a [`Start`]: done
+//! now, poll a monitor, poll by re-sending the request, or an error), builds
+//! each poll ([`Protocol::poll_request`], any method), reads each answer
+//! ([`Protocol::interpret`] → a [`Reading`]: a status report, or a failure to
+//! read the status that the [`ErrorPolicy`](crate::policy::ErrorPolicy)
+//! judges), saves and restores its own state for resume tokens
+//! ([`Protocol::save`], [`Protocol::restore`]) and says how to cancel
+//! ([`Protocol::cancel_requests`]). Protocols own no timing and do no I/O;
+//! the [`Operation`](crate::Operation) state machine does both.
 //!
 //! The families:
+//! - [`Auto`] (the default): tells the family from the start answer, or reads
+//!   a monitor of unknown family;
 //! - [`Graph`]: the OneDrive / Microsoft Graph `asyncJobStatus` monitor;
 //! - [`Azure`]: `Azure-AsyncOperation`, `Operation-Location`, `Location` and
 //!   body polling on `provisioningState`, with [`FinalStateVia`];
-//! - [`Google`]: AIP-151 `google.longrunning.Operation`;
-//! - [`Auto`]: for a monitor URL of unknown family, reads each answer as a
-//!   Google `Operation` when it looks like one, else as a status report.
+//! - [`Google`]: AIP-151 `google.longrunning.Operation`.
 //!
-//! When an operation is started with [`Operation::start`](crate::Operation::start),
-//! the family is detected from the start response (see [`ProtocolKind::Auto`]).
+//! They use nothing a protocol of your own cannot: the trait, [`Start`],
+//! [`Interpretation`], the readers in this module ([`read_status`],
+//! [`url_header`], [`get_json`], [`post_cancel`]), [`Error::malformed`] and
+//! [`SavedProtocol`].
+//!
+//! # Writing a protocol
+//!
+//! Say a storage service copies a blob in the background: the start (`PUT`)
+//! answers a bare `202 Accepted`, and the copy's state lives in the headers
+//! of the blob's own URL — `x-copy-status: pending|success|failed|aborted`
+//! and `x-copy-progress: <bytes>/<total>` — read with `HEAD`. No monitor
+//! URL, no body: nothing a built-in family understands. Four methods make it
+//! a family of the crate:
+//!
+//! 1. **[`start`](Protocol::start)** reads the start answer: here a `202`
+//!    means "poll the blob's own URL" ([`Start::poll`]); an error answer is
+//!    [`Start::refused`] (the operation ends with the service's error). Other
+//!    families say [`Start::done`] (a synchronous answer), [`Start::resend`]
+//!    (poll by re-sending the request), or carry a first status and go on with
+//!    another protocol ([`Start::with_status`], [`Start::with_protocol`]).
+//! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
+//! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
+//!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
+//!    `failed`/`cancelled` fail with the status as [`Error::Failed`]),
+//!    attaches typed [details](Interpretation::with_details) for the caller,
+//!    answers [`Reading::ReadFailure`] for an error status (retried per the
+//!    error policy) and [`Error::malformed`] for an answer it cannot read.
+//! 4. **[`save`](Protocol::save) / [`restore`](Protocol::restore)** make it
+//!    resumable: the token records the name and the saved state; resuming
+//!    hands the state back to the protocol the caller passes with
+//!    [`OperationBuilder::with_protocol`](crate::OperationBuilder::with_protocol).
+//!
+//! ```
+//! # #[cfg(feature = "test-util")] {
+//! use futures::StreamExt;
+//! use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
+//! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, SavedProtocol, Url, bytes::Bytes};
+//! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+//!
+//! /// What the caller can read from each status: bytes copied of how many.
+//! #[derive(Debug, Clone, Copy, PartialEq)]
+//! pub struct CopyProgress { pub copied: u64, pub total: u64 }
+//!
+//! #[derive(Debug, Clone)]
+//! struct BlobCopy;
+//!
+//! impl Protocol for BlobCopy {
+//!     fn name(&self) -> &'static str { "blob-copy" }
+//!
+//!     fn start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
+//!         -> Result<Start, Error> {
+//!         match response.status().as_u16() {
+//!             202 => Ok(Start::poll(url.clone())), // the blob's own URL
+//!             400..=599 => Ok(Start::refused()),
+//!             _ => Err(Error::malformed("expected 202 Accepted", url, response)),
+//!         }
+//!     }
+//!
+//!     fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
+//!         http::Request::head(monitor.as_str()).body(Bytes::new()).unwrap()
+//!     }
+//!
+//!     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+//!         if !response.status().is_success() {
+//!             return Ok(Reading::ReadFailure);
+//!         }
+//!         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
+//!         let state = match header("x-copy-status") {
+//!             Some("pending") => JobState::InProgress,
+//!             Some("success") => JobState::Completed,
+//!             Some("failed") => JobState::Failed,
+//!             Some("aborted") => JobState::Cancelled,
+//!             _ => return Err(Error::malformed("no usable x-copy-status", url, response)),
+//!         };
+//!         let mut status = AsyncJobStatus::new(state);
+//!         let progress = header("x-copy-progress")
+//!             .and_then(|p| p.split_once('/'))
+//!             .and_then(|(c, t)| Some(CopyProgress { copied: c.parse().ok()?, total: t.parse().ok()? }));
+//!         if let Some(p) = progress.filter(|p| p.total > 0 && p.copied <= p.total) {
+//!             status = status.with_percentage(100.0 * p.copied as f64 / p.total as f64);
+//!         }
+//!         let reading = Interpretation::new(status);
+//!         Ok(Reading::Status(match progress {
+//!             Some(progress) => reading.with_details(progress),
+//!             None => reading,
+//!         }))
+//!     }
+//!
+//!     fn save(&self) -> Option<SavedProtocol> { Some(SavedProtocol::new(self.name())) }
+//!
+//!     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+//!         Ok(Box::new(BlobCopy))
+//!     }
+//! }
+//!
+//! # futures::executor::block_on(async {
+//! let transport = ScriptedTransport::new();
+//! transport.push_response(202, &[], "");
+//! transport.push_response(200, &[("x-copy-status", "pending"), ("x-copy-progress", "1024/4096")], "");
+//! transport.push_response(200, &[("x-copy-status", "success"), ("x-copy-progress", "4096/4096")], "");
+//! let request = http::Request::put("https://blobs.example/photos/cat.jpg")
+//!     .header("x-copy-source", "https://blobs.example/inbox/cat.jpg")
+//!     .body(Bytes::new()).unwrap();
+//! let mut copy = Operation::start(transport.clone(), request)
+//!     .with_protocol(BlobCopy)
+//!     .with_timer(VirtualTimer::new())
+//!     .build()?;
+//! let first = copy.next().await.unwrap()?;
+//! assert_eq!(first.percentage_complete, Some(25.0));
+//! assert_eq!(first.details::<CopyProgress>(), Some(&CopyProgress { copied: 1024, total: 4096 }));
+//! assert_eq!(first.answer().unwrap().header("x-copy-status"), Some("pending"));
+//! let token = copy.resume_token().unwrap();      // `lro1.…`: store it, resume later
+//! assert_eq!(token.protocol.name(), "blob-copy");
+//! let outcome = copy.await?;
+//! assert_eq!(outcome.status().status, JobState::Completed);
+//! assert_eq!(transport.requests()[1].method, http::Method::HEAD);
+//! # Ok::<(), Error>(())
+//! # }).unwrap();
+//! # }
+//! ```
+//!
+//! `examples/header_status.rs` runs this protocol against a loopback server,
+//! and `examples/custom_resume.rs` stops an operation, writes its token and
+//! finishes the job from it in a second operation.
 
+mod auto;
 mod azure;
 mod google;
 mod graph;
-pub(crate) mod start;
+mod read;
+mod seam;
 
 use std::fmt;
 
-use bytes::Bytes;
 use url::Url;
 
+pub use auto::{Auto, Detect};
 pub use azure::{Azure, AzureMode, FinalStateVia};
-pub use google::Google;
+pub use google::{Google, OperationDetails};
 pub use graph::Graph;
+pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
+pub use seam::{
+    Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
+};
 
 use crate::error::Error;
-use crate::origin::{redact, resolve_header_url};
 use crate::resume::SavedProtocol;
-use crate::status::AsyncJobStatus;
-use crate::transport::RequestKind;
 
-/// How to read a family of monitors.
-pub trait Protocol: Send + Sync + fmt::Debug {
-    /// A short name (`"graph"`).
-    fn name(&self) -> &'static str;
-
-    /// The request that polls `monitor`. The default is a `GET` that accepts
-    /// JSON.
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        get_json(monitor)
+/// The protocol a resume token's `saved` state stands for: the first of
+/// `protocols` (the caller's) with the saved name, else the built-in family of
+/// that name, restored from the state ([`Protocol::restore`]). A name nobody
+/// knows is [`Error::UnknownProtocol`].
+pub fn restore(
+    saved: &SavedProtocol,
+    protocols: &[Box<dyn Protocol>],
+) -> Result<Box<dyn Protocol>, Error> {
+    if let Some(protocol) = protocols.iter().find(|p| p.name() == saved.name()) {
+        return protocol.restore(saved);
     }
-
-    /// Whether requests of `kind` should carry the caller's credentials (when
-    /// they go to the start request's origin). The default says yes.
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        let _ = kind;
-        true
-    }
-
-    /// Reads the answer to a poll of `url`.
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
-
-    /// How a resume token records this protocol; `None` (the default) makes
-    /// operations with this protocol not resumable.
-    fn saved(&self) -> Option<SavedProtocol> {
-        None
-    }
-
-    /// The requests that ask the service to cancel the job polled at
-    /// `monitor`, tried in order while the service answers `404` or `405`.
-    /// Empty (the default) when the protocol has no way to cancel.
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        let _ = monitor;
-        Vec::new()
-    }
-}
-
-impl<P: Protocol + ?Sized> Protocol for Box<P> {
-    fn name(&self) -> &'static str {
-        (**self).name()
-    }
-    fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
-        (**self).poll_request(monitor)
-    }
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        (**self).wants_credentials(kind)
-    }
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        (**self).interpret(url, response)
-    }
-    fn saved(&self) -> Option<SavedProtocol> {
-        (**self).saved()
-    }
-    fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
-        (**self).cancel_requests(monitor)
-    }
-}
-
-/// A `GET` of `url` with `Accept: application/json`.
-pub fn get_json(url: &Url) -> http::Request<Bytes> {
-    let mut request = http::Request::new(Bytes::new());
-    *request.method_mut() = http::Method::GET;
-    if let Ok(uri) = url.as_str().parse() {
-        *request.uri_mut() = uri;
-    }
-    // Room for this header and one a transport adds (the first insert into
-    // an empty map would reserve room for six, ~600 bytes per poll in flight).
-    let mut headers = http::HeaderMap::with_capacity(2);
-    headers.insert(
-        http::header::ACCEPT,
-        http::HeaderValue::from_static("application/json"),
-    );
-    *request.headers_mut() = headers;
-    request
-}
-
-/// What one answer from a monitor says.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // read once per poll; boxing would add an allocation
-pub enum Reading {
-    /// A status report.
-    Status(Interpretation),
-    /// The answer was a failure to read the status (an error status code); the
-    /// error policy decides whether to retry.
-    ReadFailure,
-}
-
-/// Where an operation's final result comes from.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub enum ResultSource {
-    /// The protocol defines no result body.
-    #[default]
-    None,
-    /// The result body came with the answer.
-    Body(Bytes),
-    /// The result is fetched with a `GET` of this URL once the job succeeded.
-    Fetch(Url),
-}
-
-/// A status report read from an answer, with what it says about URLs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Interpretation {
-    /// The status.
-    pub status: AsyncJobStatus,
-    /// A new monitor URL to poll from now on.
-    pub next_monitor: Option<Url>,
-    /// The URL of the resource the job produced.
-    pub result_location: Option<Url>,
-    /// Where the final result body comes from.
-    pub result: ResultSource,
-}
-
-impl Interpretation {
-    /// A report of `status` with nothing else.
-    pub fn new(status: AsyncJobStatus) -> Self {
-        Interpretation {
-            status,
-            next_monitor: None,
-            result_location: None,
-            result: ResultSource::None,
+    match saved.name() {
+        "graph" => Graph.restore(saved),
+        "auto" => Auto::new().restore(saved),
+        "google" => Google.restore(saved),
+        "azure" => Azure::from_saved(saved),
+        name => {
+            let mut known: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
+            known.extend(["graph", "azure", "google", "auto"]);
+            Err(Error::UnknownProtocol {
+                name: name.to_owned(),
+                known: known.join(", "),
+            })
         }
-    }
-
-    /// Polls `url` from now on.
-    pub fn with_next_monitor(mut self, url: Url) -> Self {
-        self.next_monitor = Some(url);
-        self
-    }
-
-    /// The produced resource is at `url`.
-    pub fn with_result_location(mut self, url: Url) -> Self {
-        self.result_location = Some(url);
-        self
-    }
-
-    /// Where the result body comes from.
-    pub fn with_result(mut self, result: ResultSource) -> Self {
-        self.result = result;
-        self
     }
 }
 
@@ -213,13 +226,30 @@ impl ProtocolKind {
         }
     }
 
+    /// The protocol that reads the start answer: [`Auto`] (or [`Detect`]
+    /// with `final_state`), [`Detect::azure`], [`Graph`] or [`Google`];
+    /// `final_state` applies to a detected Azure operation.
+    pub fn for_start(&self, final_state: Option<FinalStateVia>) -> Box<dyn Protocol> {
+        let detect = |detect: Detect| match final_state {
+            Some(via) => detect.with_final_state_via(via),
+            None => detect,
+        };
+        match (self, final_state) {
+            (ProtocolKind::Auto, None) => Box::new(Auto),
+            (ProtocolKind::Auto, Some(_)) => Box::new(detect(Detect::new())),
+            (ProtocolKind::Azure, _) => Box::new(detect(Detect::azure())),
+            (ProtocolKind::Graph, _) => Box::new(Graph),
+            (ProtocolKind::Google, _) => Box::new(Google),
+        }
+    }
+
     /// The protocol that reads answers of a monitor URL given directly.
     /// Azure's status monitors speak the same language as Graph's for this
     /// purpose (the vocabularies are merged in [`crate::JobState`]), but
     /// request credentials on polls.
     pub fn for_monitor(&self, monitor: &Url) -> Box<dyn Protocol> {
         match self {
-            ProtocolKind::Auto => Box::new(Auto),
+            ProtocolKind::Auto => Box::new(Auto::new()),
             ProtocolKind::Graph => Box::new(Graph),
             ProtocolKind::Azure => Box::new(Azure::new(
                 AzureMode::AsyncOperation,
@@ -254,153 +284,95 @@ impl std::str::FromStr for ProtocolKind {
     }
 }
 
-/// For a monitor URL of unknown family: each answer that looks like a Google
-/// `Operation` is read as one, every other answer as a [`Graph`] status report
-/// (which also understands Azure's status monitors). Polls carry no
-/// credentials, as for Graph.
-#[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct Auto;
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Protocol for Auto {
-    fn name(&self) -> &'static str {
-        "auto"
-    }
+    #[derive(Debug)]
+    struct Mine(&'static str);
 
-    fn saved(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::Auto)
-    }
-
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        Graph.wants_credentials(kind)
-    }
-
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        // A status report is the common case: read it as one, and look for a
-        // Google `Operation` only in what is not.
-        match Graph.interpret(url, response) {
-            Err(_) if google::looks_like_operation(response.body()) => {
-                Google.interpret(url, response)
-            }
-            reading => reading,
+    impl Protocol for Mine {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+        fn interpret(
+            &self,
+            _url: &Url,
+            _response: &http::Response<bytes::Bytes>,
+        ) -> Result<Reading, Error> {
+            Ok(Reading::ReadFailure)
+        }
+        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+            assert_eq!(saved.state()["v"], 1);
+            Ok(Box::new(Mine("restored")))
         }
     }
-}
 
-/// `POST {url}:cancel`: the custom method of Google's and Azure's newer
-/// guidelines, appended to the path (the query is kept).
-pub(crate) fn post_cancel(url: &Url) -> http::Request<Bytes> {
-    let mut target = url.clone();
-    let path = format!("{}:cancel", url.path());
-    target.set_path(&path);
-    let mut request = http::Request::new(Bytes::new());
-    *request.method_mut() = http::Method::POST;
-    if let Ok(uri) = target.as_str().parse() {
-        *request.uri_mut() = uri;
+    #[test]
+    fn restore_prefers_the_callers_protocols_then_the_built_ins() {
+        let mine: Vec<Box<dyn Protocol>> = vec![Box::new(Mine("graph")), Box::new(Mine("mine"))];
+        let saved = SavedProtocol::new("mine").with("v", 1);
+        assert_eq!(restore(&saved, &mine).unwrap().name(), "restored");
+        // A caller's protocol may take a built-in name.
+        let graph = SavedProtocol::new("graph").with("v", 1);
+        assert_eq!(restore(&graph, &mine).unwrap().name(), "restored");
+        for name in ["graph", "auto", "google"] {
+            assert_eq!(
+                restore(&SavedProtocol::new(name), &[]).unwrap().name(),
+                name
+            );
+        }
+        let error = restore(&SavedProtocol::new("azure"), &[]).unwrap_err();
+        assert!(matches!(error, Error::InvalidToken(_)), "{error}");
+        let error = restore(&SavedProtocol::new("blob"), &mine).unwrap_err();
+        let Error::UnknownProtocol { name, known } = &error else {
+            panic!("{error:?}");
+        };
+        assert_eq!(name, "blob");
+        assert_eq!(known, "graph, mine, graph, azure, google, auto");
+        assert!(!error.job_may_still_run());
     }
-    request
-}
 
-/// Whether a body is empty or only white space.
-pub(crate) fn is_blank(body: &[u8]) -> bool {
-    body.iter().all(u8::is_ascii_whitespace)
-}
-
-/// Whether a body claims to be JSON: its `Content-Type` says so
-/// (`application/json`, `…+json`), or it starts with `{` or `[`. A protocol
-/// that reads such a body and cannot parse it has a garbled answer, never a
-/// result to pass on as it is.
-pub(crate) fn claims_json(headers: &http::HeaderMap, body: &[u8]) -> bool {
-    let declared = headers
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| {
-            let mime = mime.trim().to_ascii_lowercase();
-            mime == "application/json" || mime.ends_with("+json")
-        });
-    declared
-        || body
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|b| *b == b'{' || *b == b'[')
-}
-
-/// Reads a status report from a monitor's answer. An empty body is read by
-/// `when_empty` (a protocol error when it has no meaning for the status
-/// code); anything else must be a status report (`what` names the kind).
-pub(crate) fn read_status(
-    url: &Url,
-    response: &http::Response<Bytes>,
-    what: &str,
-    when_empty: impl FnOnce(http::StatusCode) -> Option<AsyncJobStatus>,
-) -> Result<AsyncJobStatus, Error> {
-    let code = response.status();
-    let body = response.body();
-    if is_blank(body) {
-        return when_empty(code).ok_or_else(|| {
-            Error::protocol(
-                format!("empty answer where {what} was expected"),
-                Some(code),
-                Some(redact(url)),
-                body,
-            )
-        });
-    }
-    AsyncJobStatus::from_json(body).map_err(|e| {
-        Error::protocol(
-            format!("not {what}: {e}"),
-            Some(code),
-            Some(redact(url)),
-            body,
-        )
-    })
-}
-
-/// A response for unit tests.
-#[cfg(test)]
-pub(crate) fn test_response(
-    code: u16,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> http::Response<Bytes> {
-    let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
-    *response.status_mut() = http::StatusCode::from_u16(code).expect("a valid status");
-    for (name, value) in headers {
-        response.headers_mut().insert(
-            http::HeaderName::from_bytes(name.as_bytes()).expect("a valid name"),
-            value.parse().expect("a valid value"),
+    #[test]
+    fn a_protocol_that_does_not_save_itself_cannot_be_restored() {
+        #[derive(Debug)]
+        struct Plain;
+        impl Protocol for Plain {
+            fn name(&self) -> &'static str {
+                "plain"
+            }
+            fn interpret(
+                &self,
+                _url: &Url,
+                _response: &http::Response<bytes::Bytes>,
+            ) -> Result<Reading, Error> {
+                Ok(Reading::ReadFailure)
+            }
+        }
+        assert!(Plain.save().is_none());
+        let boxed: Box<dyn Protocol> = Box::new(Plain);
+        let error = boxed.restore(&SavedProtocol::new("plain")).unwrap_err();
+        assert!(error.to_string().contains("`plain`"), "{error}");
+        assert!(
+            boxed
+                .cancel_requests(&Url::parse("https://a.example/").unwrap())
+                .is_empty()
         );
+        assert!(boxed.wants_credentials(crate::RequestKind::Poll));
     }
-    response
-}
 
-/// The URL in the response header `name`, resolved against `base` (the URL
-/// of the request it answered); a protocol error when it is not text or not a
-/// URL the crate follows.
-pub(crate) fn url_header(
-    headers: &http::HeaderMap,
-    name: &str,
-    base: &Url,
-    code: http::StatusCode,
-) -> Result<Option<Url>, Error> {
-    let Some(value) = headers.get(name) else {
-        return Ok(None);
-    };
-    let text = value.to_str().map_err(|_| {
-        Error::protocol(
-            format!("{name} header is not text"),
-            Some(code),
-            Some(redact(base)),
-            b"",
-        )
-    })?;
-    header_url(base, text, code).map(Some)
-}
-
-/// Resolves a URL from a header or body against `base`, as a protocol error
-/// when it is unusable.
-pub(crate) fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {
-    resolve_header_url(base, value)
-        .map_err(|message| Error::protocol(message, Some(code), Some(redact(base)), b""))
+    #[test]
+    fn kinds_make_their_protocols() {
+        for (kind, start, monitor) in [
+            (ProtocolKind::Auto, "auto", "auto"),
+            (ProtocolKind::Azure, "auto", "azure"),
+            (ProtocolKind::Graph, "graph", "graph"),
+            (ProtocolKind::Google, "google", "google"),
+        ] {
+            assert_eq!(kind.for_start(None).name(), start);
+            let url = Url::parse("https://a.example/m").unwrap();
+            assert_eq!(kind.for_monitor(&url).name(), monitor);
+            assert_eq!(kind.as_str().parse::<ProtocolKind>().unwrap(), kind);
+        }
+    }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 
-use super::{DEFAULT_BODY_LIMIT, RequestMeta, Transport};
-use crate::error::{TransportError, TransportErrorKind};
+use super::error::{TransportError, TransportErrorKind};
+use super::seam::{DEFAULT_BODY_LIMIT, RequestMeta, Transport};
 
 type Credentials = Arc<dyn Fn(&mut http::HeaderMap) + Send + Sync>;
 

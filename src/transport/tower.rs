@@ -8,9 +8,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use tower::ServiceExt;
 
-use super::Transport;
-use crate::error::{TransportError, TransportErrorKind};
-use crate::transport::DEFAULT_BODY_LIMIT;
+use super::error::{TransportError, TransportErrorKind};
+use super::seam::DEFAULT_BODY_LIMIT;
+use super::seam::Transport;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -232,6 +232,7 @@ async fn a_job_that_never_ends_meets_the_deadline() {
     monitor_start(&server);
     server.on(MONITOR, vec![reply(202).json(r#"{"status":"inProgress"}"#)]);
     let policy = PollPolicy::new(Constant::new(Duration::from_millis(40)))
+        .with_min_interval(Duration::ZERO)
         .with_deadline(Duration::from_millis(300));
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
     let (items, outcome) = run(builder).await;
@@ -262,6 +263,7 @@ async fn a_hanging_poll_is_cut_at_the_deadline() {
         ],
     );
     let policy = PollPolicy::new(Constant::new(Duration::from_millis(10)))
+        .with_min_interval(Duration::ZERO)
         .with_deadline(Duration::from_millis(200));
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
     let (_, outcome) = run(builder).await;
@@ -479,6 +481,7 @@ async fn the_deadline_also_bounds_the_start_and_the_result_fetch() {
     );
     let policy = || {
         PollPolicy::new(Constant::new(Duration::from_millis(10)))
+            .with_min_interval(Duration::ZERO)
             .with_deadline(Duration::from_millis(200))
     };
     let (items, outcome) =

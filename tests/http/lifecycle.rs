@@ -73,6 +73,7 @@ async fn a_deadline_keeps_counting_across_a_resume() {
     );
     let policy = || {
         PollPolicy::new(Constant::new(Duration::from_millis(20)))
+            .with_min_interval(Duration::ZERO)
             .with_deadline(Duration::from_millis(400))
     };
     let mut operation = start("POST", &server.url("/copy"), "{}")
@@ -108,7 +109,9 @@ async fn an_operation_ended_by_its_deadline_carries_a_token_to_go_on() {
             reply(200).json(r#"{"status":"completed","resourceId":"01LATE"}"#),
         ],
     );
-    let policy = PollPolicy::new(Constant::new(Duration::from_millis(50))).with_max_polls(1);
+    let policy = PollPolicy::new(Constant::new(Duration::from_millis(50)))
+        .with_min_interval(Duration::ZERO)
+        .with_max_polls(1);
     let (_, outcome) = run(start("POST", &server.url("/copy"), "{}").with_policy(policy)).await;
     let error = outcome.unwrap_err();
     let token = error.resume_token().expect("a token to try again").clone();

@@ -2,7 +2,9 @@
 //! reqwest transport, and the tokio timer.
 
 mod azure;
+mod backon_interop;
 mod faults;
+mod floor;
 mod google;
 mod graph;
 mod lifecycle;
@@ -10,6 +12,7 @@ mod sad_paths;
 mod server;
 mod start_retry;
 mod tower;
+mod virtual_time;
 
 use std::time::Duration;
 
@@ -33,7 +36,7 @@ pub fn transport() -> ReqwestTransport {
 
 /// A quick policy: 10 ms between polls, Retry-After as a floor.
 pub fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
 }
 
 /// A start request.

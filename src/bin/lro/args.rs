@@ -10,7 +10,7 @@ use lro_poller::protocol::{FinalStateVia, ProtocolKind};
 use lro_poller::{MAX_TOKEN_LEN, ResumeToken};
 use url::Url;
 
-use crate::report::UsageError;
+use crate::usage::UsageError;
 
 /// Wait on an HTTP long-running operation (202 Accepted + a monitor URL:
 /// OneDrive/Microsoft Graph, Azure, Google).
@@ -41,6 +41,9 @@ pub enum Command {
     /// Ask the service to cancel an operation, given its resume token. Does
     /// not wait for the end: use `lro resume` with the same token for that.
     Cancel(CancelArgs),
+    /// Send a request again and again until a waiter's acceptors (Smithy
+    /// `smithy.waiters#waitable`) say success or failure.
+    Wait(WaitArgs),
 }
 
 /// `lro start`.
@@ -87,6 +90,40 @@ pub struct StartArgs {
     pub common: Common,
 
     /// The URL of the request that starts the operation.
+    #[arg(value_name = "URL")]
+    pub url: String,
+}
+
+/// `lro wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The HTTP method of the request (default: GET, or POST with -d).
+    #[arg(short = 'X', long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// The request body (JSON), re-sent byte for byte with every attempt;
+    /// `@FILE` reads it from FILE, `@-` from stdin. Sets `Content-Type:
+    /// application/json` unless a -H gives one. `inputOutput` paths see it as
+    /// `input`.
+    #[arg(short = 'd', long, value_name = "BODY")]
+    pub data: Option<String>,
+
+    /// The waiter definitions: a Smithy JSON AST model, or the value of a
+    /// `smithy.waiters#waitable` trait.
+    #[arg(long = "waiter", value_name = "FILE")]
+    pub waiter: std::path::PathBuf,
+
+    /// The waiter to use from FILE.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+
+    #[command(flatten)]
+    pub polling: Polling,
+
+    #[command(flatten)]
+    pub common: Common,
+
+    /// The URL of the request to send again.
     #[arg(value_name = "URL")]
     pub url: String,
 }
@@ -148,10 +185,16 @@ pub struct ProtocolChoice {
 /// How to poll: for the subcommands that wait.
 #[derive(Debug, Args)]
 pub struct Polling {
-    /// Poll at this fixed interval (fractions and 0 allowed). A server's
-    /// Retry-After still applies unless --ignore-retry-after.
+    /// Poll at this fixed interval (fractions allowed; below --min-interval
+    /// is refused). A server's Retry-After still applies unless
+    /// --ignore-retry-after.
     #[arg(long, value_name = "SECONDS", value_parser = seconds)]
     pub interval: Option<Duration>,
+
+    /// The least time between two polls, whatever the interval, the default
+    /// policy or the server's Retry-After say (fractions and 0 allowed).
+    #[arg(long, value_name = "SECONDS", value_parser = seconds, default_value = "1")]
+    pub min_interval: Duration,
 
     /// Do not read the server's Retry-After.
     #[arg(long)]
@@ -286,8 +329,9 @@ fn parse_token(text: &str) -> Result<ResumeToken, UsageError> {
         return Err(UsageError::new("invalid resume token: it is empty"));
     }
     // The crate's messages never quote the token.
-    text.parse()
-        .map_err(|e: lro_poller::Error| UsageError::new(e.to_string()))
+    text.parse().map_err(|e: lro_poller::TokenError| {
+        UsageError::new(lro_poller::Error::from(e).to_string())
+    })
 }
 
 /// Whether `arg` looks like a resume token (`lro<version>.…`).

@@ -4,15 +4,23 @@
 //! starts (with `--no-wait`, prints its resume token once it has started);
 //! `lro watch MONITOR_URL` follows one that is already running; `lro resume
 //! TOKEN` follows one from a resume token; `lro cancel TOKEN` asks the service
-//! to cancel one. Each waiting subcommand turns its arguments into an
+//! to cancel one; `lro wait URL --waiter FILE --name NAME` re-sends a request
+//! until a Smithy waiter's acceptors decide. Each waiting subcommand turns its arguments into an
 //! [`lro_poller::OperationBuilder`]; everything after that (policy, output,
 //! exit code) is shared, so a new subcommand only has to say how its
 //! operation begins.
 
 mod args;
+mod errors;
+mod exit;
+mod human;
+mod json;
 mod report;
 mod run;
+mod settings;
 mod transport;
+mod usage;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -20,7 +28,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 use args::Cli;
-use report::{Exit, UsageError};
+use exit::Exit;
+use usage::UsageError;
 
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args_os()

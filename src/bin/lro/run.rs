@@ -10,18 +10,15 @@ use std::task::Poll;
 use std::time::Duration;
 
 use futures::StreamExt;
-use http::{HeaderName, HeaderValue};
-use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
-use lro_poller::protocol::ProtocolKind;
 use lro_poller::timer::TokioTimer;
-use lro_poller::transport::ReqwestTransport;
 use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder, StartRetry};
 
-use crate::args::{
-    self, CancelArgs, Cli, Command, Common, Polling, ResumeArgs, StartArgs, WatchArgs,
-};
-use crate::report::{Ending, Exit, Reporter, UsageError};
-use crate::transport::{HeaderTransport, Hold};
+use crate::args::{self, CancelArgs, Cli, Command, ResumeArgs, StartArgs, WatchArgs};
+use crate::exit::Exit;
+use crate::report::{Ending, Reporter};
+use crate::settings::{Settings, request};
+use crate::usage::UsageError;
+use crate::wait::wait;
 
 /// Runs the command line; a usage error is the caller's to report.
 pub fn run(cli: Cli) -> Result<Exit, UsageError> {
@@ -30,114 +27,24 @@ pub fn run(cli: Cli) -> Result<Exit, UsageError> {
         Command::Watch(args) => watch(args)?,
         Command::Resume(args) => resume(args)?,
         Command::Cancel(args) => return cancel(args),
+        Command::Wait(args) => wait(args)?,
     };
     Ok(follow(builder, &settings))
-}
-
-/// What every subcommand shares, checked.
-struct Settings {
-    headers: Vec<(HeaderName, HeaderValue)>,
-    /// `None`: the protocol comes from a resume token.
-    protocol: Option<ProtocolKind>,
-    interval: Option<Duration>,
-    ignore_retry_after: bool,
-    timeout: Option<Duration>,
-    json: bool,
-    /// `start --no-wait`: stop once the start request is answered.
-    no_wait: bool,
-    /// Holds back every request but the start while `no_wait` waits.
-    hold: Hold,
-}
-
-impl Settings {
-    /// `protocol`: `None` when it comes from a resume token.
-    fn new(common: Common, protocol: Option<ProtocolKind>) -> Result<Self, UsageError> {
-        Ok(Settings {
-            headers: args::headers(&common.headers)?,
-            protocol,
-            interval: None,
-            ignore_retry_after: false,
-            timeout: None,
-            json: common.json,
-            no_wait: false,
-            hold: Hold::default(),
-        })
-    }
-
-    /// The polling options of the subcommands that wait.
-    fn polling(mut self, polling: Polling) -> Self {
-        self.interval = polling.interval;
-        self.ignore_retry_after = polling.ignore_retry_after;
-        self.timeout = polling.timeout;
-        self
-    }
-
-    /// `start --no-wait`.
-    fn no_wait(mut self) -> Self {
-        self.no_wait = true;
-        self.hold = Hold::new(true);
-        self
-    }
-
-    /// The reqwest transport with the user's headers. Redirects are not
-    /// followed (a Graph `303` is the answer, not a hop); cookies are kept for
-    /// the run (load balancers pin a client with them).
-    fn transport(&self) -> Result<HeaderTransport, UsageError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .connect_timeout(Duration::from_secs(30))
-            .user_agent(concat!("lro/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| UsageError::new(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(HeaderTransport::new(
-            ReqwestTransport::new(client),
-            self.headers.clone(),
-            self.hold.clone(),
-        ))
-    }
-
-    fn policy(&self) -> PollPolicy {
-        let mut policy = match self.interval {
-            Some(interval) => PollPolicy::new(Constant::new(interval)),
-            None => PollPolicy::default(),
-        };
-        if self.ignore_retry_after {
-            policy = policy.with_retry_after(RetryAfterMode::Ignore);
-        }
-        if let Some(timeout) = self.timeout {
-            policy = policy.with_deadline(timeout);
-        }
-        policy
-    }
 }
 
 /// `lro start`: the initial request, with the user's headers and body.
 fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
     let mut settings =
-        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     if args.no_wait {
         settings = settings.no_wait();
     }
-    let url = args::url(&args.url, "URL")?;
-    let method = args::method(&args.method)?;
-    let body = args.data.as_deref().map(args::data).transpose()?;
-    let mut request = http::Request::new(body.clone().unwrap_or_default());
-    *request.method_mut() = method;
-    *request.uri_mut() = url
-        .as_str()
-        .parse()
-        .map_err(|_| UsageError::new("URL is not a valid request URI"))?;
-    let headers = request.headers_mut();
-    for (name, value) in &settings.headers {
-        headers.append(name, value.clone());
-    }
-    if body.is_some() && !headers.contains_key(http::header::CONTENT_TYPE) {
-        headers.insert(
-            http::header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-    }
+    let request = request(
+        &args.method,
+        &args.url,
+        args.data.as_deref(),
+        settings.headers(),
+    )?;
     let mut builder = Operation::start(settings.transport()?, request);
     if args.retry_start {
         builder = builder.with_start_retry(StartRetry::Always);
@@ -150,7 +57,8 @@ fn start(args: StartArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 
 /// `lro watch`: a monitor URL; its own origin is the one headers may go to.
 fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling);
+    let settings =
+        Settings::new(args.common, Some(args.protocol.protocol))?.polling(args.polling)?;
     let url = args::url(&args.monitor_url, "MONITOR_URL")?;
     let builder = Operation::monitor(settings.transport()?, url.as_str());
     Ok((builder, settings))
@@ -159,7 +67,7 @@ fn watch(args: WatchArgs) -> Result<(OperationBuilder, Settings), UsageError> {
 /// `lro resume`: a token; its protocol is the one used, and the deadline
 /// counts from the operation's original start.
 fn resume(args: ResumeArgs) -> Result<(OperationBuilder, Settings), UsageError> {
-    let settings = Settings::new(args.common, None)?.polling(args.polling);
+    let settings = Settings::new(args.common, None)?.polling(args.polling)?;
     let token = args::token(&args.token)?;
     let builder = Operation::resume(settings.transport()?, token);
     Ok((builder, settings))
@@ -238,7 +146,9 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
     let mut reporter = Reporter::new(settings.json);
     // The crate bounds polls by the deadline; this also bounds the start
     // request and the result fetch.
-    let backstop = settings.timeout.map(|t| t.saturating_add(LAST_POLL_GRACE));
+    let backstop = settings
+        .timeout()
+        .map(|t| t.saturating_add(LAST_POLL_GRACE));
     let ending = runtime.block_on(drive(operation, &mut reporter, backstop, settings));
     reporter.finish(&ending);
     ending.exit()

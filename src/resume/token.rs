@@ -1,19 +1,4 @@
-//! Resume tokens: an operation that outlives the process.
-//!
-//! [`Operation::resume_token`](crate::Operation::resume_token) captures what is
-//! needed to go on polling elsewhere — the protocol and its settings, the
-//! monitor URL, the origin of the start request, the wall-clock start time (so
-//! a deadline keeps counting across a resume) and the polls so far.
-//! [`Operation::resume`](crate::Operation::resume) continues from it.
-//!
-//! A token has a compact string form, `lro1.<base64url JSON>`, and is also
-//! serde-serializable. Tokens are versioned: a token from a newer version of
-//! the crate is refused with a clear error.
-//!
-//! **A token can hold a secret**: a monitor URL may carry a credential in its
-//! query (`…?tempauth=…`). Store tokens as you would store that credential.
-//! The token's `Debug` output redacts the URLs; its string form does not (it
-//! could not be resumed otherwise).
+//! The token itself: its fields, its string form, its checks.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,9 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::error::Error;
-use crate::origin::redact;
-use crate::protocol::{Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Protocol};
+use super::error::TokenError;
+use super::saved::{SavedProtocol, SavedRequest, redact_text};
 
 /// The token format this version writes and reads.
 pub const TOKEN_VERSION: u32 = 1;
@@ -37,85 +21,14 @@ const PREFIX: &str = "lro";
 /// work done on untrusted input).
 pub const MAX_TOKEN_LEN: usize = 16 * 1024;
 
-/// A protocol as a token records it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-#[non_exhaustive]
-pub enum SavedProtocol {
-    /// [`Graph`].
-    Graph,
-    /// [`Auto`].
-    Auto,
-    /// [`Google`].
-    Google,
-    /// [`Azure`] with its settings.
-    Azure {
-        /// The mode.
-        mode: AzureMode,
-        /// Where the final result comes from.
-        final_state_via: FinalStateVia,
-        /// The URL of the start request.
-        original_uri: String,
-        /// The `Location` of the start response.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        start_location: Option<String>,
-    },
-}
-
-impl SavedProtocol {
-    /// The protocol to poll with.
-    pub fn to_protocol(&self) -> Result<Box<dyn Protocol>, Error> {
-        Ok(match self {
-            SavedProtocol::Graph => Box::new(Graph),
-            SavedProtocol::Auto => Box::new(Auto),
-            SavedProtocol::Google => Box::new(Google),
-            SavedProtocol::Azure {
-                mode,
-                final_state_via,
-                original_uri,
-                start_location,
-            } => Box::new(Azure::new(
-                *mode,
-                *final_state_via,
-                token_url(original_uri)?,
-                start_location.as_deref().map(token_url).transpose()?,
-            )),
-        })
-    }
-
-    fn redacted(&self) -> SavedProtocol {
-        match self {
-            SavedProtocol::Azure {
-                mode,
-                final_state_via,
-                original_uri,
-                start_location,
-            } => SavedProtocol::Azure {
-                mode: *mode,
-                final_state_via: *final_state_via,
-                original_uri: redact_text(original_uri),
-                start_location: start_location.as_deref().map(redact_text),
-            },
-            other => other.clone(),
-        }
-    }
-}
-
-fn token_url(text: &str) -> Result<Url, Error> {
-    let url =
-        Url::parse(text).map_err(|e| Error::InvalidToken(format!("bad URL in token: {e}")))?;
+fn token_url(text: &str) -> Result<Url, TokenError> {
+    let url = Url::parse(text).map_err(|e| TokenError::new(format!("bad URL in token: {e}")))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(Error::InvalidToken(format!(
+        other => Err(TokenError::new(format!(
             "URL with scheme `{other}` in token"
         ))),
     }
-}
-
-fn redact_text(text: &str) -> String {
-    Url::parse(text)
-        .map(|u| redact(&u))
-        .unwrap_or_else(|_| "<invalid URL>".into())
 }
 
 /// What is needed to go on polling an operation, in another process or later.
@@ -124,7 +37,7 @@ fn redact_text(text: &str) -> String {
 /// use lro_poller::{ResumeToken, SavedProtocol};
 ///
 /// let monitor = url::Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
-/// let token = ResumeToken::new(SavedProtocol::Graph, monitor);
+/// let token = ResumeToken::new(SavedProtocol::new("graph"), monitor);
 /// let text = token.to_string();
 /// assert!(text.starts_with("lro1."));
 /// let back: ResumeToken = text.parse().unwrap();
@@ -149,6 +62,10 @@ pub struct ResumeToken {
     /// Polls sent so far.
     #[serde(default)]
     pub polls: u32,
+    /// The request each poll re-sends, for an operation that polls by
+    /// re-sending its start request; `None` when it polls a monitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<SavedRequest>,
 }
 
 impl ResumeToken {
@@ -161,16 +78,17 @@ impl ResumeToken {
             monitor: monitor.to_string(),
             started_at_ms: to_ms(SystemTime::now()),
             polls: 0,
+            request: None,
         }
     }
 
     /// The monitor URL (it can hold a credential).
-    pub fn monitor_url(&self) -> Result<Url, Error> {
+    pub fn monitor_url(&self) -> Result<Url, TokenError> {
         token_url(&self.monitor)
     }
 
     /// The origin URL.
-    pub fn origin_url(&self) -> Result<Url, Error> {
+    pub fn origin_url(&self) -> Result<Url, TokenError> {
         token_url(&self.origin)
     }
 
@@ -180,19 +98,19 @@ impl ResumeToken {
     }
 
     /// Checks the version and the URLs.
-    pub fn validate(&self) -> Result<(), Error> {
+    pub fn validate(&self) -> Result<(), TokenError> {
         if self.version > TOKEN_VERSION {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "this token was made by a newer version of lro-poller (format {}; this version reads up to {TOKEN_VERSION})",
                 self.version
             )));
         }
         if self.version == 0 {
-            return Err(Error::InvalidToken("token format 0 does not exist".into()));
+            return Err(TokenError::new("token format 0 does not exist"));
         }
         self.monitor_url()?;
         self.origin_url()?;
-        self.protocol.to_protocol().map(|_| ())
+        Ok(())
     }
 }
 
@@ -211,6 +129,7 @@ impl fmt::Debug for ResumeToken {
             .field("origin", &redact_text(&self.origin))
             .field("started_at_ms", &self.started_at_ms)
             .field("polls", &self.polls)
+            .field("request", &self.request.as_ref().map(|r| &r.method))
             .finish()
     }
 }
@@ -230,36 +149,36 @@ impl fmt::Display for ResumeToken {
 }
 
 impl FromStr for ResumeToken {
-    type Err = Error;
+    type Err = TokenError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let text = text.trim();
         if text.len() > MAX_TOKEN_LEN {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "the token is longer than {MAX_TOKEN_LEN} bytes"
             )));
         }
-        let rest = text.strip_prefix(PREFIX).ok_or_else(|| {
-            Error::InvalidToken("not a resume token (it should start with `lro`)".into())
-        })?;
-        let (version, payload) = rest.split_once('.').ok_or_else(|| {
-            Error::InvalidToken("not a resume token (no `.` after the version)".into())
-        })?;
+        let rest = text
+            .strip_prefix(PREFIX)
+            .ok_or_else(|| TokenError::new("not a resume token (it should start with `lro`)"))?;
+        let (version, payload) = rest
+            .split_once('.')
+            .ok_or_else(|| TokenError::new("not a resume token (no `.` after the version)"))?;
         let version: u32 = version
             .parse()
-            .map_err(|_| Error::InvalidToken("not a resume token (bad version)".into()))?;
+            .map_err(|_| TokenError::new("not a resume token (bad version)"))?;
         if version > TOKEN_VERSION {
-            return Err(Error::InvalidToken(format!(
+            return Err(TokenError::new(format!(
                 "this token was made by a newer version of lro-poller (format {version}; this version reads up to {TOKEN_VERSION})"
             )));
         }
         let json = URL_SAFE_NO_PAD
             .decode(payload)
-            .map_err(|e| Error::InvalidToken(format!("the token is damaged: {e}")))?;
+            .map_err(|e| TokenError::new(format!("the token is damaged: {e}")))?;
         let token: ResumeToken = serde_json::from_slice(&json)
-            .map_err(|e| Error::InvalidToken(format!("the token is damaged: {e}")))?;
+            .map_err(|e| TokenError::new(format!("the token is damaged: {e}")))?;
         if token.version != version {
-            return Err(Error::InvalidToken("the token's versions disagree".into()));
+            return Err(TokenError::new("the token's versions disagree"));
         }
         token.validate()?;
         Ok(token)
@@ -269,15 +188,13 @@ impl FromStr for ResumeToken {
 #[cfg(test)]
 mod tests {
     use super::*;
-
     fn azure() -> ResumeToken {
         let mut token = ResumeToken::new(
-            SavedProtocol::Azure {
-                mode: AzureMode::OperationLocation,
-                final_state_via: FinalStateVia::OriginalUri,
-                original_uri: "https://api.example/things/1?sig=SECRET".into(),
-                start_location: Some("https://api.example/results/1".into()),
-            },
+            SavedProtocol::new("azure")
+                .with("mode", "operation-location")
+                .with("final_state_via", "original-uri")
+                .with("original_uri", "https://api.example/things/1?sig=SECRET")
+                .with("start_location", "https://api.example/results/1"),
             Url::parse("https://api.example/ops/1?token=SECRET").unwrap(),
         );
         token.polls = 7;
@@ -310,7 +227,10 @@ mod tests {
         let text = format!("lro2.{}", URL_SAFE_NO_PAD.encode(json));
         let error = text.parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
-        assert!(matches!(error, Error::InvalidToken(_)));
+        assert!(matches!(
+            crate::Error::from(error),
+            crate::Error::InvalidToken(_)
+        ));
         let error = "lro9.xyz".parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
     }
@@ -339,6 +259,23 @@ mod tests {
             "x".repeat(MAX_TOKEN_LEN + 1)
                 .parse::<ResumeToken>()
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn debug_redacts_urls_in_a_saved_state() {
+        let token = ResumeToken::new(
+            SavedProtocol::new("mine")
+                .with("source", "https://a.example/x?sig=SECRET")
+                .with("body", "SECRET")
+                .with("count", 3),
+            Url::parse("https://a.example/m").unwrap(),
+        );
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(
+            shown.contains("a.example/x") && shown.contains('3'),
+            "{shown}"
         );
     }
 }

@@ -1,8 +1,14 @@
-//! Measures polling policies against each other on virtual time.
+//! Measures polling policies against each other on virtual time: the crate's
+//! default against each peer SDK's default, modelled as its source does it
+//! (see `models.rs`).
 //!
 //! ```sh
-//! cargo run --release --example policy_sim --features test-util [-- --jobs N]
+//! cargo run --release --example policy_sim --features test-util [-- --jobs N] [--write DIR]
 //! ```
+//!
+//! It prints a summary and the verdict per workload; `--write docs` also
+//! writes the full tables (`docs/polling-efficiency.md`) and the picture
+//! (`docs/polling-efficiency.svg`).
 //!
 //! Every job is started and polled by the real [`Operation`]
 //! ([`Operation::start`]) on a [`VirtualTimer`]; the service is a [`Transport`]
@@ -21,9 +27,14 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use lro_poller::policy::{BackoffExt, Constant, Exponential, Jitter, PollPolicy, RetryAfterMode};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::{Operation, Transport, TransportError};
+
+mod models;
+mod report;
+mod svg;
+
+use models::Model;
 
 /// Jobs per workload unless `--jobs N` says otherwise.
 const DEFAULT_JOBS: usize = 1000;
@@ -152,6 +163,8 @@ struct Monitor {
     duration: Duration,
     progress: Progress,
     retry_after: Option<u64>,
+    /// Whether the start answer carries the `Retry-After` too.
+    start_retry_after: bool,
     state: Mutex<MonitorState>,
 }
 
@@ -184,6 +197,11 @@ impl Transport for Monitor {
                 http::header::LOCATION,
                 http::HeaderValue::from_static(MONITOR_URL),
             );
+            if let Some(seconds) = self.retry_after.filter(|_| self.start_retry_after) {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, seconds.into());
+            }
             return Ok(response);
         }
         let mut state = self.state();
@@ -216,81 +234,6 @@ impl Transport for Monitor {
     }
 }
 
-/// The policies compared. Every one runs with the same 24-hour deadline
-/// (deadline-aware last poll); the SDK policies have no initial delay (the
-/// first poll is sent at once), the crate default its own (1 s).
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Policy {
-    CrateDefault,
-    OldDefault,
-    AzureFixed30,
-    GaxExponential,
-    SmithyWaiter,
-    DotNetFixed1,
-}
-
-impl Policy {
-    const ALL: [Policy; 6] = [
-        Policy::CrateDefault,
-        Policy::OldDefault,
-        Policy::AzureFixed30,
-        Policy::GaxExponential,
-        Policy::SmithyWaiter,
-        Policy::DotNetFixed1,
-    ];
-
-    const SDKS: [Policy; 4] = [
-        Policy::AzureFixed30,
-        Policy::GaxExponential,
-        Policy::SmithyWaiter,
-        Policy::DotNetFixed1,
-    ];
-
-    fn label(self) -> &'static str {
-        match self {
-            Policy::CrateDefault => "crate default: progress-aware (`PollPolicy::default()`)",
-            Policy::OldDefault => "exp 1 s ×1.5 ≤ 30 s, equal jitter (0.1 default)",
-            Policy::AzureFixed30 => "fixed 30 s, Retry-After replaces (azure_core, Azure Go)",
-            Policy::GaxExponential => "exp 1 s ×2 ≤ 60 s, no jitter (google-cloud-gax)",
-            Policy::SmithyWaiter => "Smithy waiter (2–120 s, jittered)",
-            Policy::DotNetFixed1 => "fixed 1 s (.NET data plane)",
-        }
-    }
-
-    /// The policy for one job; `seed` seeds its jitter.
-    fn build(self, seed: u64) -> PollPolicy {
-        // `PollPolicy::default()` draws its jitter seed from the thread's
-        // generator: seed it, for reproducible runs.
-        fastrand::seed(seed);
-        let secs = Duration::from_secs;
-        let policy = match self {
-            Policy::CrateDefault => PollPolicy::default(),
-            Policy::OldDefault => PollPolicy::new(
-                Exponential::new(secs(1), 1.5, secs(30)).with_jitter_seeded(Jitter::Equal, seed),
-            ),
-            Policy::AzureFixed30 => {
-                PollPolicy::new(Constant::new(secs(30))).with_retry_after(RetryAfterMode::Replace)
-            }
-            Policy::GaxExponential => PollPolicy::new(Exponential::new(secs(1), 2.0, secs(60)))
-                .with_retry_after(RetryAfterMode::Ignore),
-            // Smithy draws uniformly from [min, min·2^(n−1)] (capped at max);
-            // the crate's full jitter clamped at the minimum is the closest
-            // shape: uniform in [0, d], raised to 2 s.
-            Policy::SmithyWaiter => PollPolicy::new(
-                Exponential::new(secs(2), 2.0, secs(120))
-                    .with_jitter_seeded(Jitter::Full, seed)
-                    .with_min_delay(secs(2)),
-            )
-            .with_retry_after(RetryAfterMode::Ignore),
-            // Azure.Core takes the larger of its delay and the server's.
-            Policy::DotNetFixed1 => {
-                PollPolicy::new(Constant::new(secs(1))).with_retry_after(RetryAfterMode::Floor)
-            }
-        };
-        policy.with_deadline(DEADLINE)
-    }
-}
-
 /// One job's result.
 #[derive(Debug, Clone, Copy)]
 struct Run {
@@ -304,8 +247,9 @@ fn simulate(
     duration: f64,
     progress: Progress,
     retry_after: Option<u64>,
-    policy: PollPolicy,
+    model: Model,
     seed: u64,
+    noise: u64,
 ) -> Run {
     let timer =
         VirtualTimer::with_wall_clock(SystemTime::UNIX_EPOCH + Duration::from_secs(1 << 30));
@@ -315,8 +259,9 @@ fn simulate(
         duration,
         progress,
         retry_after,
+        start_retry_after: model.reads_start_retry_after(),
         state: Mutex::new(MonitorState {
-            rng: fastrand::Rng::with_seed(seed),
+            rng: fastrand::Rng::with_seed(noise),
             polls: 0,
             seen_at: None,
         }),
@@ -324,9 +269,12 @@ fn simulate(
     let start = http::Request::post(START_URL)
         .body(Bytes::new())
         .expect("a valid request");
+    // Jitter and Smithy's draws come from the thread's generator when the
+    // operation is built: seed it, for reproducible runs.
+    fastrand::seed(seed);
     let operation = Operation::start(Arc::clone(&monitor), start)
         .with_timer(timer)
-        .with_policy(policy)
+        .with_policy(model.policy(DEADLINE))
         .build();
     if let Ok(mut operation) = operation {
         futures::executor::block_on(async { while let Some(Ok(_)) = operation.next().await {} });
@@ -403,10 +351,10 @@ impl Workload {
     }
 
     fn run(&self, jobs: usize) -> Vec<Summary> {
-        Policy::ALL
+        Model::ALL
             .iter()
             .enumerate()
-            .map(|(p, policy)| {
+            .map(|(p, &model)| {
                 let runs: Vec<Run> = (0..jobs)
                     .map(|i| {
                         let duration = self.durations.sample(i);
@@ -416,7 +364,8 @@ impl Workload {
                             duration,
                             self.progress,
                             self.retry_after,
-                            policy.build(seed),
+                            model,
+                            seed,
                             noise,
                         )
                     })
@@ -427,62 +376,13 @@ impl Workload {
     }
 }
 
-fn table(workload: &Workload, results: &[Summary]) -> String {
-    let mut out = format!("#### {}\n\n", workload.title());
-    out.push_str("| policy | polls/job | mean delay (s) | p95 delay (s) |\n");
-    out.push_str("| --- | ---: | ---: | ---: |\n");
-    for (policy, s) in Policy::ALL.iter().zip(results) {
-        let gave_up = if s.gave_up > 0 {
-            format!(" ({} gave up)", s.gave_up)
-        } else {
-            String::new()
-        };
-        out.push_str(&format!(
-            "| {}{gave_up} | {:.2} | {:.2} | {:.2} |\n",
-            policy.label(),
-            s.polls,
-            s.mean_delay,
-            s.p95_delay
-        ));
-    }
-    out.push_str("| oracle (one poll at completion) | 1.00 | 0.00 | 0.00 |\n");
-    let dominated: Vec<&str> = dominators(results, Policy::CrateDefault)
-        .into_iter()
-        .map(Policy::label)
-        .collect();
-    out.push_str(&format!(
-        "\nDefault dominated (fewer polls and lower mean delay) by: {}.\n",
-        if dominated.is_empty() {
-            "none".to_owned()
-        } else {
-            dominated.join("; ")
-        }
-    ));
-    out
-}
-
-fn index(policy: Policy) -> usize {
-    Policy::ALL.iter().position(|&p| p == policy).unwrap_or(0)
-}
-
-/// The SDK policies with both fewer polls and a lower mean delay than `who`.
-fn dominators(results: &[Summary], who: Policy) -> Vec<Policy> {
-    let mine = results[index(who)];
-    Policy::SDKS
-        .into_iter()
-        .filter(|&sdk| {
-            let theirs = results[index(sdk)];
-            theirs.polls < mine.polls && theirs.mean_delay < mine.mean_delay
-        })
-        .collect()
-}
-
 fn main() {
-    let jobs = std::env::args()
-        .skip_while(|a| a != "--jobs")
-        .nth(1)
+    let args: Vec<String> = std::env::args().collect();
+    let value = |flag: &str| args.iter().skip_while(|a| *a != flag).nth(1).cloned();
+    let jobs = value("--jobs")
         .and_then(|n| n.parse().ok())
         .unwrap_or(DEFAULT_JOBS);
+    let write = value("--write").map(std::path::PathBuf::from);
     let workloads = Workload::all();
     // Two threads, workloads interleaved between them.
     let threads = 2;
@@ -512,99 +412,21 @@ fn main() {
     });
     let results: Vec<Vec<Summary>> = results.into_iter().map(Option::unwrap_or_default).collect();
 
-    println!("### Simulated polling: {jobs} jobs per workload\n");
-    println!(
-        "Each job is started at 0 s (the start request is not counted as a poll); \
-         the SDK policies poll at once, the crate default after its 1 s initial delay, \
-         then each as it decides, with a {} h deadline. \
-         Progress is reported rounded to 0.1 and at most 99.9 while running; \
-         \"±10% noise\" puts each report off by up to ±10% of its value, \
-         independently. Workloads with Retry-After send `Retry-After: {SERVER_RETRY_AFTER}` \
-         on every in-progress answer. Delay is the time from the job's true \
-         completion to the poll that saw it.\n",
-        DEADLINE.as_secs() / 3600
-    );
-    for (workload, summary) in workloads.iter().zip(&results) {
-        println!("{}", table(workload, summary));
-    }
-    targets(&workloads, &results);
-}
-
-fn find<'a>(
-    workloads: &[Workload],
-    results: &'a [Vec<Summary>],
-    durations: Durations,
-    progress: Progress,
-    retry_after: Option<u64>,
-) -> &'a [Summary] {
-    workloads
-        .iter()
-        .position(|w| {
-            w.durations == durations && w.progress == progress && w.retry_after == retry_after
-        })
-        .map(|i| results[i].as_slice())
-        .unwrap_or_default()
-}
-
-fn targets(workloads: &[Workload], results: &[Vec<Summary>]) {
-    println!("#### Targets\n");
-    for (progress, factor) in [(Progress::Linear, 1.0), (Progress::Noisy, 1.5)] {
-        for retry_after in [None, Some(SERVER_RETRY_AFTER)] {
-            let r = find(
-                workloads,
-                results,
-                Durations::LogNormal,
-                progress,
-                retry_after,
-            );
-            if r.is_empty() {
-                continue;
+    print!("{}", report::summary(jobs, &workloads, &results));
+    print!("{}", report::verdicts(&workloads, &results));
+    print!("{}", report::targets(&workloads, &results));
+    if let Some(dir) = write {
+        let tables = report::full(jobs, &workloads, &results);
+        let svg = svg::scatter(&workloads, &results);
+        let written = std::fs::create_dir_all(&dir)
+            .and_then(|()| std::fs::write(dir.join("polling-efficiency.md"), tables))
+            .and_then(|()| std::fs::write(dir.join("polling-efficiency.svg"), svg));
+        match written {
+            Ok(()) => println!("\nwrote {}/polling-efficiency.{{md,svg}}", dir.display()),
+            Err(error) => {
+                eprintln!("cannot write to {}: {error}", dir.display());
+                std::process::exit(1);
             }
-            let pa = r[index(Policy::CrateDefault)];
-            let fixed30 = r[index(Policy::AzureFixed30)];
-            let fixed1 = r[index(Policy::DotNetFixed1)];
-            let polls_ok = pa.polls <= factor * fixed30.polls;
-            let delay_ok = pa.mean_delay <= factor * 2.0 * fixed1.mean_delay;
-            let hint = match retry_after {
-                None => "no Retry-After".to_owned(),
-                Some(s) => format!("Retry-After: {s}"),
-            };
-            println!(
-                "- {} · lognormal · {hint}: progress-aware {:.2} polls/job vs {factor}× fixed-30 s {:.2} → {}; mean delay {:.2} s vs {factor}× 2× fixed-1 s {:.2} s → {}",
-                progress.label(),
-                pa.polls,
-                factor * fixed30.polls,
-                if polls_ok { "holds" } else { "does not hold" },
-                pa.mean_delay,
-                factor * 2.0 * fixed1.mean_delay,
-                if delay_ok { "holds" } else { "does not hold" },
-            );
         }
     }
-    let dominated: Vec<String> = workloads
-        .iter()
-        .zip(results)
-        .filter(|(_, r)| !dominators(r, Policy::CrateDefault).is_empty())
-        .map(|(w, _)| w.title())
-        .collect();
-    if dominated.is_empty() {
-        println!(
-            "- The crate default is dominated by no SDK default on any of the {} workloads.",
-            workloads.len()
-        );
-    } else {
-        println!(
-            "- The crate default is dominated on: {}",
-            dominated.join("; ")
-        );
-    }
-    let old_dominated = workloads
-        .iter()
-        .zip(results)
-        .filter(|(_, r)| !dominators(r, Policy::OldDefault).is_empty())
-        .count();
-    println!(
-        "- The 0.1 default (exponential ×1.5, equal jitter) is dominated on {old_dominated} of {} workloads.",
-        workloads.len()
-    );
 }

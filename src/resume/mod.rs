@@ -1,0 +1,25 @@
+//! Resume tokens: an operation that outlives the process.
+//!
+//! [`Operation::resume_token`](crate::Operation::resume_token) captures what is
+//! needed to go on polling elsewhere — the protocol and its settings, the
+//! monitor URL, the origin of the start request, the wall-clock start time (so
+//! a deadline keeps counting across a resume) and the polls so far.
+//! [`Operation::resume`](crate::Operation::resume) continues from it.
+//!
+//! A token has a compact string form, `lro1.<base64url JSON>`, and is also
+//! serde-serializable. Tokens are versioned: a token from a newer version of
+//! the crate is refused with a clear error.
+//!
+//! **A token can hold a secret**: a monitor URL may carry a credential in its
+//! query (`…?tempauth=…`). Store tokens as you would store that credential.
+//! The token's `Debug` output redacts the URLs; its string form does not (it
+//! could not be resumed otherwise).
+
+mod error;
+mod saved;
+mod token;
+
+pub use error::TokenError;
+pub use saved::{SavedProtocol, SavedRequest};
+pub(crate) use token::to_ms;
+pub use token::{MAX_TOKEN_LEN, ResumeToken, TOKEN_VERSION};
