@@ -509,6 +509,38 @@ mod tests {
     }
 
     #[test]
+    fn the_edges_of_start_detection() {
+        // Only a PUT or PATCH is polled on its body; a POST's running state is
+        // its result.
+        let creating = r#"{"properties":{"provisioningState":"Creating"}}"#;
+        assert_eq!(
+            done_state(start_as("auto", Method::POST, response(200, &[], creating))),
+            JobState::Completed
+        );
+        // A 202 is never terminal, whatever its body says.
+        let succeeded = r#"{"properties":{"provisioningState":"Succeeded"}}"#;
+        let accepted = response(202, &[("azure-asyncoperation", "/ops/1")], succeeded);
+        assert!(matches!(
+            start_as("azure", Method::PUT, accepted).unwrap().next(),
+            Next::Poll(_)
+        ));
+        // A Location on a 200 is no monitor: the garbled body is an error.
+        let truncated = response(200, &[("location", "/things/1")], r#"{"properties":{"#);
+        assert!(start_as("auto", Method::PUT, truncated).is_err());
+        // Not JSON and not an Azure PUT: the result, kept raw.
+        assert_eq!(
+            done_state(start_as("auto", Method::PUT, response(200, &[], "ok"))),
+            JobState::Completed
+        );
+        assert!(start_as("azure", Method::PUT, response(200, &[], "ok")).is_err());
+        // A synchronous answer keeps the family asked for.
+        for (kind, name) in [("azure", "azure"), ("auto", "graph")] {
+            let started = start_as(kind, Method::POST, response(200, &[], "{}")).unwrap();
+            assert_eq!(started.protocol().map(|p| p.name()), Some(name), "{kind}");
+        }
+    }
+
+    #[test]
     fn an_azure_put_created_without_a_state_is_polled() {
         for body in ["", r#"{"id":"100"}"#] {
             let started = start_as("azure", Method::PUT, response(201, &[], body)).unwrap();
