@@ -238,11 +238,18 @@ impl OperationBuilder {
             span,
             timer,
             pacer: self.policy.start(),
-            errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
-            extra: (origin.is_some() || resend.is_some())
-                .then(|| Box::new(Extra { origin, resend })),
+            origin: origin.map(Box::new),
+            extra: {
+                let extra = Extra {
+                    resend,
+                    errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
+                    urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
+                };
+                let needed =
+                    extra.resend.is_some() || extra.errors.is_some() || extra.urls.is_some();
+                needed.then(|| Box::new(extra))
+            },
             monitor,
-            urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
             url_changes: 0,
             poll_meta: RequestMeta::new(RequestKind::Poll, true, false),
             failures: 0,

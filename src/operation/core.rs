@@ -86,13 +86,12 @@ pub struct Operation {
     pub(super) timer: Arc<dyn Timer>,
     /// The polling policy (shared) and this operation's backoff state.
     pub(super) pacer: Pacer,
-    /// `None`: the default policy (shared, no allocation).
-    pub(super) errors: Option<Box<ErrorPolicy>>,
-    /// What only some operations need (`None` for most: no allocation).
+    /// The start request's URL, kept only once the monitor URL differs from
+    /// it (until then it is `monitor`).
+    pub(super) origin: Option<Box<Url>>,
+    /// What few operations need (`None` for most: no allocation).
     pub(super) extra: Option<Box<Extra>>,
     pub(super) monitor: Url,
-    /// `None`: the default policy (no allocation).
-    pub(super) urls: Option<Box<UrlPolicy>>,
     pub(super) url_changes: u32,
     /// The marker of poll requests (recomputed when the monitor moves).
     pub(super) poll_meta: RequestMeta,
@@ -111,14 +110,16 @@ pub struct Operation {
     pub(super) span: tracing::Span,
 }
 
-/// What only some operations keep, out of line.
+/// What few operations need, out of line: a caller's own error or URL
+/// policy, a request to re-send.
 #[derive(Default)]
 pub(super) struct Extra {
-    /// The start request's URL, kept once the monitor URL differs from it
-    /// (until then it is the monitor).
-    pub(super) origin: Option<Url>,
     /// The request each poll re-sends ([`crate::protocol::Start::resend`]).
     pub(super) resend: Option<http::Request<Bytes>>,
+    /// `None`: the default error policy (shared).
+    pub(super) errors: Option<Box<ErrorPolicy>>,
+    /// `None`: the default URL policy (shared).
+    pub(super) urls: Option<Box<UrlPolicy>>,
 }
 
 pub(super) enum State {

@@ -28,7 +28,10 @@ impl Operation {
     }
 
     pub(super) fn send_poll(&mut self) {
-        let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
+        let resend = self
+            .extra
+            .as_ref()
+            .and_then(|extra| extra.resend.as_ref());
         let mut request = match resend {
             Some(request) => request.clone(),
             None => self.protocol.poll_request(&self.monitor),
@@ -152,10 +155,7 @@ impl Operation {
 
     /// The URL whose origin counts as "same origin".
     pub(super) fn origin(&self) -> &Url {
-        self.extra
-            .as_ref()
-            .and_then(|extra| extra.origin.as_ref())
-            .unwrap_or(&self.monitor)
+        self.origin.as_deref().unwrap_or(&self.monitor)
     }
 
     /// What only some operations keep, made on first use.
@@ -165,26 +165,23 @@ impl Operation {
 
     pub(super) fn errors(&self) -> &ErrorPolicy {
         static DEFAULT: std::sync::OnceLock<ErrorPolicy> = std::sync::OnceLock::new();
-        self.errors
-            .as_deref()
+        self.extra
+            .as_ref()
+            .and_then(|extra| extra.errors.as_deref())
             .unwrap_or_else(|| DEFAULT.get_or_init(ErrorPolicy::default))
     }
 
     pub(super) fn urls(&self) -> &UrlPolicy {
-        self.urls
-            .as_deref()
+        self.extra
+            .as_ref()
+            .and_then(|extra| extra.urls.as_deref())
             .unwrap_or(&crate::origin::DEFAULT_URL_POLICY)
     }
 
     /// Moves to a new monitor URL, keeping the origin.
     pub(super) fn set_monitor(&mut self, monitor: Url) {
-        if self
-            .extra
-            .as_ref()
-            .is_none_or(|extra| extra.origin.is_none())
-        {
-            let origin = self.monitor.clone();
-            self.extra_mut().origin = Some(origin);
+        if self.origin.is_none() {
+            self.origin = Some(Box::new(self.monitor.clone()));
         }
         self.monitor = monitor;
         self.poll_meta = self.meta(RequestKind::Poll, &self.monitor);
