@@ -188,5 +188,7 @@ mod tests {
         let one = Details::new(1u8);
         assert_eq!(one, one.clone());
         assert_ne!(one, Details::none());
+        assert!(Details::none().is_none() && !one.is_none());
+        assert_eq!(Details::none(), Details::none());
     }
 }
