@@ -174,8 +174,13 @@ mod tests {
 
     #[test]
     fn details_are_typed_and_shared() {
-        let response = http::Response::new(Bytes::from_static(b"secret body"));
+        let mut response = http::Response::new(Bytes::from_static(b"secret body"));
+        response
+            .headers_mut()
+            .insert("x-ms-copy-progress", http::HeaderValue::from_static("1/4"));
         let answer = Answer::new(response, Details::new(Progress(1, 4)));
+        assert_eq!(answer.headers().len(), 1);
+        assert_eq!(answer.headers()["x-ms-copy-progress"], "1/4");
         assert_eq!(answer.details::<Progress>(), Some(&Progress(1, 4)));
         assert_eq!(answer.details::<String>(), None);
         let copy = answer.clone();

@@ -28,10 +28,7 @@ impl Operation {
     }
 
     pub(super) fn send_poll(&mut self) {
-        let resend = self
-            .extra
-            .as_ref()
-            .and_then(|extra| extra.resend.as_ref());
+        let resend = self.extra.as_ref().and_then(|extra| extra.resend.as_ref());
         let mut request = match resend {
             Some(request) => request.clone(),
             None => self.protocol.poll_request(&self.monitor),
