@@ -239,3 +239,64 @@ impl<T: Send + 'static, E: Send + 'static, S, SE> IntoFuture for Mapped<T, E, S,
         Box::pin(async move { outcome(operation.outcome().await) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::testing::{ScriptedTransport, VirtualTimer};
+
+    fn operation(transport: &ScriptedTransport) -> Operation {
+        Operation::monitor(
+            transport.clone(),
+            "https://api.example/monitor/1?sig=secret",
+        )
+        .with_timer(VirtualTimer::new())
+        .build()
+        .unwrap()
+    }
+
+    #[test]
+    fn mappings_compose_and_the_operation_stays_within_reach() {
+        let transport = ScriptedTransport::new()
+            .with_json(202, r#"{"status":"inProgress","percentageComplete":10}"#)
+            .with_json(200, r#"{"status":"completed","resourceId":"01X"}"#);
+        let mut mapped = operation(&transport)
+            .map_status(|s| s.percentage_complete)
+            .map_status(|p| p.map(|p| p as u32))
+            .map_outcome(|end| end.map(|o| o.resource_id().map(str::to_owned)))
+            .map_outcome(|end| end.map(|id| id.unwrap_or_default().len()));
+        assert_eq!(block_on(mapped.next()).unwrap().unwrap(), Some(10));
+        let token = mapped.resume_token().expect("a token while running");
+        assert_eq!(token.polls, 1);
+        assert_eq!(mapped.operation().polls(), 1);
+        let shown = format!("{mapped:?}");
+        assert!(
+            shown.starts_with("Mapped") && !shown.contains("secret"),
+            "{shown}"
+        );
+        assert!(!futures::stream::FusedStream::is_terminated(&mapped));
+        assert_eq!(block_on(mapped.next()).unwrap().unwrap(), None);
+        assert!(futures::stream::FusedStream::is_terminated(&mapped));
+        assert_eq!(block_on(IntoFuture::into_future(mapped)).unwrap(), 3);
+    }
+
+    #[test]
+    fn map_err_maps_the_stream_and_the_outcome_and_cancel_goes_through() {
+        let transport = ScriptedTransport::new().with_json(503, "{}");
+        transport.push_response(404, &[], "");
+        let mut mapped = operation(&transport)
+            .map_err(|e| format!("E:{}", e.http_status().map_or(0, |s| s.as_u16())))
+            .map_err(|e| e.len());
+        let error = block_on(mapped.next()).unwrap().unwrap_err();
+        assert_eq!(error, "E:404".len());
+        // The monitor reader has no cancel: the crate's own typed error.
+        let cancel = block_on(mapped.cancel()).unwrap_err();
+        assert!(
+            matches!(cancel, Error::CancelUnsupported { .. }),
+            "{cancel:?}"
+        );
+    }
+}
