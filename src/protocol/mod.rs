@@ -365,6 +365,26 @@ mod tests {
     }
 
     #[test]
+    fn a_boxed_protocol_answers_as_the_protocol_inside() {
+        let url = Url::parse("https://a.example/operations/1").unwrap();
+        let graph: Box<dyn Protocol> = Box::new(Graph);
+        assert!(!graph.wants_credentials(crate::RequestKind::Poll));
+        assert!(graph.wants_credentials(crate::RequestKind::Start));
+        let google: Box<Box<dyn Protocol>> = Box::new(Box::new(Google));
+        assert_eq!(google.name(), "google");
+        assert_eq!(google.cancel_requests(&url).len(), 1);
+        assert_eq!(google.poll_request(&url).method(), http::Method::GET);
+        assert_eq!(google.save().unwrap().name(), "google");
+        assert_eq!(
+            google
+                .restore(&SavedProtocol::new("google"))
+                .unwrap()
+                .name(),
+            "google"
+        );
+    }
+
+    #[test]
     fn kinds_make_their_protocols() {
         for (kind, start, monitor) in [
             (ProtocolKind::Auto, "auto", "auto"),
