@@ -277,5 +277,10 @@ mod tests {
             shown.contains("a.example/x") && shown.contains('3'),
             "{shown}"
         );
+        // Text that is not a URL is hidden whole, not shown as a bad URL.
+        assert!(
+            shown.contains(r#""body": String("…")"#) && !shown.contains("invalid URL"),
+            "{shown}"
+        );
     }
 }
