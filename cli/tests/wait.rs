@@ -2,76 +2,24 @@
 //! for byte, the waiter's acceptors deciding, the same JSON lines and exit
 //! codes as the other subcommands.
 
-#[allow(dead_code)]
-#[path = "http/server.rs"]
-mod server;
-
-use std::process::{Command, Stdio};
+mod support;
 
 use serde_json::Value;
-use server::{Server, reply};
 
+use support::run::lro;
+use support::server::{Server, reply};
+
+// The waiter definitions the library's own tests read.
 const INSTANCE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/waiters/instance_running.json"
+    "/../tests/fixtures/waiters/instance_running.json"
 );
 const BUCKET: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/waiters/bucket_not_exists.json"
+    "/../tests/fixtures/waiters/bucket_not_exists.json"
 );
 
 const BODY: &str = "{\"InstanceIds\": [\"i-0abc\"],  \"DryRun\":false}";
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn lines(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .map(|line| {
-                serde_json::from_str(line)
-                    .unwrap_or_else(|e| panic!("{e}: {line}\n{}", self.stderr))
-            })
-            .collect()
-    }
-
-    fn statuses(&self) -> Vec<Value> {
-        self.lines()
-            .into_iter()
-            .filter(|l| l["event"] == "status")
-            .collect()
-    }
-
-    fn last(&self) -> Value {
-        self.lines().pop().expect("a final line")
-    }
-}
-
-/// Runs `lro ARGS` off the runtime's threads (the server runs on them).
-async fn lro(args: Vec<String>) -> Run {
-    tokio::task::spawn_blocking(move || {
-        let output = Command::new(env!("CARGO_BIN_EXE_lro"))
-            .args(&args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run lro");
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
-    })
-    .await
-    .unwrap()
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| (*s).to_owned()).collect()
-}
 
 fn instances(state: &str) -> String {
     format!(
@@ -79,18 +27,13 @@ fn instances(state: &str) -> String {
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn waits_until_the_acceptors_say_success() {
-    let server = Server::start().await;
-    server.on(
-        "/",
-        vec![
-            reply(200).json(&instances("pending")),
-            reply(200).json(&instances("pending")),
-            reply(200).json(&instances("running")),
-        ],
-    );
-    let run = lro(args(&[
+#[test]
+fn waits_until_the_acceptors_say_success() {
+    let server = Server::start(|seen| match seen.hit {
+        0 | 1 => reply(200, &instances("pending")),
+        _ => reply(200, &instances("running")),
+    });
+    let run = lro(&[
         "wait",
         &server.url("/"),
         "-d",
@@ -108,8 +51,7 @@ async fn waits_until_the_acceptors_say_success() {
         "--timeout",
         "30",
         "--json",
-    ]))
-    .await;
+    ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let statuses = run.statuses();
     let states: Vec<_> = statuses
@@ -131,7 +73,7 @@ async fn waits_until_the_acceptors_say_success() {
         (&last["event"], &last["outcome"]),
         (&Value::from("outcome"), &Value::from("succeeded"))
     );
-    let seen = server.requests_to("/");
+    let seen = server.seen_at("/");
     assert_eq!(seen.len(), 3);
     for request in &seen {
         assert_eq!(request.method, "POST", "-d makes it a POST");
@@ -147,17 +89,13 @@ async fn waits_until_the_acceptors_say_success() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_failure_acceptor_exits_1_with_its_message() {
-    let server = Server::start().await;
-    server.on(
-        "/",
-        vec![
-            reply(200).json(&instances("pending")),
-            reply(200).json(&instances("terminated")),
-        ],
-    );
-    let run = lro(args(&[
+#[test]
+fn a_failure_acceptor_exits_1_with_its_message() {
+    let server = Server::start(|seen| match seen.hit {
+        0 => reply(200, &instances("pending")),
+        _ => reply(200, &instances("terminated")),
+    });
+    let run = lro(&[
         "wait",
         &server.url("/"),
         "-X",
@@ -175,14 +113,13 @@ async fn a_failure_acceptor_exits_1_with_its_message() {
         "--timeout",
         "30",
         "--json",
-    ]))
-    .await;
+    ]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     let last = run.last();
     assert_eq!(last["outcome"], "failed");
     assert_eq!(last["status"], "failed");
     assert_eq!(last["error"]["message"], "terminated: why");
-    let seen = server.requests_to("/");
+    let seen = server.seen_at("/");
     assert_eq!(seen.len(), 2);
     assert!(
         seen.iter()
@@ -190,11 +127,13 @@ async fn a_failure_acceptor_exits_1_with_its_message() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_not_found_can_be_the_success_and_get_is_the_default() {
-    let server = Server::start().await;
-    server.on("/photos", vec![reply(200), reply(404)]);
-    let run = lro(args(&[
+#[test]
+fn a_not_found_can_be_the_success_and_get_is_the_default() {
+    let server = Server::start(|seen| match seen.hit {
+        0 => reply(200, ""),
+        _ => reply(404, ""),
+    });
+    let run = lro(&[
         "wait",
         &server.url("/photos"),
         "--waiter",
@@ -208,19 +147,17 @@ async fn a_not_found_can_be_the_success_and_get_is_the_default() {
         "--timeout",
         "30",
         "--json",
-    ]))
-    .await;
+    ]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.last()["outcome"], "succeeded");
-    let seen = server.requests_to("/photos");
+    let seen = server.seen_at("/photos");
     assert_eq!(seen.len(), 2);
     assert!(seen.iter().all(|r| r.method == "GET" && r.body.is_empty()));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn usage_errors_exit_64_before_any_request() {
-    let server = Server::start().await;
-    server.on("/", vec![reply(200)]);
+#[test]
+fn usage_errors_exit_64_before_any_request() {
+    let server = Server::start(|_| reply(200, ""));
     let url = server.url("/");
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (
@@ -266,9 +203,9 @@ async fn usage_errors_exit_64_before_any_request() {
         ),
     ];
     for (list, needle) in cases {
-        let run = lro(args(&list)).await;
+        let run = lro(&list);
         assert_eq!(run.code, 64, "{list:?}: {}\n{}", run.stdout, run.stderr);
         assert!(run.stderr.contains(needle), "{list:?}: {}", run.stderr);
     }
-    assert!(server.requests().is_empty());
+    assert!(server.seen().is_empty());
 }
