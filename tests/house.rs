@@ -271,6 +271,11 @@ fn crates() -> Vec<(PathBuf, Vec<PathBuf>)> {
             .collect();
         crates.push((root, files));
     }
+    // The workspace's other crates (the `lro` CLI) keep the same rules.
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("cli").join("src");
+    let mut files = Vec::new();
+    rust_files(&cli, &mut files);
+    crates.push((cli, files));
     crates
 }
 
