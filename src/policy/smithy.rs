@@ -9,9 +9,9 @@ use super::backoff::{Backoff, BackoffBuilder, Step};
 use super::context::PollContext;
 
 /// The Smithy spec's default shortest delay: 2 s.
-pub const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
+const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
 /// The Smithy spec's default longest delay: 120 s.
-pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
+const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 
 /// The delays of a Smithy waiter: exponential with full jitter in whole
 /// seconds, aware of the time left.
@@ -25,7 +25,7 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 ///   shortened to (time left − `min`), so one last attempt fits before the end;
 /// - no wait ever ends past the maximum wait time;
 /// - when the time left is `min` or less (no room for another spaced
-///   attempt), the waiter stops ([`Smithy::delay`] returns `None`).
+///   attempt), the waiter stops ([`SmithyBuilder::delay`] returns `None`).
 ///
 /// Delays are whole seconds, as in the spec: sub-second parts of `min` and
 /// `max` are dropped, a `min` under 1 s is taken as 1 s and a `max` under
@@ -33,11 +33,11 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 ///
 /// ```
 /// use std::time::Duration;
-/// use lro_poller::policy::Smithy;
+/// use lro_poller::policy::SmithyBuilder;
 ///
 /// let secs = Duration::from_secs;
 /// // The spec's defaults (2 s, 120 s) and a 5-minute maximum wait time.
-/// let waiter = Smithy::new(secs(2), secs(120), secs(300));
+/// let waiter = SmithyBuilder::new(secs(2), secs(120), secs(300));
 /// // The third attempt waits between 2 and 8 s; `draw` picks the top here.
 /// let top = |_low: u64, high: u64| high;
 /// assert_eq!(waiter.delay(3, secs(100), top), Some(secs(8)));
@@ -55,21 +55,24 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// fits. A `PollPolicy` still puts its floor (1 s by default) under the
 /// delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Smithy {
+pub struct SmithyBuilder {
     min: u64,
     max: u64,
     max_wait: Duration,
     ceiling: u32,
+    /// Attempts made before the first poll (a waiter's start request).
+    offset: u32,
+    seed: Option<u64>,
 }
 
-impl Default for Smithy {
+impl Default for SmithyBuilder {
     /// The spec's defaults (2 s, 120 s) with a 5-minute maximum wait time.
     fn default() -> Self {
-        Smithy::new(SMITHY_MIN_DELAY, SMITHY_MAX_DELAY, Duration::from_secs(300))
+        SmithyBuilder::new(SMITHY_MIN_DELAY, SMITHY_MAX_DELAY, Duration::from_secs(300))
     }
 }
 
-impl Smithy {
+impl SmithyBuilder {
     /// Delays between `min_delay` and `max_delay`, within `max_wait` of the
     /// first attempt.
     pub fn new(min_delay: Duration, max_delay: Duration, max_wait: Duration) -> Self {
@@ -77,12 +80,29 @@ impl Smithy {
         let max = max_delay.as_secs().max(min);
         // attemptCeiling = log2(maxDelay / minDelay) + 1, truncated.
         let ceiling = ((max as f64 / min as f64).log2() + 1.0) as u32;
-        Smithy {
+        SmithyBuilder {
             min,
             max,
             max_wait,
             ceiling,
+            offset: 0,
+            seed: None,
         }
+    }
+
+    /// Counts `attempts` requests made before the first poll as attempts:
+    /// a waiter's start request is its first attempt, so the wait after poll
+    /// `n` is that of attempt `n + 1`.
+    pub(crate) fn with_attempt_offset(mut self, attempts: u32) -> Self {
+        self.offset = attempts;
+        self
+    }
+
+    /// Seeds every operation's random generator (for tests and
+    /// simulations: every operation built from it draws the same delays).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
     }
 
     /// The shortest delay (whole seconds).
@@ -101,13 +121,13 @@ impl Smithy {
     }
 
     /// The time left at `elapsed` since the first attempt.
-    pub fn remaining(&self, elapsed: Duration) -> Duration {
+    pub(crate) fn remaining(&self, elapsed: Duration) -> Duration {
         self.max_wait.saturating_sub(elapsed)
     }
 
     /// The top of the random range after attempt `attempt` (whole seconds):
     /// `min·2^(attempt−1)`, or `max` from the attempt ceiling on.
-    pub fn ceiling_delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn ceiling_delay(&self, attempt: u32) -> Duration {
         let attempt = attempt.max(1);
         let secs = if attempt > self.ceiling {
             self.max
@@ -143,30 +163,25 @@ impl Smithy {
     }
 }
 
-impl BackoffBuilder for Smithy {
+impl BackoffBuilder for SmithyBuilder {
     type Backoff = SmithyBackoff;
 
     fn build(&self) -> SmithyBackoff {
         SmithyBackoff {
             config: *self,
-            rng: fastrand::Rng::new(),
+            rng: self
+                .seed
+                .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
         }
     }
 }
 
-/// One operation's Smithy waiter: the configuration and a random generator.
+/// A [`SmithyBuilder`]'s running state: the configuration and a random
+/// generator.
 #[derive(Debug, Clone)]
 pub struct SmithyBackoff {
-    config: Smithy,
+    config: SmithyBuilder,
     rng: fastrand::Rng,
-}
-
-impl SmithyBackoff {
-    /// Seeds the random generator (for tests and simulations).
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.rng = fastrand::Rng::with_seed(seed);
-        self
-    }
 }
 
 impl Backoff for SmithyBackoff {
@@ -176,9 +191,10 @@ impl Backoff for SmithyBackoff {
             remaining = remaining.min(policy);
         }
         let rng = &mut self.rng;
+        let attempt = ctx.attempt.saturating_add(self.config.offset);
         match self
             .config
-            .delay(ctx.attempt, remaining, |low, high| rng.u64(low..=high))
+            .delay(attempt, remaining, |low, high| rng.u64(low..=high))
         {
             Some(delay) => Step::Wait(delay),
             None => Step::Stop(Cow::Borrowed(
@@ -201,7 +217,7 @@ mod tests {
 
     #[test]
     fn the_range_doubles_up_to_the_ceiling_then_stays_at_max() {
-        let w = Smithy::new(secs(2), secs(120), Duration::MAX);
+        let w = SmithyBuilder::new(secs(2), secs(120), Duration::MAX);
         let tops: Vec<u64> = (1..=9).map(|a| w.ceiling_delay(a).as_secs()).collect();
         // Ceiling: log2(60) + 1 = 6.9 → 6; attempt 7 on is `max`.
         assert_eq!(tops, [2, 4, 8, 16, 32, 64, 120, 120, 120]);
@@ -212,7 +228,7 @@ mod tests {
 
     #[test]
     fn draws_are_whole_seconds_in_range() {
-        let w = Smithy::new(secs(15), secs(120), secs(3600));
+        let w = SmithyBuilder::new(secs(15), secs(120), secs(3600));
         let mut rng = fastrand::Rng::with_seed(7);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..500 {
@@ -232,7 +248,7 @@ mod tests {
 
     #[test]
     fn the_last_wait_leaves_room_for_one_attempt() {
-        let w = Smithy::new(secs(2), secs(120), secs(60));
+        let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
         // 20 s left, a 32 s draw: shortened to 18 s, the last attempt at 2 s
         // before the end.
         assert_eq!(w.delay(6, secs(20), HIGH), Some(secs(18)));
@@ -249,7 +265,7 @@ mod tests {
 
     #[test]
     fn stops_when_no_attempt_fits() {
-        let w = Smithy::new(secs(2), secs(120), secs(60));
+        let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
         assert_eq!(w.delay(1, secs(2), HIGH), None);
         assert_eq!(
             w.delay(1, Duration::from_millis(2500), HIGH),
@@ -261,8 +277,8 @@ mod tests {
 
     #[test]
     fn as_a_backoff_it_stops_when_time_is_up() {
-        let config = Smithy::new(secs(2), secs(120), secs(60));
-        let mut backoff = config.build().with_seed(1);
+        let config = SmithyBuilder::new(secs(2), secs(120), secs(60));
+        let mut backoff = config.with_seed(1).build();
         let at = |attempt, elapsed| PollContext::new(attempt, secs(elapsed));
         let Step::Wait(first) = backoff.next(&at(1, 0)) else {
             panic!("a wait");
@@ -276,11 +292,11 @@ mod tests {
 
     #[test]
     fn odd_configurations_are_made_sane() {
-        let w = Smithy::new(Duration::from_millis(300), Duration::ZERO, secs(60));
+        let w = SmithyBuilder::new(Duration::from_millis(300), Duration::ZERO, secs(60));
         assert_eq!((w.min_delay(), w.max_delay()), (secs(1), secs(1)));
         assert_eq!(w.delay(50, secs(30), HIGH), Some(secs(1)));
-        let huge = Smithy::new(secs(1), Duration::MAX, Duration::MAX);
+        let huge = SmithyBuilder::new(secs(1), Duration::MAX, Duration::MAX);
         assert_eq!(huge.ceiling_delay(70), Duration::from_secs(u64::MAX));
-        assert_eq!(Smithy::default().max_wait(), secs(300));
+        assert_eq!(SmithyBuilder::default().max_wait(), secs(300));
     }
 }

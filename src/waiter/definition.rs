@@ -16,37 +16,39 @@ use super::acceptor::{Acceptor, AcceptorState};
 use super::error::WaiterError;
 
 /// The trait's id in a Smithy model.
-pub const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";
+const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";
 
 /// The default `minDelay`, in seconds.
-pub const DEFAULT_MIN_DELAY: u64 = 2;
+const DEFAULT_MIN_DELAY: u64 = 2;
 /// The default `maxDelay`, in seconds.
-pub const DEFAULT_MAX_DELAY: u64 = 120;
+const DEFAULT_MAX_DELAY: u64 = 120;
 
 /// One waiter: ordered acceptors and the bounds of the delay between attempts.
 ///
 /// Reading checks what the specification requires: at least one `success`
-/// acceptor, `1 ≤ minDelay ≤ maxDelay`, paths that compile, `booleanEquals`
-/// expecting `"true"` or `"false"`.
+/// acceptor, `1 ≤ minDelay ≤ maxDelay` (2 s and 120 s when not given), paths
+/// that compile, `booleanEquals` expecting `"true"` or `"false"`. A waiter is
+/// read from a model by [`Waiters`]; its acceptors decide inside a
+/// [`WaiterProtocol`](super::WaiterProtocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "RawWaiter")]
 #[non_exhaustive]
 pub struct Waiter {
     /// What the waiter waits for (CommonMark).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub documentation: Option<String>,
+    documentation: Option<String>,
     /// The acceptors, tried in order.
-    pub acceptors: Vec<Acceptor>,
+    acceptors: Vec<Acceptor>,
     /// The shortest delay between attempts, in seconds.
-    pub min_delay: u64,
+    min_delay: u64,
     /// The longest delay between attempts, in seconds.
-    pub max_delay: u64,
+    max_delay: u64,
     /// Whether the service says not to use this waiter any more.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub deprecated: bool,
+    deprecated: bool,
     /// The service's tags for the waiter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    tags: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +86,8 @@ impl TryFrom<RawWaiter> for Waiter {
 
 impl Waiter {
     /// A waiter with these acceptors and the default delays (2 s, 120 s).
-    pub fn new(acceptors: Vec<Acceptor>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(acceptors: Vec<Acceptor>) -> Self {
         Waiter {
             documentation: None,
             acceptors,
@@ -95,11 +98,32 @@ impl Waiter {
         }
     }
 
-    /// Sets the delay bounds, in whole seconds.
+    /// Sets the delay bounds, in whole seconds (to wait faster or slower than
+    /// the model says).
     pub fn with_delays(mut self, min_delay: u64, max_delay: u64) -> Self {
         self.min_delay = min_delay;
         self.max_delay = max_delay;
         self
+    }
+
+    /// The acceptors, tried in order.
+    pub(crate) fn acceptors(&self) -> &[Acceptor] {
+        &self.acceptors
+    }
+
+    /// What the waiter waits for (CommonMark), when the model says.
+    pub fn documentation(&self) -> Option<&str> {
+        self.documentation.as_deref()
+    }
+
+    /// Whether the service says not to use this waiter any more.
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated
+    }
+
+    /// The service's tags for the waiter.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
     }
 
     /// `minDelay` as a duration.
@@ -113,7 +137,7 @@ impl Waiter {
     }
 
     /// Checks what the specification requires of a waiter.
-    pub fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
         if !self
             .acceptors
             .iter()
@@ -163,7 +187,8 @@ impl Waiter {
 ///   }
 /// }"#)?;
 /// let waiter = waiters.get("BucketExists")?;
-/// assert_eq!((waiter.min_delay, waiter.max_delay), (2, 120));
+/// assert_eq!(waiter.min_delay(), std::time::Duration::from_secs(2));
+/// assert_eq!(waiter.documentation(), Some("Wait until a bucket exists"));
 /// assert_eq!(waiters.operation("BucketExists"), Some("com.example#HeadBucket"));
 /// assert!(waiters.get("BucketGone").is_err());
 /// # Ok::<(), lro_poller::waiter::WaiterError>(())
@@ -285,7 +310,7 @@ impl Waiters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::waiter::{Matcher, PathComparator};
+    use crate::waiter::acceptor::{Matcher, PathComparator};
 
     const TABLE: &str = include_str!("../../tests/fixtures/waiters/table_exists.json");
     const INSTANCE: &str = include_str!("../../tests/fixtures/waiters/instance_running.json");

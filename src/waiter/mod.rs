@@ -7,19 +7,20 @@
 //! `smithy.waiters#waitable` trait of the operation: ordered **acceptors**,
 //! each a state (`success`, `failure`, `retry`) and a matcher —
 //!
-//! - `output`: a [JMESPath](Path) path over the answer's output, compared
+//! - `output`: a [JMESPath](https://jmespath.org/specification.html) path
+//!   over the answer's output, compared
 //!   with an expected value (`stringEquals`, `booleanEquals`,
 //!   `allStringEquals`, `anyStringEquals`);
 //! - `inputOutput`: the same over `{"input": …, "output": …}`;
 //! - `success`: whether the answer was a success or an error;
 //! - `errorType`: the error type of an error answer.
 //!
-//! The first acceptor that matches decides ([`decide`]); when none matches, a
-//! successful answer means retry and an error answer means failure. Between
-//! attempts the waiter waits a random whole number of seconds between
-//! `minDelay` and an exponentially growing bound capped at `maxDelay`
-//! ([`Waiter::policy`], over [`policy::Smithy`](crate::policy::Smithy)),
-//! within a maximum wait time the caller chooses.
+//! The first acceptor that matches decides; when none matches, a successful
+//! answer means retry and an error answer means failure. Between attempts the
+//! waiter waits a random whole number of seconds between `minDelay` and an
+//! exponentially growing bound capped at `maxDelay` ([`Waiter::policy`], over
+//! [`SmithyBuilder`](crate::policy::SmithyBuilder)), within a maximum wait
+//! time the caller chooses.
 //!
 //! - [`Waiters`] reads definitions as a service model publishes them (a whole
 //!   Smithy JSON AST model, or the trait's value);
@@ -86,11 +87,7 @@ mod matching;
 mod path;
 mod protocol;
 
-pub use acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
-pub use answer::{error_type, output};
-pub use definition::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, WAITABLE_TRAIT, Waiter, Waiters};
-pub use delay::{WaiterBackoff, WaiterDelay};
+pub use acceptor::AcceptorState;
+pub use definition::{Waiter, Waiters};
 pub use error::WaiterError;
-pub use matching::{Decision, Reply, compare, decide, matches};
-pub use path::Path;
-pub use protocol::{Attempt, PROTOCOL_NAME, WaiterProtocol};
+pub use protocol::{Attempt, WaiterProtocol};

@@ -22,13 +22,13 @@ use super::error::WaiterError;
 use super::matching::{Decision, Reply, decide};
 
 /// The name resume tokens record for a waiter.
-pub const PROTOCOL_NAME: &str = "waiter";
+pub(crate) const PROTOCOL_NAME: &str = "waiter";
 
 /// What a waiter read from one answer; every status it yields carries one
 /// (read it with [`AsyncJobStatus::details`]).
 ///
 /// ```
-/// # use lro_poller::waiter::{AcceptorState, Attempt};
+/// # use lro_poller::waiter::Attempt;
 /// # fn show(status: &lro_poller::AsyncJobStatus) {
 /// if let Some(attempt) = status.details::<Attempt>() {
 ///     match attempt.acceptor {
@@ -124,13 +124,13 @@ impl WaiterProtocol {
                 }
             };
             (
-                decide(&self.waiter.acceptors, input, &Reply::Output(&body)),
+                decide(self.waiter.acceptors(), input, &Reply::Output(&body)),
                 None,
             )
         } else {
             let kind = error_type(response);
             let decision = decide(
-                &self.waiter.acceptors,
+                self.waiter.acceptors(),
                 input,
                 &Reply::Error(kind.as_deref()),
             );
@@ -163,7 +163,7 @@ impl WaiterProtocol {
     /// Whether any acceptor reads the output with a path.
     fn reads_outputs(&self) -> bool {
         self.waiter
-            .acceptors
+            .acceptors()
             .iter()
             .any(|a| matches!(a.matcher, Matcher::Output(_) | Matcher::InputOutput(_)))
     }
