@@ -22,10 +22,12 @@ const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// Then the *maximum wait time* (the waiter's deadline) is honoured:
 ///
 /// - when the time left after that wait would be `min` or less, the wait is
-///   shortened to (time left − `min`), so one last attempt fits before the end;
+///   the *whole time left*, and one last attempt is made at the maximum wait
+///   time (the current spec, "Waiter retries"; smithy-rs does the same — an
+///   older text stopped `min` early);
 /// - no wait ever ends past the maximum wait time;
-/// - when the time left is `min` or less (no room for another spaced
-///   attempt), the waiter stops ([`SmithyBuilder::delay`] returns `None`).
+/// - when no time is left, the waiter stops ([`SmithyBuilder::delay`]
+///   returns `None`).
 ///
 /// Delays are whole seconds, as in the spec: sub-second parts of `min` and
 /// `max` are dropped, a `min` under 1 s is taken as 1 s and a `max` under
@@ -41,19 +43,22 @@ const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// // The third attempt waits between 2 and 8 s; `draw` picks the top here.
 /// let top = |_low: u64, high: u64| high;
 /// assert_eq!(waiter.delay(3, secs(100), top), Some(secs(8)));
-/// // 10 s left: wait 8 s so that a last attempt fits 2 s before the end.
-/// assert_eq!(waiter.delay(3, secs(10), top), Some(secs(8)));
-/// assert_eq!(waiter.delay(3, secs(9), top), Some(secs(7)));
-/// // 2 s left: no room for another attempt.
-/// assert_eq!(waiter.delay(3, secs(2), top), None);
+/// // 11 s left: an 8 s wait leaves 3 s, more than `min`: as drawn.
+/// assert_eq!(waiter.delay(3, secs(11), top), Some(secs(8)));
+/// // 10 s left: an 8 s wait would leave only `min`; wait all 10 s and make
+/// // one last attempt at the maximum wait time.
+/// assert_eq!(waiter.delay(3, secs(10), top), Some(secs(10)));
+/// // Nothing left: stop.
+/// assert_eq!(waiter.delay(3, Duration::ZERO, top), None);
 /// ```
 ///
 /// As a [`BackoffBuilder`], each operation gets its own random generator;
 /// the time left is the smaller of the maximum wait time (from the
 /// operation's start) and the policy's deadline, and the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when no attempt
-/// fits. A `PollPolicy` still puts its floor (1 s by default) under the
-/// delays.
+/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when none is left
+/// (or at the policy's deadline first). A `PollPolicy` still puts its floor
+/// (1 s by default) under the delays. The default is the spec's 2 s and
+/// 120 s, within 5 minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SmithyBuilder {
     min: u64,
@@ -149,17 +154,16 @@ impl SmithyBuilder {
         remaining: Duration,
         draw: impl FnOnce(u64, u64) -> u64,
     ) -> Option<Duration> {
-        let min = Duration::from_secs(self.min);
-        if remaining <= min {
+        if remaining.is_zero() {
             return None;
         }
         let high = self.ceiling_delay(attempt).as_secs();
-        let drawn = draw(self.min, high).clamp(self.min, high);
-        let mut delay = Duration::from_secs(drawn);
-        if remaining.saturating_sub(delay) <= min {
-            delay = remaining - min;
+        let drawn = Duration::from_secs(draw(self.min, high).clamp(self.min, high));
+        // The last wait: the whole time left, for one last attempt at the end.
+        if remaining.saturating_sub(drawn) <= Duration::from_secs(self.min) {
+            return Some(remaining);
         }
-        Some(delay)
+        Some(drawn)
     }
 }
 
@@ -197,9 +201,7 @@ impl Backoff for SmithyBackoff {
             .delay(attempt, remaining, |low, high| rng.u64(low..=high))
         {
             Some(delay) => Step::Wait(delay),
-            None => Step::Stop(Cow::Borrowed(
-                "no attempt fits in the waiter's maximum wait time",
-            )),
+            None => Step::Stop(Cow::Borrowed("the waiter's maximum wait time is reached")),
         }
     }
 }
@@ -247,31 +249,35 @@ mod tests {
     }
 
     #[test]
-    fn the_last_wait_leaves_room_for_one_attempt() {
+    fn the_last_wait_is_the_whole_time_left() {
         let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
-        // 20 s left, a 32 s draw: shortened to 18 s, the last attempt at 2 s
-        // before the end.
-        assert_eq!(w.delay(6, secs(20), HIGH), Some(secs(18)));
-        // 12 s left, a 10 s draw leaves exactly `min`: shortened too.
-        assert_eq!(w.delay(4, secs(12), |_, _| 10), Some(secs(10)));
+        // 20 s left, a 32 s draw: the whole 20 s, the last attempt at the end.
+        assert_eq!(w.delay(6, secs(20), HIGH), Some(secs(20)));
+        // 12 s left, a 10 s draw would leave exactly `min`: the whole 12 s.
+        assert_eq!(w.delay(4, secs(12), |_, _| 10), Some(secs(12)));
+        // 13 s left: a 10 s draw leaves 3 s, more than `min`: as drawn.
         assert_eq!(w.delay(4, secs(13), |_, _| 10), Some(secs(10)));
+        // 12 s left, a 9 s draw leaves 3 s: as drawn.
         assert_eq!(w.delay(4, secs(12), |_, _| 9), Some(secs(9)));
-        // Never past the maximum wait time.
-        for left in 3..200 {
+        // Less than `min` left: still one last attempt, at the end.
+        assert_eq!(
+            w.delay(1, Duration::from_millis(1500), HIGH),
+            Some(Duration::from_millis(1500))
+        );
+        // Never past the maximum wait time, and either as drawn (leaving more
+        // than `min`) or exactly the time left.
+        for left in 1..200 {
             let d = w.delay(9, secs(left), HIGH).unwrap();
-            assert!(d + secs(2) <= secs(left), "{left}: {d:?}");
+            assert!(d <= secs(left), "{left}: {d:?}");
+            assert!(d == secs(left) || d + secs(2) < secs(left), "{left}: {d:?}");
         }
     }
 
     #[test]
-    fn stops_when_no_attempt_fits() {
+    fn stops_when_no_time_is_left() {
         let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
-        assert_eq!(w.delay(1, secs(2), HIGH), None);
-        assert_eq!(
-            w.delay(1, Duration::from_millis(2500), HIGH),
-            Some(Duration::from_millis(500))
-        );
         assert_eq!(w.delay(1, Duration::ZERO, HIGH), None);
+        assert_eq!(w.delay(1, secs(2), HIGH), Some(secs(2)));
         assert_eq!(w.remaining(secs(61)), Duration::ZERO);
     }
 
@@ -286,8 +292,10 @@ mod tests {
         assert_eq!(first, secs(2));
         // The policy's deadline is nearer than the maximum wait time.
         let near = at(3, 10).with_remaining(Some(secs(5)));
-        assert_eq!(backoff.next(&near).delay(), Some(secs(3)));
-        assert!(matches!(backoff.next(&at(9, 58)), Step::Stop(_)));
+        assert_eq!(backoff.next(&near).delay(), Some(secs(5)));
+        // 2 s left: the whole 2 s, then nothing is left.
+        assert_eq!(backoff.next(&at(9, 58)).delay(), Some(secs(2)));
+        assert!(matches!(backoff.next(&at(10, 60)), Step::Stop(_)));
     }
 
     #[test]

@@ -93,33 +93,62 @@ mod tests {
         let policy = waiter.policy(secs(900));
         assert_eq!(policy.initial_delay(), secs(15));
         assert_eq!(policy.deadline(), Some(secs(900)));
-        // No room for a second attempt: no initial wait either.
-        assert_eq!(waiter.policy(secs(10)).initial_delay(), Duration::ZERO);
+        // A maximum wait time shorter than `minDelay`: the first wait is the
+        // whole of it, for one last attempt at the end.
+        assert_eq!(waiter.policy(secs(10)).initial_delay(), secs(10));
+        // 20 s: a 15 s wait would leave 5 s, not more than `minDelay`.
+        assert_eq!(waiter.policy(secs(20)).initial_delay(), secs(20));
+        assert_eq!(waiter.policy(secs(31)).initial_delay(), secs(15));
     }
 
     #[test]
-    fn the_backoff_stops_when_no_attempt_fits() {
+    fn the_backoff_waits_out_the_time_left_then_stops() {
         let mut backoff = backoff(2, 120, 60, 1);
         let wait = backoff.next(&PollContext::new(3, secs(10)));
         let Step::Wait(wait) = wait else {
             panic!("{wait:?}")
         };
         assert!(wait >= secs(2) && wait <= secs(16), "{wait:?}");
+        // 2 s left: the whole 2 s, for a last attempt at 60 s.
+        assert_eq!(
+            backoff.next(&PollContext::new(3, secs(58))).delay(),
+            Some(secs(2))
+        );
         assert!(matches!(
-            backoff.next(&PollContext::new(3, secs(58))),
+            backoff.next(&PollContext::new(4, secs(60))),
             Step::Stop(_)
         ));
         // The policy's own deadline counts too.
         let ctx = PollContext::new(3, secs(10)).with_remaining(Some(secs(1)));
+        assert_eq!(backoff.next(&ctx).delay(), Some(secs(1)));
+        let ctx = PollContext::new(3, secs(10)).with_remaining(Some(Duration::ZERO));
         assert!(matches!(backoff.next(&ctx), Step::Stop(_)));
+    }
+
+    /// The rule in numbers: `minDelay` 2 s, `maxDelay` 120 s, a maximum wait
+    /// time of 10 s, every draw at the top of its range. After the start
+    /// (attempt 1) the wait is 2 s (8 s left); after poll 1 (retry 2, up to
+    /// 4 s) 4 s (4 s left); after poll 2 a draw of 8 s would leave nothing:
+    /// the wait is the whole 4 s left and the last attempt lands at exactly
+    /// 10 s; then the waiter stops.
+    #[test]
+    fn the_last_wait_is_the_whole_time_left_in_numbers() {
+        let smithy = SmithyBuilder::new(secs(2), secs(120), secs(10));
+        let top = |_: u64, high: u64| high;
+        assert_eq!(smithy.delay(1, secs(10), top), Some(secs(2)));
+        assert_eq!(smithy.delay(2, secs(8), top), Some(secs(4)));
+        assert_eq!(smithy.delay(3, secs(4), top), Some(secs(4)));
+        assert_eq!(smithy.delay(4, Duration::ZERO, top), None);
+        // The old rule would have waited 2 s there (4 s left − minDelay) and
+        // stopped with 2 s of the maximum wait time unused.
     }
 
     proptest! {
         /// The delay's bounds, whatever the attempt, the delays, the time
         /// left and the random pick: a whole number of seconds in
-        /// `[minDelay, min(maxDelay, minDelay·2^(n−1))]` for retry `n`, or
-        /// shortened so that one last attempt fits; never past the maximum
-        /// wait time; none when no attempt fits.
+        /// `[minDelay, min(maxDelay, minDelay·2^(n−1))]` for retry `n` when
+        /// it leaves more than `minDelay`, else the whole time left; never
+        /// past the maximum wait time; none when no time is left.
         #[test]
         fn the_delay_stays_within_its_bounds(
             polls in 0u32..80,
@@ -142,7 +171,7 @@ mod tests {
                 range = Some((low, high));
                 low + pick % (high - low + 1)
             });
-            if remaining <= secs(min) {
+            if remaining.is_zero() {
                 prop_assert_eq!(waited, None);
                 return Ok(());
             }
@@ -152,15 +181,15 @@ mod tests {
             // The top of the specification's range (its attempt ceiling
             // makes it `maxDelay` once doubling passes it).
             prop_assert_eq!(high, upper);
-            // Never past the maximum wait time, and room for one last attempt.
-            prop_assert!(waited < remaining);
+            // Never past the maximum wait time.
+            prop_assert!(waited <= remaining);
             let drawn = secs(low + pick % (high - low + 1));
             if remaining.saturating_sub(drawn) > secs(min) {
                 prop_assert_eq!(waited, drawn);
                 prop_assert_eq!(waited.subsec_nanos(), 0);
                 prop_assert!(waited >= secs(min) && waited <= secs(upper));
             } else {
-                prop_assert_eq!(waited, remaining - secs(min));
+                prop_assert_eq!(waited, remaining);
             }
         }
     }
