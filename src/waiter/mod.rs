@@ -80,6 +80,7 @@
 
 mod acceptor;
 mod answer;
+mod attempt;
 mod definition;
 mod delay;
 mod error;
@@ -88,6 +89,7 @@ mod path;
 mod protocol;
 
 pub use acceptor::AcceptorState;
+pub use attempt::Attempt;
 pub use definition::{Waiter, Waiters};
 pub use error::WaiterError;
-pub use protocol::{Attempt, WaiterProtocol};
+pub use protocol::WaiterProtocol;
