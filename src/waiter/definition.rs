@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::acceptor::{Acceptor, AcceptorState};
 use super::error::WaiterError;
+use super::model::WireNames;
 
 /// The trait's id in a Smithy model.
 const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";
@@ -49,6 +50,9 @@ pub struct Waiter {
     /// The service's tags for the waiter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     tags: Vec<String>,
+    /// Where the wire differs from the model (from a whole model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wire_names: Option<WireNames>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +69,8 @@ struct RawWaiter {
     deprecated: bool,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    wire_names: Option<WireNames>,
 }
 
 impl TryFrom<RawWaiter> for Waiter {
@@ -78,6 +84,7 @@ impl TryFrom<RawWaiter> for Waiter {
             max_delay: raw.max_delay.unwrap_or(DEFAULT_MAX_DELAY),
             deprecated: raw.deprecated,
             tags: raw.tags,
+            wire_names: raw.wire_names,
         };
         waiter.check()?;
         Ok(waiter)
@@ -95,6 +102,7 @@ impl Waiter {
             max_delay: DEFAULT_MAX_DELAY,
             deprecated: false,
             tags: Vec::new(),
+            wire_names: None,
         }
     }
 
@@ -109,6 +117,12 @@ impl Waiter {
     /// The acceptors, tried in order.
     pub(crate) fn acceptors(&self) -> &[Acceptor] {
         &self.acceptors
+    }
+
+    /// Where the wire differs from the model, when it was read from a whole
+    /// model.
+    pub(crate) fn wire_names(&self) -> Option<&WireNames> {
+        self.wire_names.as_ref()
     }
 
     /// What the waiter waits for (CommonMark), when the model says.
@@ -208,6 +222,15 @@ impl Waiters {
     /// Reads waiters from JSON: a whole model (an object with `shapes`), a
     /// shape's `traits` object, or the trait's value (a map of names to
     /// waiters).
+    ///
+    /// From a whole model, each waiter also learns where the wire differs
+    /// from the model, as the waiters specification asks: members renamed
+    /// by `smithy.api#jsonName` (a JSON output's wire names are read back as
+    /// member names, so paths name members; not for services that speak
+    /// only `awsJson1_0`/`awsJson1_1`, which ignore the trait), and error
+    /// codes given by `aws.protocols#awsQueryError` (a code read from an
+    /// error answer is named by its error shape, so `errorType` names modeled
+    /// errors).
     pub fn from_json(text: &str) -> Result<Waiters, WaiterError> {
         let value: Value = serde_json::from_str(text).map_err(WaiterError::definition)?;
         Waiters::from_value(value)
@@ -227,29 +250,36 @@ impl Waiters {
                     reason: "\"shapes\" is not an object".into(),
                 });
             };
-            for (id, shape) in shapes {
+            for (id, shape) in &shapes {
                 if let Some(trait_value) = shape.get("traits").and_then(|t| t.get(WAITABLE_TRAIT)) {
-                    waiters.add_trait(Some(&id), trait_value.clone())?;
+                    let wire = WireNames::of(&shapes, id);
+                    waiters.add_trait(Some(id), trait_value.clone(), wire)?;
                 }
             }
         } else if let Some(trait_value) = document.remove(WAITABLE_TRAIT) {
-            waiters.add_trait(None, trait_value)?;
+            waiters.add_trait(None, trait_value, None)?;
         } else {
-            waiters.add_trait(None, Value::Object(document))?;
+            waiters.add_trait(None, Value::Object(document), None)?;
         }
         Ok(waiters)
     }
 
-    fn add_trait(&mut self, operation: Option<&str>, value: Value) -> Result<(), WaiterError> {
+    fn add_trait(
+        &mut self,
+        operation: Option<&str>,
+        value: Value,
+        wire: Option<WireNames>,
+    ) -> Result<(), WaiterError> {
         let map: BTreeMap<String, Value> =
             serde_json::from_value(value).map_err(|error| WaiterError::Definition {
                 reason: format!("{WAITABLE_TRAIT} is a map of waiter names to waiters: {error}"),
             })?;
         for (name, value) in map {
-            let waiter: Waiter =
+            let mut waiter: Waiter =
                 serde_json::from_value(value).map_err(|error| WaiterError::Definition {
                     reason: format!("waiter {name}: {error}"),
                 })?;
+            waiter.wire_names = wire.clone();
             self.insert(name, operation.map(str::to_owned), waiter)?;
         }
         Ok(())

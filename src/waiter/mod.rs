@@ -31,6 +31,13 @@
 //!   any) and the raw answer. It is written only against the crate's public
 //!   protocol API, like a protocol of your own.
 //!
+//! Acceptors name the model's shapes, not the wire: read from a whole model,
+//! a waiter applies its `jsonName` and `awsQueryError` traits; an SDK whose
+//! service answers XML (or that has its outputs already typed) hands in its
+//! own decoder and error-code reader
+//! ([`WaiterProtocol::with_output_decoder`],
+//! [`WaiterProtocol::with_error_code_reader`]).
+//!
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use std::time::Duration;
@@ -85,8 +92,10 @@ mod definition;
 mod delay;
 mod error;
 mod matching;
+mod model;
 mod path;
 mod protocol;
+mod reader;
 
 pub use acceptor::AcceptorState;
 pub use attempt::Attempt;

@@ -16,11 +16,11 @@ use crate::protocol::{Interpretation, Protocol, Reading, ResultSource, Start};
 use crate::{AsyncJobStatus, Error, JobState, SavedProtocol, ServiceError};
 
 use super::acceptor::{AcceptorState, Matcher};
-use super::answer::{error_type, output};
 use super::attempt::Attempt;
 use super::definition::{Waiter, Waiters};
 use super::error::WaiterError;
 use super::matching::{Decision, Reply, decide};
+use super::reader::{Reader, input};
 
 /// The name resume tokens record for a waiter.
 pub(crate) const PROTOCOL_NAME: &str = "waiter";
@@ -31,6 +31,11 @@ pub(crate) const PROTOCOL_NAME: &str = "waiter";
 /// The operation's input (seen by `inputOutput` paths as `input`) is the start
 /// request's body read as JSON (`null` when it is empty or not JSON), unless
 /// given with [`WaiterProtocol::with_input`].
+///
+/// Outputs are JSON bodies and error types are read where the AWS protocols
+/// put them, unless the SDK brings its own readers
+/// ([`with_output_decoder`](Self::with_output_decoder),
+/// [`with_error_code_reader`](Self::with_error_code_reader)).
 ///
 /// An error answer that no acceptor matches ends the wait as a failure with
 /// the service's error kept, except a transient one (`429`, `500`, `502`,
@@ -43,6 +48,7 @@ pub struct WaiterProtocol {
     name: Option<String>,
     waiter: Arc<Waiter>,
     input: Option<Value>,
+    reader: Reader,
 }
 
 impl WaiterProtocol {
@@ -52,6 +58,7 @@ impl WaiterProtocol {
             name: None,
             waiter: Arc::new(waiter),
             input: None,
+            reader: Reader::default(),
         }
     }
 
@@ -72,6 +79,31 @@ impl WaiterProtocol {
         self
     }
 
+    /// Reads each successful answer's output with the SDK's own `decode` (XML
+    /// services, or a typed output through `serde_json::to_value`), as JSON
+    /// with the *model's* member names. An `Err` is a protocol error when an
+    /// acceptor reads outputs. Not in a resume token: the protocol restoring
+    /// one lends it its own.
+    pub fn with_output_decoder<F, E>(mut self, decode: F) -> Self
+    where
+        F: Fn(&http::Response<Bytes>) -> Result<Value, E> + Send + Sync + 'static,
+        E: std::fmt::Display,
+    {
+        self.reader = self.reader.with_decoder(decode);
+        self
+    }
+
+    /// Reads each error answer's code with the SDK's own `read` first (the
+    /// built-in reading when it says `None`); a model's `awsQueryError` codes
+    /// then become their shapes' names for `errorType` acceptors.
+    pub fn with_error_code_reader<F>(mut self, read: F) -> Self
+    where
+        F: Fn(&http::Response<Bytes>) -> Option<String> + Send + Sync + 'static,
+    {
+        self.reader = self.reader.with_error_code(read);
+        self
+    }
+
     /// The waiter.
     pub fn waiter(&self) -> &Waiter {
         &self.waiter
@@ -82,12 +114,12 @@ impl WaiterProtocol {
         let input = self.input.as_ref().unwrap_or(&Value::Null);
         let code = response.status();
         let (decision, kind) = if code.is_success() {
-            let body = match output(response.body()) {
+            let body = match self.reader.output(self.waiter.wire_names(), response) {
                 Ok(body) => body,
                 Err(_) if !self.reads_outputs() => Value::Null,
                 Err(error) => {
                     return Err(Error::malformed(
-                        format!("the answer's body is not JSON ({error})"),
+                        format!("the answer's output cannot be read: {error}"),
                         url,
                         response,
                     ));
@@ -98,7 +130,7 @@ impl WaiterProtocol {
                 None,
             )
         } else {
-            let kind = error_type(response);
+            let kind = self.reader.error_type(self.waiter.wire_names(), response);
             let decision = decide(
                 self.waiter.acceptors(),
                 input,
@@ -199,7 +231,7 @@ impl Protocol for WaiterProtocol {
     ) -> Result<Start, Error> {
         let mut this = self.clone();
         if this.input.is_none() {
-            this.input = Some(output(request.body()).unwrap_or(Value::Null));
+            this.input = Some(input(self.waiter.wire_names(), request.body()));
         }
         match this.read(url, response)? {
             Read::Decided(state, interpretation) if state.is_terminal() => {
@@ -234,6 +266,7 @@ impl Protocol for WaiterProtocol {
             name: saved.name,
             waiter: Arc::new(saved.waiter),
             input: saved.input,
+            reader: self.reader.clone(),
         }))
     }
 }
