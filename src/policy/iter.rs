@@ -86,7 +86,7 @@ where
 }
 
 /// One operation's iterator of delays (see [`from_fn`]).
-pub struct DelaysBackoff<I> {
+pub(crate) struct DelaysBackoff<I> {
     delays: I,
     taken: u32,
 }
