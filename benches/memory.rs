@@ -25,7 +25,7 @@ use support::{InMemory, MONITOR};
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
 use http::StatusCode;
-use lro_poller::policy::{Pacer, PollContext, PollPolicy};
+use lro_poller::policy::{Backoff, BackoffBuilder, PollContext, PollPolicy, ProgressBuilder};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::Timer;
 use lro_poller::{AsyncJobStatus, JobState, Operation, OutcomeFuture, Transport};
@@ -153,19 +153,20 @@ impl Setup {
 /// pointer; its running state is the progress history.
 fn policy_share() {
     let policy = PollPolicy::default();
-    let (pacer, heap) = held(|| policy.start());
-    let inline = size_of::<Pacer>();
-    let fresh = report("of which the default policy, fresh", heap, inline);
-    let mut pacer = pacer;
+    let (backoff, heap) = held(|| ProgressBuilder::new().build());
+    let inline = size_of_val(&backoff);
+    let fresh = report("of which the default backoff, fresh", heap, inline);
+    let mut backoff = backoff;
     let status = AsyncJobStatus::new(JobState::InProgress).with_percentage(27.8);
     let (_, grown) = held(|| {
-        let ctx = PollContext::new(1, Duration::from_secs(1)).with_last_status(&status);
-        pacer.decide(&ctx)
+        let mut ctx = PollContext::new(1, Duration::from_secs(1));
+        ctx.last_status = Some(&status);
+        backoff.next(&ctx)
     });
     let after = fresh + grown.bytes.max(0) as usize;
     println!(
         "  {:<46} heap {:>4} B more: {after:>4} B",
-        "of which the default policy, after one report", grown.bytes
+        "of which the default backoff, after one report", grown.bytes
     );
     let (clones, heap) = held(|| vec![policy.clone(); 1000]);
     println!(

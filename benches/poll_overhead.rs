@@ -23,7 +23,7 @@ use criterion::{BenchmarkId, Criterion};
 use futures::StreamExt;
 use futures::executor::block_on;
 use http::StatusCode;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::Timer;
 use lro_poller::{AsyncJobStatus, Operation, Transport};
@@ -63,7 +63,7 @@ fn run_hand_written(answers: &Arc<[(StatusCode, Bytes)]>) -> AsyncJobStatus {
 fn build(answers: &Arc<[(StatusCode, Bytes)]>) -> Operation {
     Operation::monitor(InMemory::new(answers), black_box(MONITOR))
         .with_timer(VirtualTimer::new())
-        .with_policy(PollPolicy::new(Constant::new(DELAY)))
+        .with_policy(PollPolicy::new(ConstantBuilder::new(DELAY)))
         .build()
         .expect("a valid set-up")
 }

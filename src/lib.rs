@@ -21,7 +21,7 @@
 //! # #[cfg(feature = "test-util")] {
 //! use std::time::Duration;
 //! use futures::StreamExt;
-//! use lro_poller::{Operation, policy::{Exponential, PollPolicy}};
+//! use lro_poller::{Operation, policy::{ExponentialBuilder, PollPolicy}};
 //! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 //!
 //! # futures::executor::block_on(async {
@@ -31,7 +31,7 @@
 //!     .with_json(303, r#"{"percentageComplete":100.0,"resourceId":"01MOW","status":"completed"}"#);
 //!
 //! let mut operation = Operation::monitor(transport, "https://api.example/monitor/4A34")
-//!     .with_policy(PollPolicy::new(Exponential::new(
+//!     .with_policy(PollPolicy::new(ExponentialBuilder::new(
 //!         Duration::from_secs(1), 2.0, Duration::from_secs(30),
 //!     )).with_deadline(Duration::from_secs(600)))
 //!     .with_timer(VirtualTimer::new())

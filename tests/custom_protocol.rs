@@ -14,7 +14,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{
@@ -23,7 +23,8 @@ use lro_poller::{
 use server::{Server, reply};
 
 fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
+    PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
+        .with_min_interval(Duration::ZERO)
 }
 
 fn transport() -> ReqwestTransport {

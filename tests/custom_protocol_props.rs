@@ -10,7 +10,7 @@ use futures::StreamExt;
 use futures::executor::block_on;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
-use lro_poller::policy::{Constant, ErrorPolicy, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, ErrorPolicy, PollPolicy};
 use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken, SavedProtocol, Url};
@@ -157,7 +157,7 @@ fn transport(steps: &[Step]) -> ScriptedTransport {
 }
 
 fn policy() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_secs(2))).without_deadline()
+    PollPolicy::new(ConstantBuilder::new(Duration::from_secs(2))).without_deadline()
 }
 
 fn builder(op: lro_poller::OperationBuilder) -> Operation {

@@ -12,11 +12,11 @@
 //! `FUZZ_SEED` picks another seed.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::executor::block_on;
-use lro_poller::policy::{Constant, PollPolicy, parse_retry_after};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::protocol::{
     Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Protocol, Reading,
@@ -341,26 +341,6 @@ fn fuzz_protocol_interpretation() {
 }
 
 #[test]
-fn fuzz_retry_after_parser() {
-    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
-    fuzz("retry-after", |input| {
-        let mut headers = http::HeaderMap::new();
-        let names = [
-            "retry-after",
-            "retry-after-ms",
-            "x-ms-retry-after-ms",
-            "date",
-        ];
-        for _ in 0..input.rng.usize(1..4) {
-            if let Ok(value) = http::HeaderValue::from_bytes(&input.header_value()) {
-                headers.append(names[input.rng.usize(0..names.len())], value);
-            }
-        }
-        let _ = parse_retry_after(&headers, now);
-    });
-}
-
-#[test]
 fn fuzz_location_resolution() {
     let base = Url::parse("https://api.example/v1.0/drive/items/1/copy").unwrap();
     let policy = UrlPolicy::new().allow_host(".example");
@@ -443,7 +423,9 @@ fn no_unreadable_body_ever_yields_a_success() {
         let operation = Operation::start(transport.clone(), request)
             .with_protocol_kind(kind)
             .with_timer(VirtualTimer::new())
-            .with_policy(PollPolicy::new(Constant::new(Duration::from_secs(1))))
+            .with_policy(PollPolicy::new(ConstantBuilder::new(Duration::from_secs(
+                1,
+            ))))
             .build()
             .unwrap();
         let outcome = block_on(operation.outcome());

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Operation, Transport, TransportError};
 use server::{Server, reply};
@@ -76,7 +76,7 @@ fn ten_thousand_operations_in_flight() {
                 let operation =
                     Operation::monitor(Arc::clone(&transport), server.url(&format!("/m/{i}")))
                         .with_policy(
-                            PollPolicy::new(Constant::new(Duration::from_millis(5)))
+                            PollPolicy::new(ConstantBuilder::new(Duration::from_millis(5)))
                                 .with_min_interval(Duration::ZERO),
                         )
                         .build()

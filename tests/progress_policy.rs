@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use lro_poller::policy::{
-    Backoff, BackoffBuilder, Exponential, PollContext, PollPolicy, ProgressAware, ProgressBackoff,
+    Backoff, BackoffBuilder, ExponentialBuilder, PollContext, ProgressBuilder,
 };
 use lro_poller::{AsyncJobStatus, JobState};
 use proptest::prelude::*;
@@ -97,27 +97,35 @@ fn status(percent: Option<f64>) -> AsyncJobStatus {
 }
 
 fn context<'a>(step: &Step, status: &'a AsyncJobStatus) -> PollContext<'a> {
-    PollContext::new(step.attempt, step.elapsed)
-        .with_last_status(status)
-        .with_consecutive_failures(step.failures)
-        .with_retry_after(step.retry_after)
+    let mut ctx = PollContext::new(step.attempt, step.elapsed);
+    ctx.last_status = Some(status);
+    ctx.consecutive_failures = step.failures;
+    ctx.retry_after = step.retry_after;
+    ctx
+}
+
+/// A context after `attempt` polls, `elapsed` in, with this status.
+fn read(attempt: u32, elapsed: Duration, status: &AsyncJobStatus) -> PollContext<'_> {
+    let mut ctx = PollContext::new(attempt, elapsed);
+    ctx.last_status = Some(status);
+    ctx
 }
 
 /// Delays within `[min, max]` and a deterministic fallback, for comparisons.
-fn bounded(min: Duration, max: Duration, fallback: Exponential) -> ProgressBackoff {
+fn bounded(min: Duration, max: Duration, fallback: ExponentialBuilder) -> impl Backoff {
     config(min, max, fallback).build()
 }
 
-fn config(min: Duration, max: Duration, fallback: Exponential) -> ProgressAware {
-    ProgressAware::new()
+fn config(min: Duration, max: Duration, fallback: ExponentialBuilder) -> ProgressBuilder {
+    ProgressBuilder::new()
         .with_min_delay(min)
         .with_max_delay(max)
         .with_fallback(fallback)
 }
 
-fn fallback() -> impl Strategy<Value = Exponential> {
+fn fallback() -> impl Strategy<Value = ExponentialBuilder> {
     (duration(), 1.0..4.0f64, duration())
-        .prop_map(|(initial, factor, cap)| Exponential::new(initial, factor, cap))
+        .prop_map(|(initial, factor, cap)| ExponentialBuilder::new(initial, factor, cap))
 }
 
 /// Increasing elapsed times (seconds) from 0.
@@ -135,14 +143,13 @@ fn times(len: usize) -> impl Strategy<Value = Vec<u64>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1000))]
 
-    /// Through a policy: never below the minimum or an honoured
-    /// `Retry-After`, never above the maximum unless the server asked for
-    /// longer; whatever the reports, the clock and the settings.
+    /// Never below the minimum, never above the maximum (the server's
+    /// `Retry-After` is the policy's to add); whatever the reports, the
+    /// clock and the settings.
     #[test]
-    fn delays_respect_min_max_and_retry_after(
+    fn delays_respect_min_and_max(
         min in 0u64..120_000,
         extra in 0u64..600_000,
-        cap in duration(),
         fallback in fallback(),
         slack in any::<f64>(),
         reach in any::<f64>(),
@@ -157,18 +164,12 @@ proptest! {
             .with_reach(reach)
             .with_smoothing(smoothing)
             .with_window(window);
-        // No floor: the backoff's own minimum is under test.
-        let mut policy = PollPolicy::new(backoff)
-            .with_retry_after_cap(cap)
-            .with_min_interval(Duration::ZERO)
-            .start();
+        let mut backoff = backoff.build();
         for step in &steps {
             let status = status(step.percent);
-            let delay = policy.delay(&context(step, &status)).delay().expect("a delay");
-            let hint = step.retry_after.map(|h| h.min(cap)).unwrap_or_default();
+            let delay = backoff.next_delay(&context(step, &status));
             prop_assert!(delay >= min, "{delay:?} < min {min:?}");
-            prop_assert!(delay >= hint, "{delay:?} < Retry-After {hint:?}");
-            prop_assert!(delay <= max.max(hint), "{delay:?} > max {max:?}");
+            prop_assert!(delay <= max, "{delay:?} > max {max:?}");
         }
     }
 
@@ -180,13 +181,12 @@ proptest! {
         max in duration(),
         steps in proptest::collection::vec(step(), 1..32),
     ) {
-        let mut backoff = ProgressAware::new().with_min_delay(min).with_max_delay(max).build();
+        let mut backoff = ProgressBuilder::new().with_min_delay(min).with_max_delay(max).build();
         for step in &steps {
             let status = status(step.percent);
             let delay = backoff.next_delay(&context(step, &status));
             prop_assert!(delay <= max);
             prop_assert!(delay >= min.min(max));
-            let _ = backoff.predicted_completion();
         }
     }
 
@@ -198,7 +198,7 @@ proptest! {
     ) {
         let (min, max) = (secs(1), secs(60));
         let mut backoff = bounded(min, max, fallback);
-        let mut mirror = fallback;
+        let mut mirror = fallback.build();
         for step in &steps {
             let status = status(None);
             let ctx = context(step, &status);
@@ -216,14 +216,13 @@ proptest! {
     ) {
         let (min, max) = (secs(1), secs(60));
         let mut backoff = bounded(min, max, fallback);
-        let mut mirror = fallback;
+        let mut mirror = fallback.build();
         let status = status(Some(value));
         for (attempt, t) in times.iter().enumerate() {
-            let ctx = PollContext::new(attempt as u32 + 1, secs(*t)).with_last_status(&status);
+            let ctx = read(attempt as u32 + 1, secs(*t), &status);
             let expected = mirror.next_delay(&ctx).clamp(min, max);
             prop_assert_eq!(backoff.next_delay(&ctx), expected);
         }
-        prop_assert_eq!(backoff.predicted_completion(), None);
     }
 
     /// Progress that only goes down: the fallback's delays.
@@ -236,12 +235,12 @@ proptest! {
     ) {
         let (min, max) = (secs(1), secs(60));
         let mut backoff = bounded(min, max, fallback);
-        let mut mirror = fallback;
+        let mut mirror = fallback.build();
         let mut value = start;
         for (attempt, (t, drop)) in times.iter().zip(&drops).enumerate() {
             value -= drop;
             let status = status(Some(value));
-            let ctx = PollContext::new(attempt as u32 + 1, secs(*t)).with_last_status(&status);
+            let ctx = read(attempt as u32 + 1, secs(*t), &status);
             let expected = mirror.next_delay(&ctx).clamp(min, max);
             prop_assert_eq!(backoff.next_delay(&ctx), expected);
         }
@@ -254,17 +253,17 @@ proptest! {
         duration in 10.0..100_000.0f64,
         fraction in 0.001..0.99f64,
     ) {
-        let mut backoff = ProgressAware::new()
+        let mut backoff = ProgressBuilder::new()
             .with_slack(0.0)
             .with_min_delay(Duration::ZERO)
             .with_max_delay(Duration::MAX)
             .build();
         let start = status(Some(0.0));
-        backoff.next_delay(&PollContext::new(1, Duration::ZERO).with_last_status(&start));
+        backoff.next_delay(&read(1, Duration::ZERO, &start));
         let t = duration * fraction;
         let report = status(Some(100.0 * fraction));
         let delay = backoff
-            .next_delay(&PollContext::new(2, Duration::from_secs_f64(t)).with_last_status(&report))
+            .next_delay(&read(2, Duration::from_secs_f64(t), &report))
             .as_secs_f64();
         let expected = (duration - t).min(30.0 * t);
         prop_assert!((delay - expected).abs() <= 1e-6 * duration, "{delay} vs {expected}");
@@ -281,13 +280,12 @@ proptest! {
         let mut backoff = bounded(min, max, fallback);
         for (i, t) in times.iter().enumerate() {
             let report = status(Some(10.0 + i as f64));
-            backoff.next_delay(&PollContext::new(i as u32 + 1, secs(*t)).with_last_status(&report));
+            backoff.next_delay(&read(i as u32 + 1, secs(*t), &report));
         }
         let last = times.last().copied().unwrap_or_default();
         let ctx_status = status(Some(50.0));
-        let ctx = PollContext::new(7, secs(last.saturating_sub(back)))
-            .with_last_status(&ctx_status);
-        let mut mirror = fallback;
+        let ctx = read(7, secs(last.saturating_sub(back)), &ctx_status);
+        let mut mirror = fallback.build();
         let expected = mirror.next_delay(&ctx).clamp(min, max);
         prop_assert_eq!(backoff.next_delay(&ctx), expected);
     }

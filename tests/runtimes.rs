@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::timer::{FuturesTimer, Timer, TokioTimer};
 use lro_poller::{JobState, Operation, Transport, TransportError, TransportErrorKind};
 use server::{Server, reply};
@@ -147,7 +147,7 @@ async fn copy_with(base: String, timer: Option<Box<dyn Timer>>) {
     }
     let mut operation = builder
         .with_policy(
-            PollPolicy::new(Constant::new(Duration::from_millis(10)))
+            PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
                 .with_min_interval(Duration::ZERO),
         )
         .build()

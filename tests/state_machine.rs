@@ -12,8 +12,8 @@ use std::time::{Duration, SystemTime};
 use futures::StreamExt;
 use futures::executor::block_on;
 use lro_poller::policy::{
-    Backoff, BackoffBuilder, BackoffExt, BoxedBackoff, Constant, ErrorPolicy, Exponential, Jitter,
-    PollContext, PollPolicy, RetryAfterMode,
+    Backoff, BackoffBuilder, ConstantBuilder, ErrorPolicy, ExponentialBuilder, Jitter, PollContext,
+    PollPolicy, RetryAfterMode,
 };
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, TransportErrorKind};
@@ -194,20 +194,36 @@ impl<B: Backoff> NextDelay for B {
     }
 }
 
+/// A builder of any of the built-in kinds, as a user's own builder would
+/// hold one: its backoffs boxed.
+#[derive(Debug, Clone)]
+struct AnyBuilder(BackoffKind);
+
+impl BackoffBuilder for AnyBuilder {
+    type Backoff = Box<dyn Backoff>;
+    fn build(&self) -> Box<dyn Backoff> {
+        match &self.0 {
+            BackoffKind::Constant(d) => Box::new(ConstantBuilder::new(*d).build()),
+            BackoffKind::Exponential(i, f, m) => {
+                Box::new(ExponentialBuilder::new(*i, *f, *m).build())
+            }
+            BackoffKind::Jittered(d, seed) => Box::new(
+                ExponentialBuilder::new(*d, 2.0, Duration::from_secs(300))
+                    .with_jitter_seeded(Jitter::Full, *seed)
+                    .build(),
+            ),
+        }
+    }
+}
+
 impl BackoffKind {
     /// One operation's running backoff.
     fn start(&self) -> Box<dyn Backoff> {
         self.build().build()
     }
 
-    fn build(&self) -> BoxedBackoff {
-        match self {
-            BackoffKind::Constant(d) => Constant::new(*d).boxed(),
-            BackoffKind::Exponential(i, f, m) => Exponential::new(*i, *f, *m).boxed(),
-            BackoffKind::Jittered(d, seed) => Exponential::new(*d, 2.0, Duration::from_secs(300))
-                .with_jitter_seeded(Jitter::Full, *seed)
-                .boxed(),
-        }
+    fn build(&self) -> AnyBuilder {
+        AnyBuilder(self.clone())
     }
 }
 
@@ -745,25 +761,21 @@ proptest! {
         hint in prop_oneof![Just(None), Just(Some(Duration::MAX)), any::<u64>().prop_map(|s| Some(Duration::from_secs(s)))],
     ) {
         let big = Duration::new(secs, nanos);
-        let ctx = PollContext::new(attempt, big).with_retry_after(hint).with_previous_delay(Some(big));
-        let mut backoffs: Vec<BoxedBackoff> = vec![
-            Constant::new(big).boxed(),
-            Exponential::new(big, factor, Duration::MAX).boxed(),
-            Exponential::new(Duration::from_secs(1), factor, big).boxed(),
+        let mut ctx = PollContext::new(attempt, big);
+        ctx.retry_after = hint;
+        ctx.previous_delay = Some(big);
+        let mut backoffs: Vec<Box<dyn Backoff>> = vec![
+            Box::new(ConstantBuilder::new(big).build()),
+            Box::new(ExponentialBuilder::new(big, factor, Duration::MAX).build()),
+            Box::new(ExponentialBuilder::new(Duration::from_secs(1), factor, big).build()),
         ];
         for jitter in [Jitter::None, Jitter::Full, Jitter::Equal, Jitter::Decorrelated] {
-            backoffs.push(Exponential::new(big, factor, big).with_jitter_seeded(jitter, seed).boxed());
-            backoffs.push(Constant::new(big).with_jitter_seeded(jitter, seed).with_max_delay(big).boxed());
+            backoffs.push(Box::new(ExponentialBuilder::new(big, factor, big).with_jitter_seeded(jitter, seed).build()));
+            backoffs.push(Box::new(ConstantBuilder::new(big).with_jitter_seeded(jitter, seed).build()));
         }
-        for backoff in backoffs {
-            let mut policy = PollPolicy::new(backoff).with_retry_after_cap(Duration::MAX).start();
-            let _ = policy.decide(&ctx);
-            let _ = policy.decide(&ctx);
-            let mut replace = PollPolicy::new(Constant::new(big))
-                .with_retry_after(RetryAfterMode::Replace)
-                .without_deadline()
-                .start();
-            let _ = replace.decide(&ctx);
+        for mut backoff in backoffs {
+            let _ = backoff.next(&ctx);
+            let _ = backoff.next(&ctx);
         }
     }
 }

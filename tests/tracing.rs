@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lro_poller::Operation;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 
 #[derive(Clone, Default)]
@@ -43,7 +43,9 @@ fn spans_and_events_describe_the_operation_without_secrets() {
         let operation =
             Operation::monitor(transport, "https://monitor.example/jobs/1?tempauth=SECRET")
                 .with_timer(VirtualTimer::new())
-                .with_policy(PollPolicy::new(Constant::new(Duration::from_secs(1))))
+                .with_policy(PollPolicy::new(ConstantBuilder::new(Duration::from_secs(
+                    1,
+                ))))
                 .build()
                 .unwrap();
         futures::executor::block_on(operation.outcome()).unwrap();

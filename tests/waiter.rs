@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::waiter::{AcceptorState, Attempt, WaiterProtocol, Waiters};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, OperationBuilder, Outcome};
@@ -50,7 +50,8 @@ fn describe(server: &Server, method: &str, path: &str, body: &str) -> http::Requ
 
 /// A quick policy, so that the tests do not wait the waiters' seconds.
 fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
+    PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
+        .with_min_interval(Duration::ZERO)
 }
 
 fn instances(states: &[&str]) -> String {

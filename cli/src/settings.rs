@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
-use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
+use lro_poller::policy::{ConstantBuilder, PollPolicy, RetryAfterMode};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::transport::ReqwestTransport;
 
@@ -37,7 +37,7 @@ impl Settings {
             headers: args::headers(&common.headers)?,
             protocol,
             interval: None,
-            min_interval: lro_poller::policy::DEFAULT_MIN_INTERVAL,
+            min_interval: PollPolicy::default().min_interval(),
             ignore_retry_after: false,
             timeout: None,
             json: common.json,
@@ -111,7 +111,7 @@ impl Settings {
     /// The policy the options ask for.
     pub(crate) fn policy(&self) -> PollPolicy {
         let mut policy = match (self.interval, &self.base_policy) {
-            (Some(interval), _) => PollPolicy::new(Constant::new(interval)),
+            (Some(interval), _) => PollPolicy::new(ConstantBuilder::new(interval)),
             (None, Some(base)) => base.clone(),
             (None, None) => PollPolicy::default(),
         };

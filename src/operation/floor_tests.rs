@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::core::Operation;
 use crate::error::Error;
-use crate::policy::{Constant, DEFAULT_MIN_INTERVAL, from_delays};
+use crate::policy::{ConstantBuilder, DEFAULT_MIN_INTERVAL, from_delays};
 use crate::policy::{PollPolicy, RetryAfterMode};
 use crate::testing::{ScriptedTransport, VirtualTimer};
 use futures::StreamExt;
@@ -63,7 +63,8 @@ fn run(hint: &[(&str, &str)], policy: PollPolicy) -> (Vec<Duration>, usize) {
 fn a_zero_backoff_and_a_zero_retry_after_wait_the_floor_in_both_modes() {
     for mode in [RetryAfterMode::Floor, RetryAfterMode::Replace] {
         for hint in HINTS {
-            let policy = PollPolicy::new(Constant::new(Duration::ZERO)).with_retry_after(mode);
+            let policy =
+                PollPolicy::new(ConstantBuilder::new(Duration::ZERO)).with_retry_after(mode);
             let (sleeps, requests) = run(hint, policy);
             // The start, then four polls: each after a sleep of the floor.
             assert_eq!(requests, 5, "{mode:?} {hint:?}");
@@ -77,7 +78,7 @@ fn without_the_floor_the_same_script_does_not_wait() {
     // What the floor prevents: the same answers, the floor lowered to zero.
     for mode in [RetryAfterMode::Floor, RetryAfterMode::Replace] {
         for hint in HINTS {
-            let policy = PollPolicy::new(Constant::new(Duration::ZERO))
+            let policy = PollPolicy::new(ConstantBuilder::new(Duration::ZERO))
                 .with_retry_after(mode)
                 .with_min_interval(Duration::ZERO);
             let (sleeps, requests) = run(hint, policy);
@@ -90,7 +91,7 @@ fn without_the_floor_the_same_script_does_not_wait() {
 #[test]
 fn the_floor_can_be_raised_and_stands_under_longer_hints_untouched() {
     let floor = Duration::from_secs(5);
-    let policy = PollPolicy::new(Constant::new(Duration::ZERO))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::ZERO))
         .with_retry_after(RetryAfterMode::Replace)
         .with_min_interval(floor);
     let (sleeps, _) = run(&[("retry-after", "0")], policy.clone());
@@ -130,7 +131,7 @@ fn never_ending(policy: PollPolicy) -> (Vec<Duration>, Error) {
 fn the_last_poll_at_the_deadline_respects_the_floor() {
     let ten = Duration::from_secs(10);
     // 0.5 s left after the poll at 20 s: no room for a poll the floor allows.
-    let (sleeps, error) = never_ending(PollPolicy::new(Constant::new(ten)));
+    let (sleeps, error) = never_ending(PollPolicy::new(ConstantBuilder::new(ten)));
     assert_eq!(sleeps, [ten, ten]);
     assert!(
         matches!(error, Error::DeadlineExceeded { polls: 3, .. }),
@@ -138,7 +139,7 @@ fn the_last_poll_at_the_deadline_respects_the_floor() {
     );
     // Without the floor, the last poll comes at the deadline, 0.5 s later.
     let (sleeps, error) =
-        never_ending(PollPolicy::new(Constant::new(ten)).with_min_interval(Duration::ZERO));
+        never_ending(PollPolicy::new(ConstantBuilder::new(ten)).with_min_interval(Duration::ZERO));
     assert_eq!(sleeps, [ten, ten, Duration::from_millis(500)]);
     assert!(
         matches!(error, Error::DeadlineExceeded { polls: 4, .. }),

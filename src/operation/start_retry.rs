@@ -136,7 +136,7 @@ mod tests {
     use super::super::retry_rule::{StartRetry, is_idempotent};
     use super::*;
     use crate::TransportErrorKind;
-    use crate::policy::Constant;
+    use crate::policy::ConstantBuilder;
     use crate::policy::{ErrorPolicy, PollPolicy};
     use crate::testing::{ScriptedTransport, VirtualTimer};
     use crate::transport::Transport;
@@ -177,7 +177,7 @@ mod tests {
             &transport,
             &timer,
             "PUT",
-            PollPolicy::new(Constant::new(secs(2))),
+            PollPolicy::new(ConstantBuilder::new(secs(2))),
         )
         .build()
         .unwrap();
@@ -212,7 +212,7 @@ mod tests {
             &transport,
             &timer,
             "DELETE",
-            PollPolicy::new(Constant::new(secs(1))),
+            PollPolicy::new(ConstantBuilder::new(secs(1))),
         )
         .with_error_policy(errors)
         .build()
@@ -236,7 +236,7 @@ mod tests {
             transport.push_response(503, &[("retry-after", "30")], "");
         }
         let timer = VirtualTimer::new();
-        let policy = PollPolicy::new(Constant::new(secs(1))).with_deadline(secs(45));
+        let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_deadline(secs(45));
         let op = started(&transport, &timer, "PUT", policy).build().unwrap();
         let mut op = op;
         let items = block_on(op.by_ref().collect::<Vec<_>>());
@@ -253,7 +253,7 @@ mod tests {
     #[test]
     fn a_post_is_not_retried_unless_opted_in_or_keyed() {
         let timer = VirtualTimer::new();
-        let policy = || PollPolicy::new(Constant::new(secs(1)));
+        let policy = || PollPolicy::new(ConstantBuilder::new(secs(1)));
         let plain = ScriptedTransport::new();
         plain.push_response(503, &[], "");
         plain.push_response(200, &[], "");
@@ -306,7 +306,7 @@ mod tests {
             &transport,
             &timer,
             "PUT",
-            PollPolicy::new(Constant::new(secs(1))),
+            PollPolicy::new(ConstantBuilder::new(secs(1))),
         )
         .build()
         .unwrap();
@@ -346,7 +346,7 @@ mod tests {
             .unwrap();
         let mut op = Operation::start(FirstOnly(transport.clone()), request)
             .with_timer(timer.clone())
-            .with_policy(PollPolicy::new(Constant::new(secs(1))).without_deadline())
+            .with_policy(PollPolicy::new(ConstantBuilder::new(secs(1))).without_deadline())
             .build()
             .unwrap();
         assert!(op.start_retry().is_none());

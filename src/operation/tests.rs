@@ -10,7 +10,7 @@ use super::core::Operation;
 use super::outcome::OutcomeFuture;
 use crate::TransportErrorKind;
 use crate::error::Error;
-use crate::policy::{Constant, Exponential};
+use crate::policy::{ConstantBuilder, ExponentialBuilder};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
 use crate::status::AsyncJobStatus;
@@ -46,7 +46,11 @@ fn yields_each_status_then_ends_and_sends_nothing_more() {
         .with_json(303, r#"{"status":"completed","resourceId":"01MOW"}"#)
         .with_json(200, r#"{"status":"inProgress"}"#);
     let timer = VirtualTimer::new();
-    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(2))));
+    let mut op = operation(
+        &transport,
+        &timer,
+        PollPolicy::new(ConstantBuilder::new(secs(2))),
+    );
     let states: Vec<_> = collect(&mut op)
         .into_iter()
         .map(|s| s.unwrap().status)
@@ -75,7 +79,11 @@ fn status_arrives_before_the_sleep() {
         .with_json(202, r#"{"status":"inProgress"}"#)
         .with_json(200, r#"{"status":"completed"}"#);
     let timer = VirtualTimer::new();
-    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(60))));
+    let mut op = operation(
+        &transport,
+        &timer,
+        PollPolicy::new(ConstantBuilder::new(secs(60))),
+    );
     let first = block_on(op.next()).unwrap().unwrap();
     assert_eq!(first.status, JobState::InProgress);
     assert!(timer.sleeps().is_empty(), "slept before yielding");
@@ -107,7 +115,11 @@ fn transient_failures_are_retried_then_permanent_ones_end() {
         .with_json(200, r#"{"status":"inProgress"}"#)
         .with_json(403, r#"{"error":{"code":"accessDenied","message":"no"}}"#);
     let timer = VirtualTimer::new();
-    let mut op = operation(&transport, &timer, PollPolicy::new(Constant::new(secs(1))));
+    let mut op = operation(
+        &transport,
+        &timer,
+        PollPolicy::new(ConstantBuilder::new(secs(1))),
+    );
     let items = collect(&mut op);
     assert_eq!(items.len(), 2);
     assert_eq!(items[0].as_ref().unwrap().status, JobState::InProgress);
@@ -163,7 +175,7 @@ fn retry_after_is_a_floor_and_capped() {
     transport.push_response(429, &[("retry-after-ms", "1500")], "");
     transport.push_response(200, &[], r#"{"status":"completed"}"#);
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(secs(1))).with_retry_after_cap(secs(120));
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_retry_after_cap(secs(120));
     block_on(operation(&transport, &timer, policy).outcome()).unwrap();
     assert_eq!(
         timer.sleeps(),
@@ -178,7 +190,7 @@ fn deadline_polls_once_at_the_deadline_then_gives_up() {
         transport.push_response(202, &[], r#"{"status":"inProgress"}"#);
     }
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(25));
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(10))).with_deadline(secs(25));
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
         matches!(error, Error::DeadlineExceeded { elapsed, polls: 4, .. } if elapsed == secs(25)),
@@ -194,7 +206,7 @@ fn poll_limit_ends_the_operation() {
         transport.push_response(202, &[], r#"{"status":"waiting"}"#);
     }
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(secs(1))).with_max_polls(3);
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_max_polls(3);
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
         matches!(error, Error::PollLimitExceeded { polls: 3, .. }),
@@ -207,7 +219,7 @@ fn poll_limit_ends_the_operation() {
 fn initial_delay_comes_before_the_first_poll() {
     let transport = ScriptedTransport::new().with_json(200, r#"{"status":"completed"}"#);
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(secs(1))).with_initial_delay(secs(3));
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_initial_delay(secs(3));
     block_on(operation(&transport, &timer, policy).outcome()).unwrap();
     assert_eq!(timer.sleeps(), [secs(3)]);
 }
@@ -249,7 +261,7 @@ fn dropping_stops_polling() {
     let mut op = operation(
         &transport,
         &timer,
-        PollPolicy::new(Exponential::new(secs(1), 2.0, secs(8))),
+        PollPolicy::new(ExponentialBuilder::new(secs(1), 2.0, secs(8))),
     );
     block_on(op.next()).unwrap().unwrap();
     drop(op);

@@ -6,6 +6,20 @@ use std::time::Duration;
 use crate::status::AsyncJobStatus;
 
 /// What a [`Backoff`](super::Backoff) sees when it picks the next delay.
+///
+/// The operation fills it in; to try a backoff of your own, make one with
+/// [`PollContext::new`] and set the fields it reads:
+///
+/// ```
+/// use std::time::Duration;
+/// use lro_poller::policy::PollContext;
+/// use lro_poller::{AsyncJobStatus, JobState};
+///
+/// let status = AsyncJobStatus::new(JobState::InProgress).with_percentage(40.0);
+/// let mut ctx = PollContext::new(2, Duration::from_secs(8));
+/// ctx.last_status = Some(&status);
+/// ctx.retry_after = Some(Duration::from_secs(5));
+/// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct PollContext<'a> {
@@ -48,37 +62,43 @@ impl<'a> PollContext<'a> {
     }
 
     /// Sets the time left before the deadline.
-    pub fn with_remaining(mut self, remaining: Option<Duration>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_remaining(mut self, remaining: Option<Duration>) -> Self {
         self.remaining = remaining;
         self
     }
 
     /// Sets the last status.
-    pub fn with_last_status(mut self, status: &'a AsyncJobStatus) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_last_status(mut self, status: &'a AsyncJobStatus) -> Self {
         self.last_status = Some(status);
         self
     }
 
     /// Sets the server's `Retry-After`.
-    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
         self.retry_after = retry_after;
         self
     }
 
     /// Sets the previous delay.
-    pub fn with_previous_delay(mut self, delay: Option<Duration>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_previous_delay(mut self, delay: Option<Duration>) -> Self {
         self.previous_delay = delay;
         self
     }
 
     /// Sets the count of consecutive failures.
-    pub fn with_consecutive_failures(mut self, failures: u32) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_consecutive_failures(mut self, failures: u32) -> Self {
         self.consecutive_failures = failures;
         self
     }
 
     /// Sets whether `elapsed` counts from the job's own start.
-    pub fn with_from_job_start(mut self, from_job_start: bool) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_from_job_start(mut self, from_job_start: bool) -> Self {
         self.from_job_start = from_job_start;
         self
     }

@@ -6,8 +6,7 @@ use crate::transport::{TransportError, TransportErrorKind};
 
 /// Whether a failure to read the status may go away if tried again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FailureClass {
+pub(crate) enum FailureClass {
     /// Worth retrying after a backoff.
     Transient,
     /// Ends the operation at once.
@@ -23,12 +22,15 @@ pub enum FailureClass {
 /// typed error. A successful read resets the count.
 ///
 /// ```
-/// use lro_poller::policy::{ErrorPolicy, FailureClass};
+/// use lro_poller::policy::ErrorPolicy;
 /// use http::StatusCode;
 ///
-/// let policy = ErrorPolicy::default().with_max_retries(10);
-/// assert_eq!(policy.classify_status(StatusCode::SERVICE_UNAVAILABLE), FailureClass::Transient);
-/// assert_eq!(policy.classify_status(StatusCode::FORBIDDEN), FailureClass::Permanent);
+/// // Ten retries in a row; a 409 is worth retrying, a 500 is not.
+/// let policy = ErrorPolicy::default()
+///     .with_max_retries(10)
+///     .with_transient_status(StatusCode::CONFLICT)
+///     .with_permanent_status(StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(policy.max_retries(), 10);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ErrorPolicy {
@@ -44,7 +46,7 @@ fn bit(status: StatusCode) -> Option<(usize, u64)> {
 }
 
 /// The default number of retries of consecutive transient failures.
-pub const DEFAULT_MAX_RETRIES: u32 = 5;
+const DEFAULT_MAX_RETRIES: u32 = 5;
 
 // Configuration to share across threads: a compile-time proof.
 const _: () = {
@@ -104,7 +106,7 @@ impl ErrorPolicy {
     }
 
     /// Classifies an error status on a poll.
-    pub fn classify_status(&self, status: StatusCode) -> FailureClass {
+    pub(crate) fn classify_status(&self, status: StatusCode) -> FailureClass {
         if bit(status).is_some_and(|(word, mask)| self.transient[word] & mask != 0) {
             FailureClass::Transient
         } else {
@@ -113,7 +115,7 @@ impl ErrorPolicy {
     }
 
     /// Classifies a transport failure on a poll.
-    pub fn classify_transport(&self, error: &TransportError) -> FailureClass {
+    pub(crate) fn classify_transport(&self, error: &TransportError) -> FailureClass {
         match error.kind() {
             TransportErrorKind::BodyTooLarge | TransportErrorKind::InvalidRequest => {
                 FailureClass::Permanent
@@ -124,7 +126,7 @@ impl ErrorPolicy {
 
     /// Whether the `failures`-th consecutive transient failure may still be
     /// retried.
-    pub fn may_retry(&self, failures: u32) -> bool {
+    pub(crate) fn may_retry(&self, failures: u32) -> bool {
         failures <= self.max_retries
     }
 }

@@ -7,26 +7,9 @@ use std::time::Duration;
 use super::backoff::{Backoff, BackoffBuilder, Step};
 use super::context::PollContext;
 
-/// A [`BackoffBuilder`] over a function that makes an iterator of delays: each
-/// operation gets a fresh iterator, takes one delay after each poll, and stops
-/// when the iterator ends ([`Step::Stop`], so the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped)).
-///
-/// backon's backoffs are iterators of `Duration`, so a backon builder becomes
-/// a backoff with [`from_fn`]:
-///
-/// ```
-/// use lro_poller::policy::{PollPolicy, from_fn};
-/// use backon::{BackoffBuilder as _, ExponentialBuilder};
-///
-/// let backon = ExponentialBuilder::default().with_jitter().with_max_times(20);
-/// let policy = PollPolicy::new(from_fn(move || backon.build()));
-/// ```
-///
-/// The iterator's delays go through the [`PollPolicy`](super::PollPolicy)'s
-/// rules like any backoff's: `Retry-After`, the floor, the deadline.
+/// [`from_fn`]'s builder.
 #[derive(Clone)]
-pub struct Delays<F> {
+struct Delays<F> {
     make: F,
 }
 
@@ -36,8 +19,41 @@ impl<F> fmt::Debug for Delays<F> {
     }
 }
 
-/// A backoff over the iterators `make` returns, one per operation.
-pub fn from_fn<F, I>(make: F) -> Delays<F>
+/// A backoff over the iterators `make` returns: each operation gets a fresh
+/// iterator, takes one delay after each poll, and stops when the iterator
+/// ends ([`Step::Stop`], so the operation ends with
+/// [`Error::BackoffStopped`](crate::Error::BackoffStopped)).
+///
+/// backon's backoffs are iterators of `Duration`, so a backon builder becomes
+/// a backoff with `from_fn`:
+///
+/// ```
+/// use lro_poller::policy::{PollPolicy, from_fn};
+/// use backon::{BackoffBuilder as _, ExponentialBuilder};
+///
+/// let backon = ExponentialBuilder::default().with_jitter().with_max_times(20);
+/// let policy = PollPolicy::new(from_fn(move || backon.build()));
+/// ```
+///
+/// A fixed list of delays is an iterator too:
+///
+/// ```
+/// use std::time::Duration;
+/// use lro_poller::policy::{Backoff, BackoffBuilder, PollContext, Step, from_fn};
+///
+/// let secs = Duration::from_secs;
+/// let config = from_fn(move || [secs(1), secs(5), secs(30)].into_iter());
+/// let mut backoff = config.build();
+/// let ctx = PollContext::new(1, secs(0));
+/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(1)));
+/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(5)));
+/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(30)));
+/// assert!(matches!(backoff.next(&ctx), Step::Stop(_)));
+/// ```
+///
+/// The iterator's delays go through the [`PollPolicy`](super::PollPolicy)'s
+/// rules like any backoff's: `Retry-After`, the floor, the deadline.
+pub fn from_fn<F, I>(make: F) -> impl BackoffBuilder
 where
     F: Fn() -> I + Send + Sync,
     I: Iterator<Item = Duration> + Send + 'static,
@@ -46,21 +62,8 @@ where
 }
 
 /// A backoff over copies of `delays`, one per operation.
-///
-/// ```
-/// use std::time::Duration;
-/// use lro_poller::policy::{Backoff, BackoffBuilder, PollContext, Step, from_delays};
-///
-/// let secs = Duration::from_secs;
-/// let config = from_delays([secs(1), secs(5), secs(30)].into_iter());
-/// let mut backoff = config.build();
-/// let ctx = PollContext::new(1, secs(0));
-/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(1)));
-/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(5)));
-/// assert_eq!(backoff.next(&ctx), Step::Wait(secs(30)));
-/// assert!(matches!(backoff.next(&ctx), Step::Stop(_)));
-/// ```
-pub fn from_delays<I>(delays: I) -> Delays<impl Fn() -> I + Clone + Send + Sync>
+#[cfg(test)]
+pub(crate) fn from_delays<I>(delays: I) -> impl BackoffBuilder
 where
     I: Iterator<Item = Duration> + Clone + Send + Sync + 'static,
 {
@@ -83,7 +86,7 @@ where
 }
 
 /// One operation's iterator of delays (see [`from_fn`]).
-pub struct DelaysBackoff<I> {
+pub(crate) struct DelaysBackoff<I> {
     delays: I,
     taken: u32,
 }

@@ -6,26 +6,30 @@
 //! data with no I/O:
 //!
 //! - a [`BackoffBuilder`] describes the delays and builds, per operation, a
-//!   [`Backoff`] that decides each wait or gives up ([`Step`]):
-//!   [`ProgressAware`] (the default), [`Constant`], [`Exponential`],
-//!   [`Smithy`], with [`Jitter`] and clamps from [`BackoffExt`], or any
-//!   iterator of delays ([`from_fn`], [`from_delays`]: backon's backoffs);
+//!   [`Backoff`] that answers each wait or gives up ([`Step`]):
+//!   [`ProgressBuilder`] (the default), [`ConstantBuilder`],
+//!   [`ExponentialBuilder`] (both with [`Jitter`]), [`SmithyBuilder`], any
+//!   iterator of delays ([`from_fn`]: backon's backoffs), or your own;
 //! - a [`PollPolicy`] puts the rules around it: a delay before the first poll,
 //!   the server's `Retry-After` (a floor under the backoff by default, or a
-//!   replacement, always capped), a floor under every delay (1 s unless
-//!   lowered), a limit on polls and an overall deadline with a deadline-aware
-//!   last poll; [`PollPolicy::start`] makes an operation's [`Pacer`];
+//!   replacement, always capped: [`RetryAfterMode`]), a floor under every
+//!   delay (1 s unless lowered), a limit on polls and an overall deadline
+//!   with a deadline-aware last poll;
 //! - an [`ErrorPolicy`] says which failures to read the status are worth
 //!   retrying, and how many times in a row.
 //!
+//! A backoff sees a [`PollContext`] each time it is asked.
+//!
 //! ```
 //! use std::time::Duration;
-//! use lro_poller::policy::{Exponential, PollPolicy, RetryAfterMode};
+//! use lro_poller::policy::{ExponentialBuilder, Jitter, PollPolicy, RetryAfterMode};
 //!
-//! let policy = PollPolicy::new(Exponential::new(
-//!         Duration::from_millis(500), 1.5, Duration::from_secs(20)))
+//! let policy = PollPolicy::new(
+//!         ExponentialBuilder::new(Duration::from_millis(500), 1.5, Duration::from_secs(20))
+//!             .with_jitter(Jitter::Equal))
 //!     .with_initial_delay(Duration::from_secs(1))
 //!     .with_deadline(Duration::from_secs(15 * 60))
+//!     .with_min_interval(Duration::from_millis(500))
 //!     .with_retry_after(RetryAfterMode::Floor)
 //!     .with_retry_after_cap(Duration::from_secs(120));
 //! ```
@@ -34,27 +38,29 @@ mod backoff;
 mod context;
 mod error_policy;
 mod iter;
+mod jitter;
 mod pacer;
 mod poll_policy;
 mod progress;
 mod progress_backoff;
 mod retry_after;
+mod shapes;
 mod smithy;
 
-pub use backoff::{
-    Backoff, BackoffBuilder, BackoffExt, BoxedBackoff, Clamped, Constant, Exponential, Jitter,
-    Jittered, Step, scale,
-};
+pub use backoff::{Backoff, BackoffBuilder, Step};
 pub use context::PollContext;
-pub use error_policy::{ErrorPolicy, FailureClass};
-pub use iter::{Delays, DelaysBackoff, from_delays, from_fn};
-pub use pacer::Pacer;
-pub use poll_policy::{
-    DEFAULT_DEADLINE, DEFAULT_INITIAL_DELAY, DEFAULT_MIN_INTERVAL, DEFAULT_RETRY_AFTER_CAP,
-    Decision, PollPolicy, RetryAfterMode,
-};
-pub use progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, ProgressAware};
-pub use progress_backoff::ProgressBackoff;
-pub use retry_after::parse_retry_after;
+pub use error_policy::ErrorPolicy;
+pub(crate) use error_policy::FailureClass;
+#[cfg(test)]
+pub(crate) use iter::from_delays;
+pub use iter::from_fn;
+pub use jitter::Jitter;
+pub(crate) use pacer::Pacer;
+pub(crate) use poll_policy::Decision;
+#[cfg(test)]
+pub(crate) use poll_policy::{DEFAULT_MIN_INTERVAL, DEFAULT_RETRY_AFTER_CAP};
+pub use poll_policy::{PollPolicy, RetryAfterMode};
+pub use progress::ProgressBuilder;
 pub(crate) use retry_after::parse_retry_after_with;
-pub use smithy::{SMITHY_MAX_DELAY, SMITHY_MIN_DELAY, Smithy, SmithyBackoff};
+pub use shapes::{ConstantBuilder, ExponentialBuilder};
+pub use smithy::SmithyBuilder;

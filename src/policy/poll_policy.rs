@@ -1,5 +1,5 @@
 //! The rules around a backoff: [`PollPolicy`] (initial delay, `Retry-After`,
-//! the floor, a poll limit and a deadline), its defaults, and the [`Decision`]
+//! the floor, a poll limit and a deadline), its defaults, and the decision
 //! they reach.
 
 use std::borrow::Cow;
@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::backoff::{Backoff, BackoffBuilder, DynBuilder};
-use super::progress::ProgressAware;
+use super::progress::ProgressBuilder;
 
 /// How a server's `Retry-After` combines with the backoff's delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -25,8 +25,7 @@ pub enum RetryAfterMode {
 
 /// What a [`Pacer`](super::Pacer) decided after an answer that did not end the job.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Poll again after this delay.
     PollAfter(Duration),
     /// The deadline has been reached (or the time left is shorter than the
@@ -39,20 +38,20 @@ pub enum Decision {
 }
 
 /// The default cap on a server's `Retry-After`: 10 minutes.
-pub const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
+pub(crate) const DEFAULT_RETRY_AFTER_CAP: Duration = Duration::from_secs(600);
 
 /// The default policy's delay before the first poll: 1 s. A poll sent with
 /// the start would see 0%; one sent a second later already gives the job's
-/// rate (see [`ProgressAware`]), and sees the jobs that ended at once.
-pub const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(1);
+/// rate (see [`ProgressBuilder`]), and sees the jobs that ended at once.
+pub(crate) const DEFAULT_INITIAL_DELAY: Duration = Duration::from_secs(1);
 
 /// The default overall deadline: 24 hours. A job that never ends is not polled
 /// forever; use [`PollPolicy::without_deadline`] to wait without limit.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DEFAULT_DEADLINE: Duration = Duration::from_secs(24 * 3600);
 
 /// The default floor under every delay between two requests to a monitor:
 /// 1 s, the minimum Azure enforces. See [`PollPolicy::with_min_interval`].
-pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
+pub(crate) const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The rules around a backoff: initial delay, `Retry-After`, a floor, a poll
 /// limit and a deadline.
@@ -60,15 +59,14 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// A `PollPolicy` is configuration: `Clone + Send + Sync`, and cloning it
 /// copies one pointer, so an SDK can keep one in its options and hand it to a
 /// million operations. Each operation makes its own running state from it
-/// ([`PollPolicy::start`] → [`Pacer`](super::Pacer)).
+/// (a fresh backoff from the builder, and the rules, shared).
 ///
-/// The default is [`ProgressAware::new()`]: when the monitor reports
+/// The default is [`ProgressBuilder::new()`]: when the monitor reports
 /// `percentageComplete`, the next poll lands just after the predicted
 /// completion (1 s to 1 minute); when it does not, an exponential backoff from
-/// 1 s by ×1.5 up to 30 s with equal jitter. Around it: a 1 s initial delay
-/// ([`DEFAULT_INITIAL_DELAY`]), `Retry-After` as a floor capped at 10
-/// minutes, a 1 s floor under every delay ([`DEFAULT_MIN_INTERVAL`]), no poll
-/// limit, and a 24-hour deadline. The choice is measured against the SDKs'
+/// 1 s by ×1.5 up to 30 s with equal jitter. Around it: a 1 s initial delay,
+/// `Retry-After` as a floor capped at 10 minutes, a 1 s floor under every
+/// delay, no poll limit, and a 24-hour deadline. The choice is measured against the SDKs'
 /// defaults by `examples/policy_sim/` (see `docs/polling-efficiency.md`).
 ///
 /// **The floor.** Whatever the backoff or the server says — a zero delay,
@@ -84,7 +82,7 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 ///
 /// ```
 /// use std::time::Duration;
-/// use lro_poller::policy::{Exponential, PollPolicy};
+/// use lro_poller::policy::{ExponentialBuilder, PollPolicy};
 ///
 /// // Kept in an SDK's options; cloned into every operation.
 /// #[derive(Clone, Debug)]
@@ -93,7 +91,7 @@ pub const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// }
 ///
 /// let options = ClientOptions {
-///     polling: PollPolicy::new(Exponential::new(
+///     polling: PollPolicy::new(ExponentialBuilder::new(
 ///             Duration::from_secs(2), 2.0, Duration::from_secs(60)))
 ///         .with_deadline(Duration::from_secs(3600)),
 /// };
@@ -129,14 +127,16 @@ impl Default for PollPolicy {
         static SHARED: std::sync::OnceLock<PollPolicy> = std::sync::OnceLock::new();
         SHARED
             .get_or_init(|| {
-                PollPolicy::new(ProgressAware::new()).with_initial_delay(DEFAULT_INITIAL_DELAY)
+                PollPolicy::new(ProgressBuilder::new()).with_initial_delay(DEFAULT_INITIAL_DELAY)
             })
             .clone()
     }
 }
 
 impl PollPolicy {
-    /// A policy around `backoff` with the default rules (no initial delay).
+    /// A policy around `backoff` with the default rules: no initial delay, a
+    /// 1 s floor, `Retry-After` as a floor capped at 10 minutes, no poll
+    /// limit, a 24-hour deadline.
     pub fn new(backoff: impl BackoffBuilder + 'static) -> Self {
         PollPolicy {
             rules: Arc::new(Rules {
@@ -156,14 +156,15 @@ impl PollPolicy {
     }
 
     /// Waits `delay` before the first poll (a `Retry-After` on the start
-    /// response still counts as a floor).
+    /// response still counts as a floor). Default: none (1 s in
+    /// [`PollPolicy::default`]).
     pub fn with_initial_delay(mut self, delay: Duration) -> Self {
         self.rules().initial_delay = delay;
         self
     }
 
     /// The floor under every delay between two requests to the same monitor
-    /// (default [`DEFAULT_MIN_INTERVAL`], 1 s). Lowering it lets a zero
+    /// (default 1 s, the minimum Azure enforces). Lowering it lets a zero
     /// backoff or a server's `Retry-After: 0` poll as fast as answers come
     /// back: meant for tests and simulations, and for services that ask for
     /// it. `Duration::ZERO` removes the floor.
@@ -178,7 +179,7 @@ impl PollPolicy {
         self
     }
 
-    /// Gives up `deadline` after the operation started. When the next delay
+    /// Gives up `deadline` after the operation started (default 24 hours). When the next delay
     /// would cross the deadline, the policy polls once more exactly at the
     /// deadline instead of sleeping past it or giving up early.
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
@@ -192,7 +193,8 @@ impl PollPolicy {
         self
     }
 
-    /// How `Retry-After` combines with the backoff.
+    /// How `Retry-After` combines with the backoff (default
+    /// [`RetryAfterMode::Floor`]).
     pub fn with_retry_after(mut self, mode: RetryAfterMode) -> Self {
         self.rules().retry_after = mode;
         self
@@ -241,7 +243,7 @@ impl PollPolicy {
     }
 
     /// Combines a delay with the server's `Retry-After` per the mode and cap.
-    pub fn with_hint(&self, delay: Duration, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn with_hint(&self, delay: Duration, retry_after: Option<Duration>) -> Duration {
         match (self.rules.retry_after, retry_after) {
             (RetryAfterMode::Floor, Some(hint)) => delay.max(hint.min(self.rules.retry_after_cap)),
             (RetryAfterMode::Replace, Some(hint)) => hint.min(self.rules.retry_after_cap),
@@ -250,13 +252,13 @@ impl PollPolicy {
     }
 
     /// `delay`, raised to the floor.
-    pub fn floor(&self, delay: Duration) -> Duration {
+    pub(crate) fn floor(&self, delay: Duration) -> Duration {
         delay.max(self.rules.min_interval)
     }
 
     /// The time left before the deadline, `elapsed` into the operation;
     /// `None` without a deadline.
-    pub fn remaining(&self, elapsed: Duration) -> Option<Duration> {
+    pub(crate) fn remaining(&self, elapsed: Duration) -> Option<Duration> {
         self.rules
             .deadline
             .map(|deadline| deadline.saturating_sub(elapsed))
@@ -265,7 +267,7 @@ impl PollPolicy {
     /// The delay before the first poll: the initial delay with the start
     /// response's `Retry-After`; floored when a request was sent before it
     /// (`after_start`).
-    pub fn first_delay(&self, retry_after: Option<Duration>, after_start: bool) -> Duration {
+    pub(crate) fn first_delay(&self, retry_after: Option<Duration>, after_start: bool) -> Duration {
         let delay = self.with_hint(self.rules.initial_delay, retry_after);
         if after_start {
             self.floor(delay)
@@ -278,7 +280,7 @@ impl PollPolicy {
     /// operation after `polls` polls. A delay that would cross the deadline
     /// becomes the time left (the last poll, at the deadline) — unless the
     /// time left is shorter than the floor: then the deadline is reached.
-    pub fn limit(&self, delay: Duration, polls: u32, elapsed: Duration) -> Decision {
+    pub(crate) fn limit(&self, delay: Duration, polls: u32, elapsed: Duration) -> Decision {
         if self.rules.max_polls.is_some_and(|max| polls >= max) {
             return Decision::PollLimitExceeded;
         }
@@ -299,7 +301,8 @@ impl PollPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Constant, PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY, Pacer, PollContext};
+    use crate::policy::progress::{PROGRESS_MAX_DELAY, PROGRESS_MIN_DELAY};
+    use crate::policy::{ConstantBuilder, Pacer, PollContext};
     use crate::status::AsyncJobStatus;
 
     /// The delay a pacer whose backoff never stops gives.
@@ -313,7 +316,7 @@ mod tests {
 
     #[test]
     fn settings_read_back_and_clones_share_them() {
-        let p = PollPolicy::new(Constant::new(secs(5)))
+        let p = PollPolicy::new(ConstantBuilder::new(secs(5)))
             .with_min_interval(Duration::from_millis(250))
             .with_max_polls(7)
             .with_retry_after(RetryAfterMode::Replace)
@@ -332,7 +335,7 @@ mod tests {
 
     #[test]
     fn the_deadline_and_the_floor_meet() {
-        let p = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(21));
+        let p = PollPolicy::new(ConstantBuilder::new(secs(10))).with_deadline(secs(21));
         // Exactly the floor left: the last poll comes then.
         assert_eq!(p.limit(secs(10), 2, secs(20)), Decision::PollAfter(secs(1)));
         // Less than the floor left: no poll fits.

@@ -1,4 +1,4 @@
-//! The progress-aware backoff's configuration: [`ProgressAware`], which polls
+//! The progress-aware backoff's configuration: [`ProgressBuilder`], which polls
 //! when the job's reported progress says it should be done, and its defaults.
 
 use std::sync::Arc;
@@ -12,7 +12,7 @@ pub(super) const MIN_SAMPLES: usize = 2;
 /// Polls shortly after the job is predicted to finish, from the progress it
 /// reports.
 ///
-/// Each time it is asked for a delay, `ProgressAware` records the
+/// Each time it is asked for a delay, `ProgressBuilder` records the
 /// `percentageComplete` of the last status with the time it was read, fits a
 /// straight line through the recent reports (a weighted least-squares fit, the
 /// newest report weighing most, so one noisy report does not swing the
@@ -67,12 +67,11 @@ pub(super) const MIN_SAMPLES: usize = 2;
 /// top ([`RetryAfterMode::Floor`] by default), so a poll never comes sooner
 /// than an honoured `Retry-After`.
 ///
-/// `ProgressAware` is the configuration, shared (cloning it copies a
+/// `ProgressBuilder` is the configuration, shared (cloning it copies a
 /// pointer); each operation [builds](BackoffBuilder::build) its own
-/// [`ProgressBackoff`], which keeps the history of one job.
+/// running state, which keeps the history of one job.
 ///
 /// [`PollContext::from_job_start`]: super::PollContext::from_job_start
-/// [`ProgressBackoff`]: super::ProgressBackoff
 /// [`PollPolicy`]: super::PollPolicy
 /// [`RetryAfterMode::Floor`]: super::RetryAfterMode::Floor
 ///
@@ -80,37 +79,38 @@ pub(super) const MIN_SAMPLES: usize = 2;
 /// use std::time::Duration;
 /// use lro_poller::{AsyncJobStatus, JobState};
 /// use lro_poller::policy::{
-///     Backoff, BackoffBuilder, Constant, PollContext, PollPolicy, ProgressAware,
+///     Backoff, BackoffBuilder, ConstantBuilder, PollContext, PollPolicy, ProgressBuilder,
 /// };
 ///
-/// let config = ProgressAware::new()
+/// let config = ProgressBuilder::new()
 ///     .with_min_delay(Duration::from_secs(1))
 ///     .with_max_delay(Duration::from_secs(120))
 ///     .with_slack(0.0)
-///     .with_fallback(Constant::new(Duration::from_secs(2)));
+///     .with_fallback(ConstantBuilder::new(Duration::from_secs(2)));
 /// let mut backoff = config.build();
 ///
 /// // 10% after 5 s, then 20% after 10 s: done at 50 s.
 /// let at = |percent| AsyncJobStatus::new(JobState::InProgress).with_percentage(percent);
 /// let first = at(10.0);
-/// let step = backoff.next(
-///     &PollContext::new(1, Duration::from_secs(5)).with_last_status(&first));
+/// let mut ctx = PollContext::new(1, Duration::from_secs(5));
+/// ctx.last_status = Some(&first);
+/// let step = backoff.next(&ctx);
 /// assert_eq!(step.delay(), Some(Duration::from_secs(2))); // one report is not a trend: fallback
 /// let second = at(20.0);
-/// let step = backoff.next(
-///     &PollContext::new(2, Duration::from_secs(10)).with_last_status(&second));
+/// let mut ctx = PollContext::new(2, Duration::from_secs(10));
+/// ctx.last_status = Some(&second);
+/// let step = backoff.next(&ctx);
 /// assert_eq!(step.delay(), Some(Duration::from_secs(40))); // poll again at 50 s
-/// assert_eq!(backoff.predicted_completion(), Some(Duration::from_secs(50)));
 ///
 /// // In an operation, wrap it in a policy (Retry-After is a floor on top).
-/// let policy = PollPolicy::new(ProgressAware::new());
+/// let policy = PollPolicy::new(ProgressBuilder::new());
 /// ```
 #[derive(Debug, Clone)]
-pub struct ProgressAware {
+pub struct ProgressBuilder {
     pub(super) config: Arc<Config>,
 }
 
-/// The settings of a [`ProgressAware`], shared by the backoffs it builds.
+/// The settings of a [`ProgressBuilder`], shared by the backoffs it builds.
 #[derive(Debug, Clone)]
 pub(super) struct Config {
     pub(super) min: Duration,
@@ -124,19 +124,19 @@ pub(super) struct Config {
 }
 
 /// The default shortest delay: 1 s.
-pub const PROGRESS_MIN_DELAY: Duration = Duration::from_secs(1);
+pub(crate) const PROGRESS_MIN_DELAY: Duration = Duration::from_secs(1);
 /// The default longest delay: 1 minute.
-pub const PROGRESS_MAX_DELAY: Duration = Duration::from_secs(60);
+pub(crate) const PROGRESS_MAX_DELAY: Duration = Duration::from_secs(60);
 
-impl Default for ProgressAware {
+impl Default for ProgressBuilder {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl ProgressAware {
-    /// A progress-aware backoff with the defaults: delays within
-    /// [`PROGRESS_MIN_DELAY`] (1 s) and [`PROGRESS_MAX_DELAY`] (1 minute), a
+impl ProgressBuilder {
+    /// A progress-aware backoff with the defaults: delays within 1 s and
+    /// 1 minute, a
     /// slack of 1% of the predicted remaining time, a reach of 30× the time
     /// run so far, a fit over the last 6 reports with a smoothing of 0.9, and
     /// a fallback that is exponential from 1 s by ×1.5 up to 30 s with equal
@@ -145,7 +145,7 @@ impl ProgressAware {
     /// These defaults come from the simulation in `examples/policy_sim/`
     /// (see the README's "Polling efficiency").
     pub fn new() -> Self {
-        ProgressAware {
+        ProgressBuilder {
             config: Arc::new(Config {
                 min: PROGRESS_MIN_DELAY,
                 max: PROGRESS_MAX_DELAY,
@@ -162,13 +162,15 @@ impl ProgressAware {
         Arc::make_mut(&mut self.config)
     }
 
-    /// Never waits less than `min` (also applies to the fallback's delays).
+    /// Never waits less than `min` (default 1 s; also applies to the
+    /// fallback's delays).
     pub fn with_min_delay(mut self, min: Duration) -> Self {
         self.config().min = min;
         self
     }
 
-    /// Never waits more than `max` (also applies to the fallback's delays).
+    /// Never waits more than `max` (default 1 minute; also applies to the
+    /// fallback's delays).
     /// When `max` is below `min`, `max` wins.
     pub fn with_max_delay(mut self, max: Duration) -> Self {
         self.config().max = max;

@@ -4,9 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::backoff::{Backoff, BackoffBuilder, Exponential, Jitter, Step, apply_jitter, scale};
+use super::backoff::{Backoff, BackoffBuilder, Step, scale};
 use super::context::PollContext;
-use super::progress::{Config, MIN_SAMPLES, ProgressAware};
+use super::jitter::{Jitter, apply_jitter};
+use super::progress::{Config, MIN_SAMPLES, ProgressBuilder};
+use super::shapes::ExponentialBuilder;
 
 /// Percentage points a job may seem to have done at elapsed zero and keep its
 /// anchor (reports are often rounded to whole or tenth points).
@@ -26,10 +28,10 @@ const SPEED_UP: f64 = 1.5;
 
 /// The default fallback's shape: exponential from 1 s by ×1.5 up to 30 s, with
 /// equal jitter.
-const DEFAULT_FALLBACK: Exponential =
-    Exponential::const_new(Duration::from_secs(1), 1.5, Duration::from_secs(30));
+const DEFAULT_FALLBACK: ExponentialBuilder =
+    ExponentialBuilder::const_new(Duration::from_secs(1), 1.5, Duration::from_secs(30));
 
-/// A [`ProgressAware`] backoff's running state for one operation: the recent
+/// A [`ProgressBuilder`] backoff's running state for one operation: the recent
 /// progress reports and the prediction made from them.
 #[derive(Debug)]
 pub struct ProgressBackoff {
@@ -72,7 +74,7 @@ struct Sample {
     p: f64,
 }
 
-impl BackoffBuilder for ProgressAware {
+impl BackoffBuilder for ProgressBuilder {
     type Backoff = ProgressBackoff;
 
     fn build(&self) -> ProgressBackoff {
@@ -276,7 +278,7 @@ impl Backoff for ProgressBackoff {
 mod tests {
     use super::*;
     use crate::policy::backoff::NextDelay;
-    use crate::policy::{Constant, Pacer, PollPolicy};
+    use crate::policy::{ConstantBuilder, Pacer, PollPolicy};
     use crate::status::{AsyncJobStatus, JobState};
 
     /// The delay a pacer whose backoff never stops gives.
@@ -306,10 +308,10 @@ mod tests {
             .collect()
     }
 
-    fn plain() -> ProgressAware {
-        ProgressAware::new()
+    fn plain() -> ProgressBuilder {
+        ProgressBuilder::new()
             .with_slack(0.0)
-            .with_fallback(Constant::new(secs(7)))
+            .with_fallback(ConstantBuilder::new(secs(7)))
     }
 
     #[test]
@@ -360,7 +362,7 @@ mod tests {
         let mut fallback = plain()
             .with_min_delay(secs(10))
             .with_max_delay(secs(20))
-            .with_fallback(Constant::new(secs(1)))
+            .with_fallback(ConstantBuilder::new(secs(1)))
             .build();
         assert_eq!(feed(&mut fallback, &[(0, 5.0)])[0], secs(10));
     }

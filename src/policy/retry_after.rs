@@ -5,7 +5,15 @@ use std::time::{Duration, SystemTime};
 
 use http::{HeaderMap, HeaderName};
 
-/// The delay a response asks for, uncapped.
+/// Azure's millisecond variants, checked before `Retry-After`. Names built
+/// once: looking a header up by `&str` parses the name on every call.
+const MILLISECOND_HEADERS: [HeaderName; 2] = [
+    HeaderName::from_static("retry-after-ms"),
+    HeaderName::from_static("x-ms-retry-after-ms"),
+];
+
+/// The delay a response asks for, uncapped; `now` is read only when an
+/// HTTP-date needs it.
 ///
 /// Reads, in this order: `retry-after-ms`, `x-ms-retry-after-ms` (whole or
 /// fractional milliseconds) and `Retry-After` (delay-seconds, or an HTTP-date
@@ -15,28 +23,6 @@ use http::{HeaderMap, HeaderName};
 /// a zero delay. Negative, empty or unparsable values are ignored (`None`).
 /// Huge values saturate; capping them is the [`PollPolicy`](super::PollPolicy)'s
 /// job.
-///
-/// ```
-/// use std::time::{Duration, SystemTime};
-/// use http::HeaderMap;
-/// use lro_poller::policy::parse_retry_after;
-///
-/// let mut headers = HeaderMap::new();
-/// headers.insert("retry-after", "120".parse().unwrap());
-/// assert_eq!(parse_retry_after(&headers, SystemTime::now()), Some(Duration::from_secs(120)));
-/// ```
-pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    parse_retry_after_with(headers, || now)
-}
-
-/// Azure's millisecond variants, checked before `Retry-After`. Names built
-/// once: looking a header up by `&str` parses the name on every call.
-const MILLISECOND_HEADERS: [HeaderName; 2] = [
-    HeaderName::from_static("retry-after-ms"),
-    HeaderName::from_static("x-ms-retry-after-ms"),
-];
-
-/// [`parse_retry_after`], reading the clock only when an HTTP-date needs it.
 pub(crate) fn parse_retry_after_with(
     headers: &HeaderMap,
     now: impl FnOnce() -> SystemTime,
@@ -88,6 +74,7 @@ fn ms_to_duration(ms: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -102,7 +89,7 @@ mod tests {
 
     fn parse(pairs: &[(&str, &str)]) -> Option<Duration> {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
-        parse_retry_after(&headers(pairs), now)
+        parse_retry_after_with(&headers(pairs), || now)
     }
 
     #[test]
@@ -184,5 +171,23 @@ mod tests {
             parse(&[("retry-after-ms", "junk"), ("Retry-After", "2")]),
             Some(Duration::from_secs(2))
         );
+    }
+
+    proptest! {
+        /// Whatever the headers hold, reading them never panics.
+        #[test]
+        fn any_headers_read_safely(
+            values in proptest::collection::vec((0usize..4, proptest::collection::vec(any::<u8>(), 0..40)), 1..4),
+        ) {
+            let names = ["retry-after", "retry-after-ms", "x-ms-retry-after-ms", "date"];
+            let mut map = HeaderMap::new();
+            for (name, bytes) in values {
+                if let Ok(value) = http::HeaderValue::from_bytes(&bytes) {
+                    map.append(names[name], value);
+                }
+            }
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+            let _ = parse_retry_after_with(&map, || now);
+        }
     }
 }

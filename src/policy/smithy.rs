@@ -9,9 +9,9 @@ use super::backoff::{Backoff, BackoffBuilder, Step};
 use super::context::PollContext;
 
 /// The Smithy spec's default shortest delay: 2 s.
-pub const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
+const SMITHY_MIN_DELAY: Duration = Duration::from_secs(2);
 /// The Smithy spec's default longest delay: 120 s.
-pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
+const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 
 /// The delays of a Smithy waiter: exponential with full jitter in whole
 /// seconds, aware of the time left.
@@ -22,10 +22,12 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// Then the *maximum wait time* (the waiter's deadline) is honoured:
 ///
 /// - when the time left after that wait would be `min` or less, the wait is
-///   shortened to (time left − `min`), so one last attempt fits before the end;
+///   the *whole time left*, and one last attempt is made at the maximum wait
+///   time (the current spec, "Waiter retries"; smithy-rs does the same — an
+///   older text stopped `min` early);
 /// - no wait ever ends past the maximum wait time;
-/// - when the time left is `min` or less (no room for another spaced
-///   attempt), the waiter stops ([`Smithy::delay`] returns `None`).
+/// - when no time is left, the waiter stops ([`SmithyBuilder::delay`]
+///   returns `None`).
 ///
 /// Delays are whole seconds, as in the spec: sub-second parts of `min` and
 /// `max` are dropped, a `min` under 1 s is taken as 1 s and a `max` under
@@ -33,43 +35,49 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 ///
 /// ```
 /// use std::time::Duration;
-/// use lro_poller::policy::Smithy;
+/// use lro_poller::policy::SmithyBuilder;
 ///
 /// let secs = Duration::from_secs;
 /// // The spec's defaults (2 s, 120 s) and a 5-minute maximum wait time.
-/// let waiter = Smithy::new(secs(2), secs(120), secs(300));
+/// let waiter = SmithyBuilder::new(secs(2), secs(120), secs(300));
 /// // The third attempt waits between 2 and 8 s; `draw` picks the top here.
 /// let top = |_low: u64, high: u64| high;
 /// assert_eq!(waiter.delay(3, secs(100), top), Some(secs(8)));
-/// // 10 s left: wait 8 s so that a last attempt fits 2 s before the end.
-/// assert_eq!(waiter.delay(3, secs(10), top), Some(secs(8)));
-/// assert_eq!(waiter.delay(3, secs(9), top), Some(secs(7)));
-/// // 2 s left: no room for another attempt.
-/// assert_eq!(waiter.delay(3, secs(2), top), None);
+/// // 11 s left: an 8 s wait leaves 3 s, more than `min`: as drawn.
+/// assert_eq!(waiter.delay(3, secs(11), top), Some(secs(8)));
+/// // 10 s left: an 8 s wait would leave only `min`; wait all 10 s and make
+/// // one last attempt at the maximum wait time.
+/// assert_eq!(waiter.delay(3, secs(10), top), Some(secs(10)));
+/// // Nothing left: stop.
+/// assert_eq!(waiter.delay(3, Duration::ZERO, top), None);
 /// ```
 ///
 /// As a [`BackoffBuilder`], each operation gets its own random generator;
 /// the time left is the smaller of the maximum wait time (from the
 /// operation's start) and the policy's deadline, and the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when no attempt
-/// fits. A `PollPolicy` still puts its floor (1 s by default) under the
-/// delays.
+/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when none is left
+/// (or at the policy's deadline first). A `PollPolicy` still puts its floor
+/// (1 s by default) under the delays. The default is the spec's 2 s and
+/// 120 s, within 5 minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Smithy {
+pub struct SmithyBuilder {
     min: u64,
     max: u64,
     max_wait: Duration,
     ceiling: u32,
+    /// Attempts made before the first poll (a waiter's start request).
+    offset: u32,
+    seed: Option<u64>,
 }
 
-impl Default for Smithy {
+impl Default for SmithyBuilder {
     /// The spec's defaults (2 s, 120 s) with a 5-minute maximum wait time.
     fn default() -> Self {
-        Smithy::new(SMITHY_MIN_DELAY, SMITHY_MAX_DELAY, Duration::from_secs(300))
+        SmithyBuilder::new(SMITHY_MIN_DELAY, SMITHY_MAX_DELAY, Duration::from_secs(300))
     }
 }
 
-impl Smithy {
+impl SmithyBuilder {
     /// Delays between `min_delay` and `max_delay`, within `max_wait` of the
     /// first attempt.
     pub fn new(min_delay: Duration, max_delay: Duration, max_wait: Duration) -> Self {
@@ -77,12 +85,29 @@ impl Smithy {
         let max = max_delay.as_secs().max(min);
         // attemptCeiling = log2(maxDelay / minDelay) + 1, truncated.
         let ceiling = ((max as f64 / min as f64).log2() + 1.0) as u32;
-        Smithy {
+        SmithyBuilder {
             min,
             max,
             max_wait,
             ceiling,
+            offset: 0,
+            seed: None,
         }
+    }
+
+    /// Counts `attempts` requests made before the first poll as attempts:
+    /// a waiter's start request is its first attempt, so the wait after poll
+    /// `n` is that of attempt `n + 1`.
+    pub(crate) fn with_attempt_offset(mut self, attempts: u32) -> Self {
+        self.offset = attempts;
+        self
+    }
+
+    /// Seeds every operation's random generator (for tests and
+    /// simulations: every operation built from it draws the same delays).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
     }
 
     /// The shortest delay (whole seconds).
@@ -101,13 +126,13 @@ impl Smithy {
     }
 
     /// The time left at `elapsed` since the first attempt.
-    pub fn remaining(&self, elapsed: Duration) -> Duration {
+    pub(crate) fn remaining(&self, elapsed: Duration) -> Duration {
         self.max_wait.saturating_sub(elapsed)
     }
 
     /// The top of the random range after attempt `attempt` (whole seconds):
     /// `min·2^(attempt−1)`, or `max` from the attempt ceiling on.
-    pub fn ceiling_delay(&self, attempt: u32) -> Duration {
+    pub(crate) fn ceiling_delay(&self, attempt: u32) -> Duration {
         let attempt = attempt.max(1);
         let secs = if attempt > self.ceiling {
             self.max
@@ -129,44 +154,38 @@ impl Smithy {
         remaining: Duration,
         draw: impl FnOnce(u64, u64) -> u64,
     ) -> Option<Duration> {
-        let min = Duration::from_secs(self.min);
-        if remaining <= min {
+        if remaining.is_zero() {
             return None;
         }
         let high = self.ceiling_delay(attempt).as_secs();
-        let drawn = draw(self.min, high).clamp(self.min, high);
-        let mut delay = Duration::from_secs(drawn);
-        if remaining.saturating_sub(delay) <= min {
-            delay = remaining - min;
+        let drawn = Duration::from_secs(draw(self.min, high).clamp(self.min, high));
+        // The last wait: the whole time left, for one last attempt at the end.
+        if remaining.saturating_sub(drawn) <= Duration::from_secs(self.min) {
+            return Some(remaining);
         }
-        Some(delay)
+        Some(drawn)
     }
 }
 
-impl BackoffBuilder for Smithy {
+impl BackoffBuilder for SmithyBuilder {
     type Backoff = SmithyBackoff;
 
     fn build(&self) -> SmithyBackoff {
         SmithyBackoff {
             config: *self,
-            rng: fastrand::Rng::new(),
+            rng: self
+                .seed
+                .map_or_else(fastrand::Rng::new, fastrand::Rng::with_seed),
         }
     }
 }
 
-/// One operation's Smithy waiter: the configuration and a random generator.
+/// A [`SmithyBuilder`]'s running state: the configuration and a random
+/// generator.
 #[derive(Debug, Clone)]
 pub struct SmithyBackoff {
-    config: Smithy,
+    config: SmithyBuilder,
     rng: fastrand::Rng,
-}
-
-impl SmithyBackoff {
-    /// Seeds the random generator (for tests and simulations).
-    pub fn with_seed(mut self, seed: u64) -> Self {
-        self.rng = fastrand::Rng::with_seed(seed);
-        self
-    }
 }
 
 impl Backoff for SmithyBackoff {
@@ -176,14 +195,13 @@ impl Backoff for SmithyBackoff {
             remaining = remaining.min(policy);
         }
         let rng = &mut self.rng;
+        let attempt = ctx.attempt.saturating_add(self.config.offset);
         match self
             .config
-            .delay(ctx.attempt, remaining, |low, high| rng.u64(low..=high))
+            .delay(attempt, remaining, |low, high| rng.u64(low..=high))
         {
             Some(delay) => Step::Wait(delay),
-            None => Step::Stop(Cow::Borrowed(
-                "no attempt fits in the waiter's maximum wait time",
-            )),
+            None => Step::Stop(Cow::Borrowed("the waiter's maximum wait time is reached")),
         }
     }
 }
@@ -201,7 +219,7 @@ mod tests {
 
     #[test]
     fn the_range_doubles_up_to_the_ceiling_then_stays_at_max() {
-        let w = Smithy::new(secs(2), secs(120), Duration::MAX);
+        let w = SmithyBuilder::new(secs(2), secs(120), Duration::MAX);
         let tops: Vec<u64> = (1..=9).map(|a| w.ceiling_delay(a).as_secs()).collect();
         // Ceiling: log2(60) + 1 = 6.9 → 6; attempt 7 on is `max`.
         assert_eq!(tops, [2, 4, 8, 16, 32, 64, 120, 120, 120]);
@@ -212,7 +230,7 @@ mod tests {
 
     #[test]
     fn draws_are_whole_seconds_in_range() {
-        let w = Smithy::new(secs(15), secs(120), secs(3600));
+        let w = SmithyBuilder::new(secs(15), secs(120), secs(3600));
         let mut rng = fastrand::Rng::with_seed(7);
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..500 {
@@ -231,38 +249,42 @@ mod tests {
     }
 
     #[test]
-    fn the_last_wait_leaves_room_for_one_attempt() {
-        let w = Smithy::new(secs(2), secs(120), secs(60));
-        // 20 s left, a 32 s draw: shortened to 18 s, the last attempt at 2 s
-        // before the end.
-        assert_eq!(w.delay(6, secs(20), HIGH), Some(secs(18)));
-        // 12 s left, a 10 s draw leaves exactly `min`: shortened too.
-        assert_eq!(w.delay(4, secs(12), |_, _| 10), Some(secs(10)));
+    fn the_last_wait_is_the_whole_time_left() {
+        let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
+        // 20 s left, a 32 s draw: the whole 20 s, the last attempt at the end.
+        assert_eq!(w.delay(6, secs(20), HIGH), Some(secs(20)));
+        // 12 s left, a 10 s draw would leave exactly `min`: the whole 12 s.
+        assert_eq!(w.delay(4, secs(12), |_, _| 10), Some(secs(12)));
+        // 13 s left: a 10 s draw leaves 3 s, more than `min`: as drawn.
         assert_eq!(w.delay(4, secs(13), |_, _| 10), Some(secs(10)));
+        // 12 s left, a 9 s draw leaves 3 s: as drawn.
         assert_eq!(w.delay(4, secs(12), |_, _| 9), Some(secs(9)));
-        // Never past the maximum wait time.
-        for left in 3..200 {
+        // Less than `min` left: still one last attempt, at the end.
+        assert_eq!(
+            w.delay(1, Duration::from_millis(1500), HIGH),
+            Some(Duration::from_millis(1500))
+        );
+        // Never past the maximum wait time, and either as drawn (leaving more
+        // than `min`) or exactly the time left.
+        for left in 1..200 {
             let d = w.delay(9, secs(left), HIGH).unwrap();
-            assert!(d + secs(2) <= secs(left), "{left}: {d:?}");
+            assert!(d <= secs(left), "{left}: {d:?}");
+            assert!(d == secs(left) || d + secs(2) < secs(left), "{left}: {d:?}");
         }
     }
 
     #[test]
-    fn stops_when_no_attempt_fits() {
-        let w = Smithy::new(secs(2), secs(120), secs(60));
-        assert_eq!(w.delay(1, secs(2), HIGH), None);
-        assert_eq!(
-            w.delay(1, Duration::from_millis(2500), HIGH),
-            Some(Duration::from_millis(500))
-        );
+    fn stops_when_no_time_is_left() {
+        let w = SmithyBuilder::new(secs(2), secs(120), secs(60));
         assert_eq!(w.delay(1, Duration::ZERO, HIGH), None);
+        assert_eq!(w.delay(1, secs(2), HIGH), Some(secs(2)));
         assert_eq!(w.remaining(secs(61)), Duration::ZERO);
     }
 
     #[test]
     fn as_a_backoff_it_stops_when_time_is_up() {
-        let config = Smithy::new(secs(2), secs(120), secs(60));
-        let mut backoff = config.build().with_seed(1);
+        let config = SmithyBuilder::new(secs(2), secs(120), secs(60));
+        let mut backoff = config.with_seed(1).build();
         let at = |attempt, elapsed| PollContext::new(attempt, secs(elapsed));
         let Step::Wait(first) = backoff.next(&at(1, 0)) else {
             panic!("a wait");
@@ -270,17 +292,19 @@ mod tests {
         assert_eq!(first, secs(2));
         // The policy's deadline is nearer than the maximum wait time.
         let near = at(3, 10).with_remaining(Some(secs(5)));
-        assert_eq!(backoff.next(&near).delay(), Some(secs(3)));
-        assert!(matches!(backoff.next(&at(9, 58)), Step::Stop(_)));
+        assert_eq!(backoff.next(&near).delay(), Some(secs(5)));
+        // 2 s left: the whole 2 s, then nothing is left.
+        assert_eq!(backoff.next(&at(9, 58)).delay(), Some(secs(2)));
+        assert!(matches!(backoff.next(&at(10, 60)), Step::Stop(_)));
     }
 
     #[test]
     fn odd_configurations_are_made_sane() {
-        let w = Smithy::new(Duration::from_millis(300), Duration::ZERO, secs(60));
+        let w = SmithyBuilder::new(Duration::from_millis(300), Duration::ZERO, secs(60));
         assert_eq!((w.min_delay(), w.max_delay()), (secs(1), secs(1)));
         assert_eq!(w.delay(50, secs(30), HIGH), Some(secs(1)));
-        let huge = Smithy::new(secs(1), Duration::MAX, Duration::MAX);
+        let huge = SmithyBuilder::new(secs(1), Duration::MAX, Duration::MAX);
         assert_eq!(huge.ceiling_delay(70), Duration::from_secs(u64::MAX));
-        assert_eq!(Smithy::default().max_wait(), secs(300));
+        assert_eq!(SmithyBuilder::default().max_wait(), secs(300));
     }
 }

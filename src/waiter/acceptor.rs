@@ -57,8 +57,8 @@ impl fmt::Display for AcceptorState {
 /// (`stringEquals` on the number `5` with `expected: "5"` does not match).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-#[non_exhaustive]
-pub enum PathComparator {
+#[allow(clippy::enum_variant_names)] // the specification's names
+pub(crate) enum PathComparator {
     /// The result is a string equal to `expected`.
     StringEquals,
     /// The result is a boolean equal to `expected` (`"true"` or `"false"`).
@@ -74,14 +74,13 @@ pub enum PathComparator {
 /// (the `output` and `inputOutput` matchers).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "RawPathMatcher")]
-#[non_exhaustive]
-pub struct PathMatcher {
+pub(crate) struct PathMatcher {
     /// What to select.
-    pub path: Path,
+    pub(crate) path: Path,
     /// The expected value, always written as a string (`"true"` for a boolean).
-    pub expected: String,
+    pub(crate) expected: String,
     /// How to compare.
-    pub comparator: PathComparator,
+    pub(crate) comparator: PathComparator,
 }
 
 #[derive(Deserialize)]
@@ -115,7 +114,8 @@ impl TryFrom<RawPathMatcher> for PathMatcher {
 impl PathMatcher {
     /// A matcher; `expected` for [`PathComparator::BooleanEquals`] must be
     /// `"true"` or `"false"` (anything else never matches).
-    pub fn new(path: Path, comparator: PathComparator, expected: impl Into<String>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(path: Path, comparator: PathComparator, expected: impl Into<String>) -> Self {
         PathMatcher {
             path,
             expected: expected.into(),
@@ -128,8 +128,7 @@ impl PathMatcher {
 /// specification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[non_exhaustive]
-pub enum Matcher {
+pub(crate) enum Matcher {
     /// A path over the output of a successful answer.
     Output(PathMatcher),
     /// A path over `{"input": …, "output": …}` of a successful answer.
@@ -143,21 +142,21 @@ pub enum Matcher {
 
 /// One acceptor: a state and the matcher that moves the waiter to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct Acceptor {
+pub(crate) struct Acceptor {
     /// Where the waiter goes when the matcher matches.
-    pub state: AcceptorState,
+    pub(crate) state: AcceptorState,
     /// When.
-    pub matcher: Matcher,
+    pub(crate) matcher: Matcher,
     /// A path over the output giving a readable reason (a string or an array
     /// of strings), for `failure` acceptors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<Path>,
+    pub(crate) message: Option<Path>,
 }
 
 impl Acceptor {
     /// An acceptor without a message.
-    pub fn new(state: AcceptorState, matcher: Matcher) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(state: AcceptorState, matcher: Matcher) -> Self {
         Acceptor {
             state,
             matcher,
@@ -166,7 +165,8 @@ impl Acceptor {
     }
 
     /// Sets the path of the readable reason.
-    pub fn with_message(mut self, message: Path) -> Self {
+    #[cfg(test)]
+    pub(crate) fn with_message(mut self, message: Path) -> Self {
         self.message = Some(message);
         self
     }

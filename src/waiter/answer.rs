@@ -24,20 +24,7 @@ use serde_json::Value;
 const XML_SCAN_LIMIT: usize = 64 * 1024;
 
 /// The error type of an error answer, by the rules of this module.
-///
-/// ```
-/// use lro_poller::waiter::error_type;
-///
-/// let answer = http::Response::builder()
-///     .status(400)
-///     .body(bytes::Bytes::from_static(br#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"}"#))
-///     .unwrap();
-/// assert_eq!(error_type(&answer).as_deref(), Some("ResourceNotFoundException"));
-///
-/// let head = http::Response::builder().status(404).body(bytes::Bytes::new()).unwrap();
-/// assert_eq!(error_type(&head).as_deref(), Some("NotFound"));
-/// ```
-pub fn error_type(answer: &http::Response<Bytes>) -> Option<String> {
+pub(crate) fn error_type(answer: &http::Response<Bytes>) -> Option<String> {
     let from_header = answer
         .headers()
         .get("x-amzn-errortype")
@@ -51,7 +38,7 @@ pub fn error_type(answer: &http::Response<Bytes>) -> Option<String> {
 }
 
 /// The output of a successful answer: its body as JSON, `null` when empty.
-pub fn output(body: &[u8]) -> Result<Value, serde_json::Error> {
+pub(crate) fn output(body: &[u8]) -> Result<Value, serde_json::Error> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Null);
     }

@@ -14,39 +14,45 @@ use serde_json::Value;
 
 use super::acceptor::{Acceptor, AcceptorState};
 use super::error::WaiterError;
+use super::model::WireNames;
 
 /// The trait's id in a Smithy model.
-pub const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";
+const WAITABLE_TRAIT: &str = "smithy.waiters#waitable";
 
 /// The default `minDelay`, in seconds.
-pub const DEFAULT_MIN_DELAY: u64 = 2;
+const DEFAULT_MIN_DELAY: u64 = 2;
 /// The default `maxDelay`, in seconds.
-pub const DEFAULT_MAX_DELAY: u64 = 120;
+const DEFAULT_MAX_DELAY: u64 = 120;
 
 /// One waiter: ordered acceptors and the bounds of the delay between attempts.
 ///
 /// Reading checks what the specification requires: at least one `success`
-/// acceptor, `1 ≤ minDelay ≤ maxDelay`, paths that compile, `booleanEquals`
-/// expecting `"true"` or `"false"`.
+/// acceptor, `1 ≤ minDelay ≤ maxDelay` (2 s and 120 s when not given), paths
+/// that compile, `booleanEquals` expecting `"true"` or `"false"`. A waiter is
+/// read from a model by [`Waiters`]; its acceptors decide inside a
+/// [`WaiterProtocol`](super::WaiterProtocol).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", try_from = "RawWaiter")]
 #[non_exhaustive]
 pub struct Waiter {
     /// What the waiter waits for (CommonMark).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub documentation: Option<String>,
+    documentation: Option<String>,
     /// The acceptors, tried in order.
-    pub acceptors: Vec<Acceptor>,
+    acceptors: Vec<Acceptor>,
     /// The shortest delay between attempts, in seconds.
-    pub min_delay: u64,
+    min_delay: u64,
     /// The longest delay between attempts, in seconds.
-    pub max_delay: u64,
+    max_delay: u64,
     /// Whether the service says not to use this waiter any more.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub deprecated: bool,
+    deprecated: bool,
     /// The service's tags for the waiter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tags: Vec<String>,
+    tags: Vec<String>,
+    /// Where the wire differs from the model (from a whole model only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wire_names: Option<WireNames>,
 }
 
 #[derive(Deserialize)]
@@ -63,6 +69,8 @@ struct RawWaiter {
     deprecated: bool,
     #[serde(default)]
     tags: Vec<String>,
+    #[serde(default)]
+    wire_names: Option<WireNames>,
 }
 
 impl TryFrom<RawWaiter> for Waiter {
@@ -76,6 +84,7 @@ impl TryFrom<RawWaiter> for Waiter {
             max_delay: raw.max_delay.unwrap_or(DEFAULT_MAX_DELAY),
             deprecated: raw.deprecated,
             tags: raw.tags,
+            wire_names: raw.wire_names,
         };
         waiter.check()?;
         Ok(waiter)
@@ -84,7 +93,8 @@ impl TryFrom<RawWaiter> for Waiter {
 
 impl Waiter {
     /// A waiter with these acceptors and the default delays (2 s, 120 s).
-    pub fn new(acceptors: Vec<Acceptor>) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(acceptors: Vec<Acceptor>) -> Self {
         Waiter {
             documentation: None,
             acceptors,
@@ -92,14 +102,42 @@ impl Waiter {
             max_delay: DEFAULT_MAX_DELAY,
             deprecated: false,
             tags: Vec::new(),
+            wire_names: None,
         }
     }
 
-    /// Sets the delay bounds, in whole seconds.
+    /// Sets the delay bounds, in whole seconds (to wait faster or slower than
+    /// the model says).
     pub fn with_delays(mut self, min_delay: u64, max_delay: u64) -> Self {
         self.min_delay = min_delay;
         self.max_delay = max_delay;
         self
+    }
+
+    /// The acceptors, tried in order.
+    pub(crate) fn acceptors(&self) -> &[Acceptor] {
+        &self.acceptors
+    }
+
+    /// Where the wire differs from the model, when it was read from a whole
+    /// model.
+    pub(crate) fn wire_names(&self) -> Option<&WireNames> {
+        self.wire_names.as_ref()
+    }
+
+    /// What the waiter waits for (CommonMark), when the model says.
+    pub fn documentation(&self) -> Option<&str> {
+        self.documentation.as_deref()
+    }
+
+    /// Whether the service says not to use this waiter any more.
+    pub fn is_deprecated(&self) -> bool {
+        self.deprecated
+    }
+
+    /// The service's tags for the waiter.
+    pub fn tags(&self) -> &[String] {
+        &self.tags
     }
 
     /// `minDelay` as a duration.
@@ -113,7 +151,7 @@ impl Waiter {
     }
 
     /// Checks what the specification requires of a waiter.
-    pub fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), String> {
         if !self
             .acceptors
             .iter()
@@ -163,7 +201,8 @@ impl Waiter {
 ///   }
 /// }"#)?;
 /// let waiter = waiters.get("BucketExists")?;
-/// assert_eq!((waiter.min_delay, waiter.max_delay), (2, 120));
+/// assert_eq!(waiter.min_delay(), std::time::Duration::from_secs(2));
+/// assert_eq!(waiter.documentation(), Some("Wait until a bucket exists"));
 /// assert_eq!(waiters.operation("BucketExists"), Some("com.example#HeadBucket"));
 /// assert!(waiters.get("BucketGone").is_err());
 /// # Ok::<(), lro_poller::waiter::WaiterError>(())
@@ -183,6 +222,15 @@ impl Waiters {
     /// Reads waiters from JSON: a whole model (an object with `shapes`), a
     /// shape's `traits` object, or the trait's value (a map of names to
     /// waiters).
+    ///
+    /// From a whole model, each waiter also learns where the wire differs
+    /// from the model, as the waiters specification asks: members renamed
+    /// by `smithy.api#jsonName` (a JSON output's wire names are read back as
+    /// member names, so paths name members; not for services that speak
+    /// only `awsJson1_0`/`awsJson1_1`, which ignore the trait), and error
+    /// codes given by `aws.protocols#awsQueryError` (a code read from an
+    /// error answer is named by its error shape, so `errorType` names modeled
+    /// errors).
     pub fn from_json(text: &str) -> Result<Waiters, WaiterError> {
         let value: Value = serde_json::from_str(text).map_err(WaiterError::definition)?;
         Waiters::from_value(value)
@@ -202,29 +250,36 @@ impl Waiters {
                     reason: "\"shapes\" is not an object".into(),
                 });
             };
-            for (id, shape) in shapes {
+            for (id, shape) in &shapes {
                 if let Some(trait_value) = shape.get("traits").and_then(|t| t.get(WAITABLE_TRAIT)) {
-                    waiters.add_trait(Some(&id), trait_value.clone())?;
+                    let wire = WireNames::of(&shapes, id);
+                    waiters.add_trait(Some(id), trait_value.clone(), wire)?;
                 }
             }
         } else if let Some(trait_value) = document.remove(WAITABLE_TRAIT) {
-            waiters.add_trait(None, trait_value)?;
+            waiters.add_trait(None, trait_value, None)?;
         } else {
-            waiters.add_trait(None, Value::Object(document))?;
+            waiters.add_trait(None, Value::Object(document), None)?;
         }
         Ok(waiters)
     }
 
-    fn add_trait(&mut self, operation: Option<&str>, value: Value) -> Result<(), WaiterError> {
+    fn add_trait(
+        &mut self,
+        operation: Option<&str>,
+        value: Value,
+        wire: Option<WireNames>,
+    ) -> Result<(), WaiterError> {
         let map: BTreeMap<String, Value> =
             serde_json::from_value(value).map_err(|error| WaiterError::Definition {
                 reason: format!("{WAITABLE_TRAIT} is a map of waiter names to waiters: {error}"),
             })?;
         for (name, value) in map {
-            let waiter: Waiter =
+            let mut waiter: Waiter =
                 serde_json::from_value(value).map_err(|error| WaiterError::Definition {
                     reason: format!("waiter {name}: {error}"),
                 })?;
+            waiter.wire_names = wire.clone();
             self.insert(name, operation.map(str::to_owned), waiter)?;
         }
         Ok(())
@@ -285,7 +340,7 @@ impl Waiters {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::waiter::{Matcher, PathComparator};
+    use crate::waiter::acceptor::{Matcher, PathComparator};
 
     const TABLE: &str = include_str!("../../tests/fixtures/waiters/table_exists.json");
     const INSTANCE: &str = include_str!("../../tests/fixtures/waiters/instance_running.json");

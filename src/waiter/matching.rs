@@ -11,8 +11,7 @@ use super::acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatc
 
 /// What one call returned, as the acceptors see it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum Reply<'a> {
+pub(crate) enum Reply<'a> {
     /// A successful answer and its output (`null` when it had no body).
     Output(&'a Value),
     /// An error answer and its error type, when one could be read.
@@ -21,22 +20,21 @@ pub enum Reply<'a> {
 
 /// What the acceptors decided about one answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Where the waiter goes.
-    pub state: AcceptorState,
+    pub(crate) state: AcceptorState,
     /// The position of the acceptor that matched in the waiter's list;
     /// `None` when no acceptor matched and the implicit rule decided.
-    pub acceptor: Option<usize>,
+    pub(crate) acceptor: Option<usize>,
     /// The readable reason the matching acceptor's `message` path selected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub(crate) message: Option<String>,
 }
 
 impl Decision {
     /// The decision when no acceptor matched: `retry` on a successful answer,
     /// `failure` on an error answer.
-    pub fn implicit(reply: &Reply<'_>) -> Decision {
+    fn implicit(reply: &Reply<'_>) -> Decision {
         let state = match reply {
             Reply::Output(_) => AcceptorState::Retry,
             Reply::Error(_) => AcceptorState::Failure,
@@ -52,27 +50,7 @@ impl Decision {
 /// Decides about one answer: the first matching acceptor, else the implicit rule.
 ///
 /// `input` is the operation's input, seen by `inputOutput` paths as `input`.
-///
-/// ```
-/// use lro_poller::waiter::{AcceptorState, Reply, Waiters, decide};
-/// use serde_json::json;
-///
-/// let waiters = Waiters::from_json(r#"{"ThingExists": {"acceptors": [
-///     {"state": "failure", "matcher": {"output": {"path": "status", "expected": "failed", "comparator": "stringEquals"}}},
-///     {"state": "success", "matcher": {"output": {"path": "status", "expected": "success", "comparator": "stringEquals"}}}
-/// ]}}"#)?;
-/// let waiter = waiters.get("ThingExists")?;
-/// let input = json!({"name": "thing"});
-///
-/// let running = decide(&waiter.acceptors, &input, &Reply::Output(&json!({"status": "pending"})));
-/// assert_eq!((running.state, running.acceptor), (AcceptorState::Retry, None));
-/// let done = decide(&waiter.acceptors, &input, &Reply::Output(&json!({"status": "success"})));
-/// assert_eq!((done.state, done.acceptor), (AcceptorState::Success, Some(1)));
-/// let refused = decide(&waiter.acceptors, &input, &Reply::Error(Some("AccessDenied")));
-/// assert_eq!((refused.state, refused.acceptor), (AcceptorState::Failure, None));
-/// # Ok::<(), lro_poller::waiter::WaiterError>(())
-/// ```
-pub fn decide(acceptors: &[Acceptor], input: &Value, reply: &Reply<'_>) -> Decision {
+pub(crate) fn decide(acceptors: &[Acceptor], input: &Value, reply: &Reply<'_>) -> Decision {
     acceptors
         .iter()
         .enumerate()
@@ -86,7 +64,7 @@ pub fn decide(acceptors: &[Acceptor], input: &Value, reply: &Reply<'_>) -> Decis
 }
 
 /// Whether one matcher matches an answer.
-pub fn matches(matcher: &Matcher, input: &Value, reply: &Reply<'_>) -> bool {
+fn matches(matcher: &Matcher, input: &Value, reply: &Reply<'_>) -> bool {
     match (matcher, reply) {
         (Matcher::Success(wanted), reply) => *wanted == matches!(reply, Reply::Output(_)),
         (Matcher::ErrorType(wanted), Reply::Error(Some(found))) => {
@@ -104,7 +82,7 @@ pub fn matches(matcher: &Matcher, input: &Value, reply: &Reply<'_>) -> bool {
 
 /// Compares a path's result with what the matcher expects; a result of the
 /// wrong JSON type never matches.
-pub fn compare(matcher: &PathMatcher, found: &Value) -> bool {
+fn compare(matcher: &PathMatcher, found: &Value) -> bool {
     let expected = matcher.expected.as_str();
     let is_expected = |value: &Value| value.as_str() == Some(expected);
     match matcher.comparator {
@@ -149,7 +127,7 @@ fn message(acceptor: &Acceptor, reply: &Reply<'_>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::waiter::Path;
+    use crate::waiter::path::Path;
     use proptest::prelude::*;
 
     fn path_matcher(path: &str, comparator: PathComparator, expected: &str) -> PathMatcher {

@@ -7,19 +7,20 @@
 //! `smithy.waiters#waitable` trait of the operation: ordered **acceptors**,
 //! each a state (`success`, `failure`, `retry`) and a matcher —
 //!
-//! - `output`: a [JMESPath](Path) path over the answer's output, compared
+//! - `output`: a [JMESPath](https://jmespath.org/specification.html) path
+//!   over the answer's output, compared
 //!   with an expected value (`stringEquals`, `booleanEquals`,
 //!   `allStringEquals`, `anyStringEquals`);
 //! - `inputOutput`: the same over `{"input": …, "output": …}`;
 //! - `success`: whether the answer was a success or an error;
 //! - `errorType`: the error type of an error answer.
 //!
-//! The first acceptor that matches decides ([`decide`]); when none matches, a
-//! successful answer means retry and an error answer means failure. Between
-//! attempts the waiter waits a random whole number of seconds between
-//! `minDelay` and an exponentially growing bound capped at `maxDelay`
-//! ([`Waiter::policy`], over [`policy::Smithy`](crate::policy::Smithy)),
-//! within a maximum wait time the caller chooses.
+//! The first acceptor that matches decides; when none matches, a successful
+//! answer means retry and an error answer means failure. Between attempts the
+//! waiter waits a random whole number of seconds between `minDelay` and an
+//! exponentially growing bound capped at `maxDelay` ([`Waiter::policy`], over
+//! [`SmithyBuilder`](crate::policy::SmithyBuilder)), within a maximum wait
+//! time the caller chooses.
 //!
 //! - [`Waiters`] reads definitions as a service model publishes them (a whole
 //!   Smithy JSON AST model, or the trait's value);
@@ -29,6 +30,13 @@
 //!   every status it yields carries an [`Attempt`] (which acceptor matched, if
 //!   any) and the raw answer. It is written only against the crate's public
 //!   protocol API, like a protocol of your own.
+//!
+//! Acceptors name the model's shapes, not the wire: read from a whole model,
+//! a waiter applies its `jsonName` and `awsQueryError` traits; an SDK whose
+//! service answers XML (or that has its outputs already typed) hands in its
+//! own decoder and error-code reader
+//! ([`WaiterProtocol::with_output_decoder`],
+//! [`WaiterProtocol::with_error_code_reader`]).
 //!
 //! ```
 //! # #[cfg(feature = "test-util")] {
@@ -79,18 +87,18 @@
 
 mod acceptor;
 mod answer;
+mod attempt;
 mod definition;
 mod delay;
 mod error;
 mod matching;
+mod model;
 mod path;
 mod protocol;
+mod reader;
 
-pub use acceptor::{Acceptor, AcceptorState, Matcher, PathComparator, PathMatcher};
-pub use answer::{error_type, output};
-pub use definition::{DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, WAITABLE_TRAIT, Waiter, Waiters};
-pub use delay::{WaiterBackoff, WaiterDelay};
+pub use acceptor::AcceptorState;
+pub use attempt::Attempt;
+pub use definition::{Waiter, Waiters};
 pub use error::WaiterError;
-pub use matching::{Decision, Reply, compare, decide, matches};
-pub use path::Path;
-pub use protocol::{Attempt, PROTOCOL_NAME, WaiterProtocol};
+pub use protocol::WaiterProtocol;

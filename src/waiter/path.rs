@@ -20,25 +20,14 @@ use super::error::WaiterError;
 /// A compiled JMESPath expression.
 ///
 /// Reads from and writes to JSON as the expression's text.
-///
-/// ```
-/// use lro_poller::waiter::Path;
-/// use serde_json::json;
-///
-/// let path = Path::new("Table.TableStatus")?;
-/// let found = path.search(&json!({"Table": {"TableStatus": "ACTIVE"}}));
-/// assert_eq!(found, json!("ACTIVE"));
-/// assert!(Path::new("Table.[").is_err());
-/// # Ok::<(), lro_poller::waiter::WaiterError>(())
-/// ```
 #[derive(Clone)]
-pub struct Path {
+pub(crate) struct Path {
     compiled: jmespath::Expression<'static>,
 }
 
 impl Path {
     /// Compiles `expression`; a syntax error is [`WaiterError::Path`].
-    pub fn new(expression: &str) -> Result<Path, WaiterError> {
+    pub(crate) fn new(expression: &str) -> Result<Path, WaiterError> {
         jmespath::compile(expression)
             .map(|compiled| Path { compiled })
             .map_err(|error| WaiterError::Path {
@@ -48,7 +37,7 @@ impl Path {
     }
 
     /// The expression's text.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         self.compiled.as_str()
     }
 
@@ -57,7 +46,7 @@ impl Path {
     /// What JMESPath calls an error at run time (a function given an argument
     /// of the wrong type, such as `length(5)`) yields `null`, which no
     /// comparator matches: a path that cannot be evaluated never decides.
-    pub fn search(&self, data: &Value) -> Value {
+    pub(crate) fn search(&self, data: &Value) -> Value {
         self.compiled
             .search(data)
             .ok()

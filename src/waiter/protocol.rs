@@ -16,44 +16,14 @@ use crate::protocol::{Interpretation, Protocol, Reading, ResultSource, Start};
 use crate::{AsyncJobStatus, Error, JobState, SavedProtocol, ServiceError};
 
 use super::acceptor::{AcceptorState, Matcher};
-use super::answer::{error_type, output};
+use super::attempt::Attempt;
 use super::definition::{Waiter, Waiters};
 use super::error::WaiterError;
 use super::matching::{Decision, Reply, decide};
+use super::reader::{Reader, input};
 
 /// The name resume tokens record for a waiter.
-pub const PROTOCOL_NAME: &str = "waiter";
-
-/// What a waiter read from one answer; every status it yields carries one
-/// (read it with [`AsyncJobStatus::details`]).
-///
-/// ```
-/// # use lro_poller::waiter::{AcceptorState, Attempt};
-/// # fn show(status: &lro_poller::AsyncJobStatus) {
-/// if let Some(attempt) = status.details::<Attempt>() {
-///     match attempt.acceptor {
-///         Some(index) => println!("acceptor #{index} matched: {}", attempt.state),
-///         None => println!("no acceptor matched: {}", attempt.state),
-///     }
-/// }
-/// # }
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Attempt {
-    /// The waiter's name, when it was given one.
-    pub waiter: Option<String>,
-    /// Where the waiter goes after this answer.
-    pub state: AcceptorState,
-    /// The position of the acceptor that matched; `None` when none did.
-    pub acceptor: Option<usize>,
-    /// The answer's error type, when it was an error answer.
-    pub error_type: Option<String>,
-    /// The matching acceptor's message, when it has one.
-    pub message: Option<String>,
-    /// The answer's HTTP status code.
-    pub http_status: u16,
-}
+pub(crate) const PROTOCOL_NAME: &str = "waiter";
 
 /// A protocol that waits by sending the start request again until the
 /// waiter's acceptors say `success` or `failure`.
@@ -61,6 +31,11 @@ pub struct Attempt {
 /// The operation's input (seen by `inputOutput` paths as `input`) is the start
 /// request's body read as JSON (`null` when it is empty or not JSON), unless
 /// given with [`WaiterProtocol::with_input`].
+///
+/// Outputs are JSON bodies and error types are read where the AWS protocols
+/// put them, unless the SDK brings its own readers
+/// ([`with_output_decoder`](Self::with_output_decoder),
+/// [`with_error_code_reader`](Self::with_error_code_reader)).
 ///
 /// An error answer that no acceptor matches ends the wait as a failure with
 /// the service's error kept, except a transient one (`429`, `500`, `502`,
@@ -73,6 +48,7 @@ pub struct WaiterProtocol {
     name: Option<String>,
     waiter: Arc<Waiter>,
     input: Option<Value>,
+    reader: Reader,
 }
 
 impl WaiterProtocol {
@@ -82,6 +58,7 @@ impl WaiterProtocol {
             name: None,
             waiter: Arc::new(waiter),
             input: None,
+            reader: Reader::default(),
         }
     }
 
@@ -102,6 +79,31 @@ impl WaiterProtocol {
         self
     }
 
+    /// Reads each successful answer's output with the SDK's own `decode` (XML
+    /// services, or a typed output through `serde_json::to_value`), as JSON
+    /// with the *model's* member names. An `Err` is a protocol error when an
+    /// acceptor reads outputs. Not in a resume token: the protocol restoring
+    /// one lends it its own.
+    pub fn with_output_decoder<F, E>(mut self, decode: F) -> Self
+    where
+        F: Fn(&http::Response<Bytes>) -> Result<Value, E> + Send + Sync + 'static,
+        E: std::fmt::Display,
+    {
+        self.reader = self.reader.with_decoder(decode);
+        self
+    }
+
+    /// Reads each error answer's code with the SDK's own `read` first (the
+    /// built-in reading when it says `None`); a model's `awsQueryError` codes
+    /// then become their shapes' names for `errorType` acceptors.
+    pub fn with_error_code_reader<F>(mut self, read: F) -> Self
+    where
+        F: Fn(&http::Response<Bytes>) -> Option<String> + Send + Sync + 'static,
+    {
+        self.reader = self.reader.with_error_code(read);
+        self
+    }
+
     /// The waiter.
     pub fn waiter(&self) -> &Waiter {
         &self.waiter
@@ -112,25 +114,25 @@ impl WaiterProtocol {
         let input = self.input.as_ref().unwrap_or(&Value::Null);
         let code = response.status();
         let (decision, kind) = if code.is_success() {
-            let body = match output(response.body()) {
+            let body = match self.reader.output(self.waiter.wire_names(), response) {
                 Ok(body) => body,
                 Err(_) if !self.reads_outputs() => Value::Null,
                 Err(error) => {
                     return Err(Error::malformed(
-                        format!("the answer's body is not JSON ({error})"),
+                        format!("the answer's output cannot be read: {error}"),
                         url,
                         response,
                     ));
                 }
             };
             (
-                decide(&self.waiter.acceptors, input, &Reply::Output(&body)),
+                decide(self.waiter.acceptors(), input, &Reply::Output(&body)),
                 None,
             )
         } else {
-            let kind = error_type(response);
+            let kind = self.reader.error_type(self.waiter.wire_names(), response);
             let decision = decide(
-                &self.waiter.acceptors,
+                self.waiter.acceptors(),
                 input,
                 &Reply::Error(kind.as_deref()),
             );
@@ -163,7 +165,7 @@ impl WaiterProtocol {
     /// Whether any acceptor reads the output with a path.
     fn reads_outputs(&self) -> bool {
         self.waiter
-            .acceptors
+            .acceptors()
             .iter()
             .any(|a| matches!(a.matcher, Matcher::Output(_) | Matcher::InputOutput(_)))
     }
@@ -229,7 +231,7 @@ impl Protocol for WaiterProtocol {
     ) -> Result<Start, Error> {
         let mut this = self.clone();
         if this.input.is_none() {
-            this.input = Some(output(request.body()).unwrap_or(Value::Null));
+            this.input = Some(input(self.waiter.wire_names(), request.body()));
         }
         match this.read(url, response)? {
             Read::Decided(state, interpretation) if state.is_terminal() => {
@@ -264,6 +266,7 @@ impl Protocol for WaiterProtocol {
             name: saved.name,
             waiter: Arc::new(saved.waiter),
             input: saved.input,
+            reader: self.reader.clone(),
         }))
     }
 }
@@ -525,8 +528,8 @@ mod tests {
 
     /// The waiter's default policy, on virtual time: every wait is the Smithy
     /// delay of its attempt (the start request is the first), the last one
-    /// leaves room for one last attempt, and nothing is sent past the maximum
-    /// wait time.
+    /// is the whole time left, and nothing is sent past the maximum wait
+    /// time.
     #[test]
     fn the_default_policy_paces_attempts_within_the_maximum_wait_time() {
         use crate::Operation;
@@ -561,9 +564,9 @@ mod tests {
         );
         let sleeps = timer.sleeps();
         let total: Duration = sleeps.iter().sum();
-        assert!(total <= max_wait, "{total:?}");
-        // The last attempt came less than minDelay before the end: no other fitted.
-        assert!(max_wait - total <= Duration::from_secs(15), "{total:?}");
+        // The last wait is the whole time left: the last attempt is made at
+        // the maximum wait time, never after it.
+        assert_eq!(total, max_wait, "{sleeps:?}");
         let (last, drawn) = sleeps.split_last().unwrap();
         for (index, sleep) in drawn.iter().enumerate() {
             let upper = 15u64.saturating_mul(1 << index.min(20)).min(120);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use lro_poller::policy::{Constant, ErrorPolicy, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, ErrorPolicy, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Error, Operation, RequestKind, TransportErrorKind};
 
@@ -231,7 +231,7 @@ async fn a_job_that_never_ends_meets_the_deadline() {
     let server = Server::start().await;
     monitor_start(&server);
     server.on(MONITOR, vec![reply(202).json(r#"{"status":"inProgress"}"#)]);
-    let policy = PollPolicy::new(Constant::new(Duration::from_millis(40)))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::from_millis(40)))
         .with_min_interval(Duration::ZERO)
         .with_deadline(Duration::from_millis(300));
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
@@ -262,7 +262,7 @@ async fn a_hanging_poll_is_cut_at_the_deadline() {
                 .delay(Duration::from_secs(30)),
         ],
     );
-    let policy = PollPolicy::new(Constant::new(Duration::from_millis(10)))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
         .with_min_interval(Duration::ZERO)
         .with_deadline(Duration::from_millis(200));
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
@@ -480,7 +480,7 @@ async fn the_deadline_also_bounds_the_start_and_the_result_fetch() {
         ],
     );
     let policy = || {
-        PollPolicy::new(Constant::new(Duration::from_millis(10)))
+        PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
             .with_min_interval(Duration::ZERO)
             .with_deadline(Duration::from_millis(200))
     };

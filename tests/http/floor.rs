@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use lro_poller::policy::{Constant, PollPolicy, RetryAfterMode};
+use lro_poller::policy::{ConstantBuilder, PollPolicy, RetryAfterMode};
 use lro_poller::{Operation, Transport, TransportError};
 
 use super::{Server, reply, request, run, transport};
@@ -62,7 +62,7 @@ async fn retry_after_zero_and_a_zero_backoff_poll_once_a_second() {
             inner: transport(),
             sent: Arc::clone(&sent),
         };
-        let policy = PollPolicy::new(Constant::new(Duration::ZERO)).with_retry_after(mode);
+        let policy = PollPolicy::new(ConstantBuilder::new(Duration::ZERO)).with_retry_after(mode);
         let builder = Operation::start(stopwatch, request("POST", &server.url("/copy"), "{}"))
             .with_policy(policy);
         let (_, outcome) = run(builder).await;

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::{Error, JobState, Operation, ResumeToken};
 
 use crate::{Server, fast, reply, run, start, transport};
@@ -72,7 +72,7 @@ async fn a_deadline_keeps_counting_across_a_resume() {
         vec![reply(202).json(r#"{"status":"inProgress"}"#)],
     );
     let policy = || {
-        PollPolicy::new(Constant::new(Duration::from_millis(20)))
+        PollPolicy::new(ConstantBuilder::new(Duration::from_millis(20)))
             .with_min_interval(Duration::ZERO)
             .with_deadline(Duration::from_millis(400))
     };
@@ -109,7 +109,7 @@ async fn an_operation_ended_by_its_deadline_carries_a_token_to_go_on() {
             reply(200).json(r#"{"status":"completed","resourceId":"01LATE"}"#),
         ],
     );
-    let policy = PollPolicy::new(Constant::new(Duration::from_millis(50)))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::from_millis(50)))
         .with_min_interval(Duration::ZERO)
         .with_max_polls(1);
     let (_, outcome) = run(start("POST", &server.url("/copy"), "{}").with_policy(policy)).await;

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, OperationBuilder, Outcome};
 
@@ -36,7 +36,8 @@ pub fn transport() -> ReqwestTransport {
 
 /// A quick policy: 10 ms between polls, Retry-After as a floor.
 pub fn fast() -> PollPolicy {
-    PollPolicy::new(Constant::new(Duration::from_millis(10))).with_min_interval(Duration::ZERO)
+    PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
+        .with_min_interval(Duration::ZERO)
 }
 
 /// A start request.

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use lro_poller::Error;
-use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::testing::VirtualTimer;
 
 use super::{Server, reply, run, start};
@@ -30,7 +30,7 @@ async fn a_slow_answer_does_not_expire_a_virtual_deadline() {
     let server = Server::start().await;
     slow_job(&server, Duration::from_millis(200));
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(Duration::from_secs(600)))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::from_secs(600)))
         .with_deadline(Duration::from_secs(3600));
     let began = Instant::now();
     let builder = start("POST", &server.url("/copy"), "{}")
@@ -54,7 +54,7 @@ async fn moving_the_clock_past_the_deadline_cuts_the_request_in_flight() {
     let server = Server::start().await;
     slow_job(&server, Duration::from_secs(30));
     let timer = VirtualTimer::new();
-    let policy = PollPolicy::new(Constant::new(Duration::from_secs(1)))
+    let policy = PollPolicy::new(ConstantBuilder::new(Duration::from_secs(1)))
         .with_deadline(Duration::from_secs(3600));
     let builder = start("POST", &server.url("/copy"), "{}")
         .with_timer(timer.clone())
