@@ -140,7 +140,7 @@ mod drive_sdk {
                     .map_err(|e| DriveError::Service(e.to_string()))?;
             let operation = Operation::start(self.transport.clone(), request)
                 .build()
-                .map_err(convert)?;
+                .map_err(|error| convert(error.into()))?;
             Ok(CopyOperation {
                 inner: operation.map_outcome(|outcome| {
                     let outcome = outcome.map_err(convert)?;

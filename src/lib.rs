@@ -43,7 +43,7 @@
 //! }
 //! let outcome = operation.outcome().await?;
 //! assert_eq!(outcome.resource_id(), Some("01MOW"));
-//! # Ok::<(), lro_poller::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! # }
 //! ```
@@ -64,11 +64,13 @@
 #![warn(missing_docs)]
 
 mod answer;
+mod build_error;
 mod error;
 mod operation;
 mod origin;
 pub mod policy;
 pub mod protocol;
+mod protocol_error;
 mod resume;
 mod status;
 #[cfg(any(test, feature = "test-util"))]
@@ -80,7 +82,8 @@ mod typed;
 pub mod waiter;
 
 pub use answer::{Answer, Details};
-pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};
+pub use build_error::BuildError;
+pub use error::{Error, GaveUp, GaveUpCause, RequestError};
 pub use operation::{
     CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
     StartRetryNotice, is_idempotent,

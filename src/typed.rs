@@ -55,7 +55,7 @@ impl Operation {
     /// #[derive(Debug, serde::Deserialize)]
     /// struct Item { id: String }
     /// #[derive(Debug)]
-    /// enum MyError { Service(String), Other(lro_poller::Error) }
+    /// enum MyError { Service(String), Other(lro_poller::Error), Shape(serde_json::Error) }
     ///
     /// let transport = ScriptedTransport::new()
     ///     .with_json(200, r#"{"id":"01NEW","name":"copy"}"#);
@@ -65,7 +65,7 @@ impl Operation {
     ///     .with_timer(VirtualTimer::new())
     ///     .build().unwrap()
     ///     .map_outcome(|outcome| match outcome {
-    ///         Ok(outcome) => outcome.json::<Item>().map_err(MyError::Other),
+    ///         Ok(outcome) => outcome.json::<Item>().map_err(MyError::Shape),
     ///         Err(error) => match error.job_status() {
     ///             Some(status) => Err(MyError::Service(status.failure_summary().unwrap_or_default())),
     ///             None => Err(MyError::Other(error)),

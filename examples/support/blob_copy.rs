@@ -2,10 +2,11 @@
 //! public API alone: a bare `202 Accepted` starts it, each poll is a `HEAD`
 //! of the blob's own URL, and the state lives in response headers.
 
+use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
-use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
-use lro_poller::{AsyncJobStatus, Error, JobState, SavedProtocol, Url};
+use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+use lro_poller::{AsyncJobStatus, JobState, SavedProtocol, Url};
 
 /// What each status carries for the caller: bytes copied of how many.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,11 +36,11 @@ impl Protocol for BlobCopy {
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Start, ProtocolError> {
         match response.status().as_u16() {
             202 => Ok(Start::poll(url.clone())),
             400..=599 => Ok(Start::refused()),
-            _ => Err(Error::malformed(
+            _ => Err(ProtocolError::malformed(
                 "a copy starts with 202 Accepted",
                 url,
                 response,
@@ -56,7 +57,11 @@ impl Protocol for BlobCopy {
         request
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         if !response.status().is_success() {
             return Ok(Reading::ReadFailure);
         }
@@ -66,7 +71,7 @@ impl Protocol for BlobCopy {
             Some("failed") => JobState::Failed,
             Some("aborted") => JobState::Cancelled,
             _ => {
-                return Err(Error::malformed(
+                return Err(ProtocolError::malformed(
                     "no usable x-blob-copy-status",
                     url,
                     response,
@@ -99,7 +104,7 @@ impl Protocol for BlobCopy {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(BlobCopy))
     }
 

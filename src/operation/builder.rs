@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::Error;
+use crate::build_error::BuildError;
 use crate::origin::{UrlPolicy, redact};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
@@ -22,7 +22,7 @@ use super::retry_rule::StartRetry;
 #[must_use = "call .build() to get the Operation"]
 pub struct OperationBuilder {
     transport: Arc<dyn Transport>,
-    target: Result<Target, Error>,
+    target: Result<Target, BuildError>,
     policy: PollPolicy,
     errors: ErrorPolicy,
     timer: Option<Arc<dyn Timer>>,
@@ -66,7 +66,7 @@ impl fmt::Debug for OperationBuilder {
 }
 
 impl OperationBuilder {
-    pub(super) fn new(transport: Arc<dyn Transport>, target: Result<Target, Error>) -> Self {
+    pub(super) fn new(transport: Arc<dyn Transport>, target: Result<Target, BuildError>) -> Self {
         OperationBuilder {
             transport,
             target,
@@ -164,13 +164,40 @@ impl OperationBuilder {
         self
     }
 
+    /// Makes the operation, whatever happens: a build error (see
+    /// [`build`](Self::build)) is not returned here but is the first item
+    /// of its stream and the result it is awaited with, as
+    /// [`Error::Build`](crate::Error::Build); nothing is sent. For an SDK
+    /// whose `fn copy(&self, …) -> CopyOperation` cannot fail, as reqwest
+    /// defers a request builder's error to `send`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::{BuildError, Error, Operation};
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let operation = Operation::monitor(ScriptedTransport::new(), "not a URL")
+    ///     .with_timer(VirtualTimer::new())
+    ///     .into_operation();
+    /// let error = futures::executor::block_on(operation.outcome()).unwrap_err();
+    /// assert!(matches!(error, Error::Build(e) if matches!(*e, BuildError::InvalidUrl { .. })));
+    /// # }
+    /// ```
+    pub fn into_operation(self) -> Operation {
+        let transport = Arc::clone(&self.transport);
+        match self.build() {
+            Ok(operation) => operation,
+            Err(error) => Operation::unbuilt(transport, error),
+        }
+    }
+
     /// Builds the operation. Its clock starts now; nothing is sent until it is
     /// polled.
-    pub fn build(self) -> Result<Operation, Error> {
+    pub fn build(self) -> Result<Operation, BuildError> {
         let target = self.target?;
         let timer = match self.timer {
             Some(timer) => timer,
-            None => default_timer().map_err(Error::Config)?,
+            None => default_timer().map_err(|_| BuildError::NoTimer)?,
         };
         let mut carried = Duration::ZERO;
         let mut polls = 0;
@@ -216,7 +243,7 @@ impl OperationBuilder {
         let origin = origin.filter(|origin| *origin != monitor);
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
-            .map_err(|reason| Error::UrlRejected {
+            .map_err(|reason| BuildError::UrlRejected {
                 url: redact(&monitor),
                 reason,
             })?;
@@ -265,14 +292,14 @@ impl OperationBuilder {
     }
 }
 
-pub(super) fn parse_url(what: &str, url: &str) -> Result<Url, Error> {
-    let url = Url::parse(url)
-        .map_err(|e| Error::Config(format!("the {what} URL is not a valid absolute URL: {e}")))?;
+pub(super) fn parse_url(role: &'static str, url: &str) -> Result<Url, BuildError> {
+    let url = Url::parse(url).map_err(|reason| BuildError::InvalidUrl { role, reason })?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(Error::Config(format!(
-            "the {what} URL has scheme `{other}`: only http and https are supported"
-        ))),
+        other => Err(BuildError::UnsupportedScheme {
+            role,
+            scheme: other.to_owned(),
+        }),
     }
 }
 
@@ -321,7 +348,7 @@ impl Operation {
     /// [`Operation::resume_token`], perhaps in another process). The token's
     /// protocol is used: a built-in family, or one of yours given with
     /// [`OperationBuilder::with_protocol`] (else the build fails with
-    /// [`Error::UnknownProtocol`]). Set the policies again as you like. The deadline
+    /// [`BuildError::UnknownProtocol`]). Set the policies again as you like. The deadline
     /// counts from the operation's original start (on the wall clock), and
     /// the poll count goes on from the token's.
     pub fn resume(transport: impl Transport + 'static, token: ResumeToken) -> OperationBuilder {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
 use crate::protocol::Protocol;
 use crate::transport::{RequestKind, RequestMeta, Transport};
@@ -33,10 +33,11 @@ impl Operation {
     pub fn cancel(&self) -> CancelFuture {
         let protocol = self.protocol.name();
         if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
-            return Box::pin(async {
-                Err(Error::Config(
-                    "the operation has not started yet: there is nothing to cancel".into(),
-                ))
+            return Box::pin(async move {
+                Err(Error::CancelUnsupported {
+                    protocol,
+                    http_status: None,
+                })
             });
         }
         let mut requests = self.protocol.cancel_requests(&self.monitor);
@@ -52,16 +53,10 @@ impl Operation {
         Box::pin(async move {
             let count = requests.len();
             for (i, request) in requests.into_iter().enumerate() {
-                let response =
-                    transport
-                        .send(request)
-                        .await
-                        .map_err(|source| Error::Transport {
-                            kind: RequestKind::Cancel,
-                            attempts: 1,
-                            source,
-                            resume: None,
-                        })?;
+                let response = transport.send(request).await.map_err(|source| {
+                    let error = RequestError::transport(RequestKind::Cancel, url.clone(), source);
+                    Error::Request(Box::new(error))
+                })?;
                 let code = response.status();
                 if code.is_success() {
                     return Ok(());
@@ -76,10 +71,10 @@ impl Operation {
                         http_status: Some(code),
                     });
                 }
-                return Err(Error::Http(Box::new(HttpError::new(
-                    code,
+                return Err(Error::Request(Box::new(RequestError::answer(
                     RequestKind::Cancel,
                     url,
+                    code,
                     response.body(),
                 ))));
             }

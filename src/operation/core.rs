@@ -214,7 +214,7 @@ impl Stream for Operation {
                     status.release_answer();
                     Some(Ok(yielded))
                 }
-                None => Some(Err(Error::Config(NO_OUTCOME.into()))),
+                None => Some(Err(crate::protocol::ProtocolError::new(NO_OUTCOME).into())),
             },
             Some(Err(error)) => Some(Err(error)),
             None => None,

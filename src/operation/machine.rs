@@ -8,7 +8,7 @@ use bytes::Bytes;
 use url::Url;
 
 use crate::answer::Answer;
-use crate::error::{Error, HttpError};
+use crate::error::{Error, GaveUp, GaveUpCause, RequestError};
 use crate::origin::{UrlPolicy, redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, RetryAfterMode};
 use crate::protocol::{Interpretation, Protocol, Reading};
@@ -209,11 +209,17 @@ impl Operation {
     }
 
     pub(super) fn deadline_error(&self) -> Error {
-        Error::DeadlineExceeded {
-            elapsed: self.elapsed(),
-            polls: self.polls,
-            resume: self.resume_token().map(Box::new),
-        }
+        self.gave_up(GaveUpCause::Deadline, self.elapsed())
+    }
+
+    /// The operation gave up for `cause`, `elapsed` into it.
+    pub(super) fn gave_up(&self, cause: GaveUpCause, elapsed: Duration) -> Error {
+        Error::GaveUp(Box::new(GaveUp::new(
+            cause,
+            self.polls,
+            elapsed,
+            self.resume_token(),
+        )))
     }
 
     /// Sleeps for what the policy decides, or fails on a limit.
@@ -239,17 +245,10 @@ impl Operation {
         match decision {
             Decision::PollAfter(delay) if first && delay.is_zero() => self.send_poll(),
             Decision::PollAfter(delay) => self.sleep(delay),
-            Decision::PollLimitExceeded => self.fail(Error::PollLimitExceeded {
-                polls: self.polls,
-                elapsed,
-                resume: self.resume_token().map(Box::new),
-            }),
-            Decision::Stopped(reason) => self.fail(Error::BackoffStopped {
-                reason: reason.into_owned(),
-                polls: self.polls,
-                elapsed,
-                resume: self.resume_token().map(Box::new),
-            }),
+            Decision::PollLimitExceeded => self.fail(self.gave_up(GaveUpCause::PollLimit, elapsed)),
+            Decision::Stopped(reason) => {
+                self.fail(self.gave_up(GaveUpCause::BackoffStopped(reason), elapsed))
+            }
             _ => self.fail(self.deadline_error()),
         }
     }
@@ -301,12 +300,11 @@ impl Operation {
             Ok(response) => response,
             Err(source) => {
                 let class = self.errors().classify_transport(&source);
-                let error = Error::Transport {
-                    kind: RequestKind::Poll,
-                    attempts: self.failures.saturating_add(1),
-                    source,
-                    resume: self.resume_token().map(Box::new),
-                };
+                let error =
+                    RequestError::transport(RequestKind::Poll, redact(&self.monitor), source)
+                        .with_attempts(self.failures.saturating_add(1))
+                        .with_resume(self.resume_token());
+                let error = Error::Request(Box::new(error));
                 self.read_failure(class, None, error);
                 return false;
             }
@@ -314,25 +312,22 @@ impl Operation {
         let retry_after = self.retry_after(&response);
         match self.protocol.interpret(&self.monitor, &response) {
             Err(error) => {
-                self.fail(error);
+                self.fail(error.into());
                 false
             }
             Ok(Reading::ReadFailure) => {
                 let code = response.status();
-                let mut http = HttpError::new(
-                    code,
+                let mut http = RequestError::answer(
                     RequestKind::Poll,
                     redact(&self.monitor),
+                    code,
                     response.body(),
-                );
-                http.attempts = self.failures.saturating_add(1);
-                let error = match code.as_u16() {
-                    404 | 410 => Error::MonitorExpired(Box::new(http)),
-                    _ => {
-                        http.resume = self.resume_token().map(Box::new);
-                        Error::Http(Box::new(http))
-                    }
-                };
+                )
+                .with_attempts(self.failures.saturating_add(1));
+                if !http.monitor_expired() {
+                    http = http.with_resume(self.resume_token());
+                }
+                let error = Error::Request(Box::new(http));
                 let class = self.errors().classify_status(code);
                 self.read_failure(class, retry_after, error);
                 false

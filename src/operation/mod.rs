@@ -22,6 +22,7 @@ mod start;
 mod start_retry;
 #[cfg(test)]
 mod tests;
+mod unbuilt;
 
 pub use builder::OperationBuilder;
 pub use cancel::CancelFuture;

@@ -9,8 +9,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
+use crate::protocol::ProtocolError;
 use crate::protocol::ResultSource;
 use crate::status::AsyncJobStatus;
 use crate::timer::Timer;
@@ -45,7 +46,7 @@ impl Operation {
             let mut success = match self.end.take().map(|end| *end) {
                 Some(End::Succeeded(success)) => success,
                 Some(End::Failed(error)) => return Err(error),
-                None => return Err(Error::Config(NO_OUTCOME.into())),
+                None => return Err(Error::from(ProtocolError::new(NO_OUTCOME))),
             };
             // Only the box lives across the await, not its contents.
             let body = self
@@ -55,7 +56,7 @@ impl Operation {
             let status = self
                 .last_status
                 .take()
-                .ok_or_else(|| Error::Config(NO_OUTCOME.into()))?;
+                .ok_or_else(|| Error::from(ProtocolError::new(NO_OUTCOME)))?;
             Ok(Outcome {
                 status,
                 location,
@@ -102,21 +103,19 @@ pub(super) async fn fetch_result(
 ) -> Result<Bytes, Error> {
     let mut request = crate::protocol::get_json(&url);
     request.extensions_mut().insert(meta);
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|source| Error::Transport {
-            kind: RequestKind::Result,
-            attempts: 1,
-            source,
-            resume: None,
-        })?;
-    let code = response.status();
-    if code.is_client_error() || code.is_server_error() {
-        return Err(Error::Http(Box::new(HttpError::new(
-            code,
+    let response = transport.send(request).await.map_err(|source| {
+        Error::Request(Box::new(RequestError::transport(
             RequestKind::Result,
             redact(&url),
+            source,
+        )))
+    })?;
+    let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Err(Error::Request(Box::new(RequestError::answer(
+            RequestKind::Result,
+            redact(&url),
+            code,
             response.body(),
         ))));
     }
@@ -156,17 +155,11 @@ impl Outcome {
         self.body.as_ref()
     }
 
-    /// The final result body parsed as JSON into `T`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        let body = self.body.as_deref().unwrap_or_default();
-        serde_json::from_slice(body).map_err(|e| {
-            Error::protocol(
-                format!("the result is not the expected JSON: {e}"),
-                None,
-                None,
-                body,
-            )
-        })
+    /// The final result body parsed as JSON into `T`. A body that is not
+    /// a `T` is the caller's deserialisation error, not the service's: it
+    /// comes back as it is.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self.body.as_deref().unwrap_or_default())
     }
 
     /// Polls sent.

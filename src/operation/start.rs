@@ -3,9 +3,10 @@
 
 use bytes::Bytes;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
 use crate::protocol::Protocol;
+use crate::protocol::ProtocolError;
 use crate::transport::{RequestKind, RequestMeta, TransportError};
 
 use super::core::{Operation, PendingStart, StartSetup, State};
@@ -43,12 +44,9 @@ impl Operation {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
-                self.fail(Error::Transport {
-                    kind: RequestKind::Start,
-                    attempts: 1,
-                    source,
-                    resume: None,
-                });
+                let error =
+                    RequestError::transport(RequestKind::Start, redact(self.origin()), source);
+                self.fail(Error::Request(Box::new(error)));
                 return false;
             }
         };
@@ -56,7 +54,7 @@ impl Operation {
         let started = match self.protocol.start(&request, &origin, &response) {
             Ok(started) => started,
             Err(error) => {
-                self.fail(error);
+                self.fail(error.into());
                 return false;
             }
         };
@@ -69,18 +67,18 @@ impl Operation {
         self.span.record("protocol", self.protocol.name());
         let monitor = match next {
             Next::Refused => {
-                let error = HttpError::new(
-                    response.status(),
+                let error = RequestError::answer(
                     RequestKind::Start,
                     redact(&origin),
+                    response.status(),
                     response.body(),
                 );
-                self.fail(Error::Http(Box::new(error)));
+                self.fail(Error::Request(Box::new(error)));
                 return false;
             }
             Next::Done(reading) => {
                 if !reading.status.status.is_terminal() {
-                    self.fail(Error::protocol(
+                    self.fail(Error::from(ProtocolError::with_parts(
                         format!(
                             "protocol `{}` said the job was over with the running status `{}`",
                             self.protocol.name(),
@@ -89,7 +87,7 @@ impl Operation {
                         Some(response.status()),
                         Some(redact(&origin)),
                         response.body(),
-                    ));
+                    )));
                     return false;
                 }
                 self.on_reading(reading, response, None);

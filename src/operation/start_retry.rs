@@ -16,7 +16,7 @@
 
 use bytes::Bytes;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
 use crate::policy::FailureClass;
 use crate::transport::{RequestKind, TransportError};
@@ -107,22 +107,19 @@ impl Operation {
         attempts: u32,
     ) -> Error {
         match answer {
-            Err(source) => Error::Transport {
-                kind: RequestKind::Start,
-                attempts,
-                source,
-                resume: None,
-            },
-            Ok(response) => {
-                let mut http = HttpError::new(
-                    response.status(),
+            Err(source) => Error::Request(Box::new(
+                RequestError::transport(RequestKind::Start, redact(self.origin()), source)
+                    .with_attempts(attempts),
+            )),
+            Ok(response) => Error::Request(Box::new(
+                RequestError::answer(
                     RequestKind::Start,
                     redact(self.origin()),
+                    response.status(),
                     response.body(),
-                );
-                http.attempts = attempts;
-                Error::Http(Box::new(http))
-            }
+                )
+                .with_attempts(attempts),
+            )),
         }
     }
 }
@@ -218,10 +215,10 @@ mod tests {
         .build()
         .unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => {
-                assert_eq!(http.status, 500);
-                assert_eq!(http.kind, RequestKind::Start);
-                assert_eq!(http.attempts, 3);
+            Err(Error::Request(http)) => {
+                assert_eq!(http.status().unwrap(), 500);
+                assert_eq!(http.kind(), RequestKind::Start);
+                assert_eq!(http.attempts(), 3);
             }
             other => panic!("{other:?}"),
         }
@@ -243,7 +240,10 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert!(op.resume_token().is_none(), "the job was never started");
         let error = block_on(op.outcome()).unwrap_err();
-        assert!(matches!(error, Error::DeadlineExceeded { .. }), "{error:?}");
+        assert!(
+            matches!(&error, Error::GaveUp(g) if *g.cause() == crate::GaveUpCause::Deadline),
+            "{error:?}"
+        );
         assert!(error.resume_token().is_none());
         // 0 s, 30 s, then 45 s (the last try at the deadline).
         assert_eq!(transport.requests().len(), 3);
@@ -259,7 +259,7 @@ mod tests {
         plain.push_response(200, &[], "");
         let op = started(&plain, &timer, "POST", policy()).build().unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => assert_eq!(http.attempts, 1),
+            Err(Error::Request(http)) => assert_eq!(http.attempts(), 1),
             other => panic!("{other:?}"),
         }
         assert_eq!(plain.requests().len(), 1);
@@ -296,7 +296,7 @@ mod tests {
         let op = started(&transport, &timer, "PUT", PollPolicy::default())
             .build()
             .unwrap();
-        assert!(matches!(block_on(op.outcome()), Err(Error::Http(_))));
+        assert!(matches!(block_on(op.outcome()), Err(Error::Request(e)) if e.status().is_some()));
         assert_eq!(transport.requests().len(), 1);
         // A transient failure, then a permanent one: the permanent one ends it.
         let transport = ScriptedTransport::new();
@@ -311,9 +311,9 @@ mod tests {
         .build()
         .unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => {
-                assert_eq!(http.status, 403);
-                assert_eq!(http.attempts, 2);
+            Err(Error::Request(http)) => {
+                assert_eq!(http.status().unwrap(), 403);
+                assert_eq!(http.attempts(), 2);
             }
             other => panic!("{other:?}"),
         }

@@ -9,9 +9,11 @@ use url::Url;
 use super::core::Operation;
 use super::outcome::OutcomeFuture;
 use crate::TransportErrorKind;
-use crate::error::Error;
+use crate::build_error::BuildError;
+use crate::error::{Error, GaveUpCause};
 use crate::policy::{Constant, Exponential};
 use crate::policy::{ErrorPolicy, PollPolicy};
+use crate::protocol::ProtocolError;
 use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
 use crate::status::AsyncJobStatus;
 use crate::status::JobState;
@@ -132,7 +134,7 @@ fn retries_stop_at_the_limit() {
         .unwrap();
     let error = block_on(op.outcome()).unwrap_err();
     assert!(
-        matches!(&error, Error::Http(e) if e.attempts == 4),
+        matches!(&error, Error::Request(e) if e.attempts() == 4),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 4);
@@ -147,7 +149,10 @@ fn expired_monitor_is_typed_and_not_retried() {
     let timer = VirtualTimer::new();
     let op = operation(&transport, &timer, PollPolicy::default());
     let error = block_on(op.outcome()).unwrap_err();
-    assert!(matches!(error, Error::MonitorExpired(_)), "{error:?}");
+    assert!(
+        matches!(&error, Error::Request(e) if e.monitor_expired()),
+        "{error:?}"
+    );
     assert_eq!(transport.remaining(), 1);
 }
 
@@ -181,7 +186,7 @@ fn deadline_polls_once_at_the_deadline_then_gives_up() {
     let policy = PollPolicy::new(Constant::new(secs(10))).with_deadline(secs(25));
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
-        matches!(error, Error::DeadlineExceeded { elapsed, polls: 4, .. } if elapsed == secs(25)),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 4 && g.elapsed() == secs(25)),
         "{error:?}"
     );
     assert_eq!(timer.sleeps(), [secs(10), secs(10), secs(5)]);
@@ -197,7 +202,7 @@ fn poll_limit_ends_the_operation() {
     let policy = PollPolicy::new(Constant::new(secs(1))).with_max_polls(3);
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
-        matches!(error, Error::PollLimitExceeded { polls: 3, .. }),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::PollLimit && g.polls() == 3),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 3);
@@ -258,19 +263,22 @@ fn dropping_stops_polling() {
 }
 
 #[test]
-fn bad_setup_is_a_config_error() {
+fn bad_setup_is_a_build_error() {
     let transport = ScriptedTransport::new();
     assert!(matches!(
         Operation::monitor(transport.clone(), "not a url")
             .with_timer(VirtualTimer::new())
             .build(),
-        Err(Error::Config(_))
+        Err(BuildError::InvalidUrl {
+            role: "monitor",
+            ..
+        })
     ));
     assert!(matches!(
         Operation::monitor(transport, "ftp://host/x")
             .with_timer(VirtualTimer::new())
             .build(),
-        Err(Error::Config(_))
+        Err(BuildError::UnsupportedScheme { role: "monitor", ref scheme, .. }) if scheme == "ftp"
     ));
 }
 
@@ -294,7 +302,11 @@ impl Protocol for WithResult {
         "with-result"
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         let Reading::Status(reading) = crate::protocol::Graph.interpret(url, response)? else {
             return Ok(Reading::ReadFailure);
         };
@@ -372,13 +384,17 @@ impl Protocol for DoneTooSoon {
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, Error> {
+    ) -> Result<crate::protocol::Start, ProtocolError> {
         Ok(crate::protocol::Start::done(Interpretation::new(
             AsyncJobStatus::new(JobState::InProgress),
         )))
     }
 
-    fn interpret(&self, _url: &Url, _response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        _url: &Url,
+        _response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         Ok(Reading::ReadFailure)
     }
 }
@@ -399,7 +415,7 @@ fn a_start_said_done_with_a_running_status_is_a_protocol_error() {
     )
     .unwrap_err();
     assert!(
-        matches!(&error, Error::Protocol(p) if p.message.contains("done-too-soon")),
+        matches!(&error, Error::Protocol(p) if p.message().contains("done-too-soon")),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 1);
@@ -465,11 +481,15 @@ impl Protocol for Resend {
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, Error> {
+    ) -> Result<crate::protocol::Start, ProtocolError> {
         Ok(crate::protocol::Start::resend())
     }
 
-    fn interpret(&self, _url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        _url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         let state = if response.body().as_ref() == b"ready" {
             JobState::Completed
         } else {
@@ -515,4 +535,29 @@ fn a_resend_start_polls_with_copies_of_the_start_request() {
             }
         );
     }
+}
+
+#[test]
+fn an_operation_that_could_not_be_built_says_so_at_its_first_poll_and_at_its_end() {
+    let transport = ScriptedTransport::new();
+    let mut op = Operation::monitor(transport.clone(), "ftp://host/x")
+        .with_timer(VirtualTimer::new())
+        .into_operation();
+    assert!(op.resume_token().is_none());
+    let first = block_on(op.next()).expect("an item");
+    let Err(Error::Build(error)) = first else {
+        panic!("{first:?}");
+    };
+    assert!(matches!(*error, BuildError::UnsupportedScheme { .. }));
+    assert!(block_on(op.next()).is_none());
+    assert!(matches!(block_on(op.outcome()), Err(Error::Build(_))));
+    // Awaited without polling the stream: the same error.
+    let op = Operation::monitor(transport.clone(), "not a url")
+        .with_timer(VirtualTimer::new())
+        .into_operation();
+    assert!(matches!(
+        block_on(IntoFuture::into_future(op)),
+        Err(Error::Build(_))
+    ));
+    assert!(transport.requests().is_empty(), "nothing was sent");
 }

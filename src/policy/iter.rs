@@ -10,7 +10,7 @@ use super::context::PollContext;
 /// A [`BackoffBuilder`] over a function that makes an iterator of delays: each
 /// operation gets a fresh iterator, takes one delay after each poll, and stops
 /// when the iterator ends ([`Step::Stop`], so the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped)).
+/// [`Error::GaveUp`](crate::Error::GaveUp)).
 ///
 /// backon's backoffs are iterators of `Duration`, so a backon builder becomes
 /// a backoff with [`from_fn`]:

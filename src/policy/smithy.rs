@@ -51,7 +51,7 @@ pub const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// As a [`BackoffBuilder`], each operation gets its own random generator;
 /// the time left is the smaller of the maximum wait time (from the
 /// operation's start) and the policy's deadline, and the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when no attempt
+/// [`Error::GaveUp`](crate::Error::GaveUp) when no attempt
 /// fits. A `PollPolicy` still puts its floor (1 s by default) under the
 /// delays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

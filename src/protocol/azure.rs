@@ -8,9 +8,10 @@ use super::azure_modes::{AzureMode, FinalStateVia};
 use super::provisioning::{provisioning_status, resource_status};
 use super::read::{claims_json, header_url, is_blank, post_cancel, read_status, url_header};
 use super::seam::{Interpretation, Protocol, Reading, ResultSource};
-use crate::error::Error;
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState};
 
 /// How a resume token records an [`Azure`] protocol (the `lro1` form).
@@ -89,7 +90,7 @@ impl Azure {
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, Error> {
+    ) -> Result<Reading, ProtocolError> {
         let code = response.status();
         let body = response.body();
         let status = read_status(url, response, "an Azure operation status", |code| {
@@ -125,7 +126,11 @@ impl Azure {
         Ok(Reading::Status(reading))
     }
 
-    fn location(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn location(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         let code = response.status();
         if code == StatusCode::ACCEPTED {
             return Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
@@ -133,7 +138,7 @@ impl Azure {
             ))));
         }
         if !code.is_success() {
-            return Err(Error::protocol(
+            return Err(ProtocolError::with_parts(
                 "unexpected status from an Azure Location monitor",
                 Some(code),
                 Some(redact(url)),
@@ -152,8 +157,9 @@ impl Azure {
         // read could hide a `Failed`: it is an error, never a success.
         let mut status = AsyncJobStatus::new(JobState::Completed);
         if claims_json(response.headers(), body) {
-            let (read, _) = resource_status(body)
-                .map_err(|message| Error::protocol(message, Some(code), Some(redact(url)), body))?;
+            let (read, _) = resource_status(body).map_err(|message| {
+                ProtocolError::with_parts(message, Some(code), Some(redact(url)), body)
+            })?;
             status = read;
         }
         let mut reading = Interpretation::new(status);
@@ -165,7 +171,7 @@ impl Azure {
         Ok(Reading::Status(reading))
     }
 
-    fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, ProtocolError> {
         let code = response.status();
         if is_blank(response.body()) {
             return match code {
@@ -177,7 +183,7 @@ impl Azure {
                 ))),
                 // No state and no resource: nothing says the job succeeded,
                 // and there is nothing to return.
-                _ => Err(Error::protocol(
+                _ => Err(ProtocolError::with_parts(
                     "the resource answered with no body: no provisioning state and no resource to return",
                     Some(code),
                     Some(redact(url)),
@@ -186,7 +192,7 @@ impl Azure {
             };
         }
         let status = provisioning_status(response.body()).map_err(|message| {
-            Error::protocol(message, Some(code), Some(redact(url)), response.body())
+            ProtocolError::with_parts(message, Some(code), Some(redact(url)), response.body())
         })?;
         let mut reading = Interpretation::new(status);
         if reading.status.status.is_success() {
@@ -200,12 +206,12 @@ impl Azure {
 
 impl Azure {
     /// The protocol a token saved ([`Protocol::save`]).
-    pub(crate) fn from_saved(saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    pub(crate) fn from_saved(saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         let state: SavedAzure = saved.state_as()?;
-        let url = |text: &str| -> Result<Url, Error> {
+        let url = |text: &str| -> Result<Url, TokenError> {
             match Url::parse(text) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
-                _ => Err(Error::InvalidToken(format!(
+                _ => Err(TokenError::new(format!(
                     "the Azure protocol's saved URL {:?} is not an http(s) URL",
                     Url::parse(text).map(|u| redact(&u)).unwrap_or_default()
                 ))),
@@ -238,7 +244,7 @@ impl Protocol for Azure {
         .ok()
     }
 
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Azure::from_saved(saved)
     }
 
@@ -259,7 +265,11 @@ impl Protocol for Azure {
         }
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
             return Ok(Reading::ReadFailure);
@@ -433,10 +443,7 @@ mod tests {
         // Garbled JSON is an error; a body that is not JSON is the result.
         let url = Url::parse("https://management.example/ops/1").unwrap();
         let garbled = response(200, &[("content-type", "application/json")], r#"{"a":"#);
-        assert!(matches!(
-            az.interpret(&url, &garbled),
-            Err(Error::Protocol(_))
-        ));
+        assert!(az.interpret(&url, &garbled).is_err());
         let text = read(
             &az,
             response(200, &[("content-type", "text/csv")], "a,b\n1,2"),
@@ -476,10 +483,7 @@ mod tests {
         let url = Url::parse("https://management.example/ops/1").unwrap();
         assert!(az.interpret(&url, &response(200, &[], "<html>")).is_err());
         // No body: no state and no resource, so no success; 204 is done.
-        assert!(matches!(
-            az.interpret(&url, &response(200, &[], "")),
-            Err(Error::Protocol(_))
-        ));
+        assert!(az.interpret(&url, &response(200, &[], "")).is_err());
         assert!(az.interpret(&url, &response(201, &[], " ")).is_err());
         assert_eq!(
             read(&az, response(204, &[], "")).status.status,

@@ -6,9 +6,10 @@ use url::Url;
 
 use super::read::post_cancel;
 use super::seam::{Interpretation, Protocol, Reading, ResultSource, Start, not_accepted};
-use crate::error::Error;
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState, ServiceError};
 
 /// The `google.rpc.Code` of a cancelled operation.
@@ -170,9 +171,9 @@ pub(crate) fn read_operation(
     url: &Url,
     code: http::StatusCode,
     body: &Bytes,
-) -> Result<(Interpretation, Option<String>), Error> {
+) -> Result<(Interpretation, Option<String>), ProtocolError> {
     let operation: Operation = serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("not a google.longrunning.Operation: {e}"),
             Some(code),
             Some(redact(url)),
@@ -272,7 +273,10 @@ fn counter(object: &serde_json::Map<String, serde_json::Value>) -> Option<f64> {
 
 /// Google's start: a terminal `Operation` is done; a running one is polled
 /// at its name.
-pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+pub(super) fn google_start(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<Start, ProtocolError> {
     let code = response.status();
     let body = response.body();
     let (reading, name) = read_operation(url, code, body)?;
@@ -280,7 +284,7 @@ pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Resul
         return Ok(Start::done(reading).with_protocol(Google));
     }
     let name = name.ok_or_else(|| {
-        Error::protocol(
+        ProtocolError::with_parts(
             "the operation has no name",
             Some(code),
             Some(redact(url)),
@@ -288,7 +292,7 @@ pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Resul
         )
     })?;
     let monitor = Google::monitor_url(url, &name)
-        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
+        .map_err(|m| ProtocolError::with_parts(m, Some(code), Some(redact(url)), body))?;
     Ok(Start::poll(monitor)
         .with_reading(reading)
         .with_protocol(Google))
@@ -305,7 +309,7 @@ impl Protocol for Google {
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Start, ProtocolError> {
         if response.status().is_client_error() || response.status().is_server_error() {
             return Ok(Start::refused());
         }
@@ -317,7 +321,7 @@ impl Protocol for Google {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(Google))
     }
 
@@ -327,7 +331,11 @@ impl Protocol for Google {
         vec![post_cancel(monitor)]
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
             return Ok(Reading::ReadFailure);
@@ -341,7 +349,7 @@ impl Protocol for Google {
 mod tests {
     use super::*;
 
-    fn read(body: &str) -> Result<Interpretation, Error> {
+    fn read(body: &str) -> Result<Interpretation, ProtocolError> {
         let url = Url::parse("https://svc.example/v1/operations/1").unwrap();
         let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
         *response.status_mut() = http::StatusCode::OK;

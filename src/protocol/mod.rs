@@ -21,7 +21,7 @@
 //!
 //! They use nothing a protocol of your own cannot: the trait, [`Start`],
 //! [`Interpretation`], the readers in this module ([`read_status`],
-//! [`url_header`], [`get_json`], [`post_cancel`]), [`Error::malformed`] and
+//! [`url_header`], [`get_json`], [`post_cancel`]), [`ProtocolError::malformed`] and
 //! [`SavedProtocol`].
 //!
 //! # Writing a protocol
@@ -42,10 +42,10 @@
 //! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
 //! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
 //!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
-//!    `failed`/`cancelled` fail with the status as [`Error::Failed`]),
+//!    `failed`/`cancelled` fail with the status as [`Error::Failed`](crate::Error::Failed)),
 //!    attaches typed [details](Interpretation::with_details) for the caller,
 //!    answers [`Reading::ReadFailure`] for an error status (retried per the
-//!    error policy) and [`Error::malformed`] for an answer it cannot read.
+//!    error policy) and [`ProtocolError::malformed`] for an answer it cannot read.
 //! 4. **[`save`](Protocol::save) / [`restore`](Protocol::restore)** make it
 //!    resumable: the token records the name and the saved state; resuming
 //!    hands the state back to the protocol the caller passes with
@@ -54,7 +54,8 @@
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use futures::StreamExt;
-//! use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
+//! use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+//! use lro_poller::TokenError;
 //! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, SavedProtocol, Url, bytes::Bytes};
 //! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 //!
@@ -69,11 +70,11 @@
 //!     fn name(&self) -> &'static str { "blob-copy" }
 //!
 //!     fn start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
-//!         -> Result<Start, Error> {
+//!         -> Result<Start, ProtocolError> {
 //!         match response.status().as_u16() {
 //!             202 => Ok(Start::poll(url.clone())), // the blob's own URL
 //!             400..=599 => Ok(Start::refused()),
-//!             _ => Err(Error::malformed("expected 202 Accepted", url, response)),
+//!             _ => Err(ProtocolError::malformed("expected 202 Accepted", url, response)),
 //!         }
 //!     }
 //!
@@ -81,7 +82,7 @@
 //!         http::Request::head(monitor.as_str()).body(Bytes::new()).unwrap()
 //!     }
 //!
-//!     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+//!     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, ProtocolError> {
 //!         if !response.status().is_success() {
 //!             return Ok(Reading::ReadFailure);
 //!         }
@@ -91,7 +92,7 @@
 //!             Some("success") => JobState::Completed,
 //!             Some("failed") => JobState::Failed,
 //!             Some("aborted") => JobState::Cancelled,
-//!             _ => return Err(Error::malformed("no usable x-copy-status", url, response)),
+//!             _ => return Err(ProtocolError::malformed("no usable x-copy-status", url, response)),
 //!         };
 //!         let mut status = AsyncJobStatus::new(state);
 //!         let progress = header("x-copy-progress")
@@ -109,7 +110,7 @@
 //!
 //!     fn save(&self) -> Option<SavedProtocol> { Some(SavedProtocol::new(self.name())) }
 //!
-//!     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+//!     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
 //!         Ok(Box::new(BlobCopy))
 //!     }
 //! }
@@ -157,6 +158,7 @@ use std::fmt;
 
 use url::Url;
 
+pub use crate::protocol_error::ProtocolError;
 pub use auto::{Auto, Detect};
 pub use azure::Azure;
 pub use azure_modes::{AzureMode, FinalStateVia};
@@ -167,34 +169,34 @@ pub use seam::{
     Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
 };
 
-use crate::error::Error;
+use crate::build_error::BuildError;
 use crate::resume::SavedProtocol;
 
 /// The protocol a resume token's `saved` state stands for: the first of
 /// `protocols` (the caller's) with the saved name, else the built-in family of
 /// that name, restored from the state ([`Protocol::restore`]). A name nobody
-/// knows is [`Error::UnknownProtocol`].
+/// knows is [`BuildError::UnknownProtocol`].
 pub fn restore(
     saved: &SavedProtocol,
     protocols: &[Box<dyn Protocol>],
-) -> Result<Box<dyn Protocol>, Error> {
+) -> Result<Box<dyn Protocol>, BuildError> {
     if let Some(protocol) = protocols.iter().find(|p| p.name() == saved.name()) {
-        return protocol.restore(saved);
+        return Ok(protocol.restore(saved)?);
     }
-    match saved.name() {
-        "graph" => Graph.restore(saved),
-        "auto" => Auto::new().restore(saved),
-        "google" => Google.restore(saved),
-        "azure" => Azure::from_saved(saved),
+    Ok(match saved.name() {
+        "graph" => Graph.restore(saved)?,
+        "auto" => Auto::new().restore(saved)?,
+        "google" => Google.restore(saved)?,
+        "azure" => Azure::from_saved(saved)?,
         name => {
-            let mut known: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
+            let mut known: Vec<&'static str> = protocols.iter().map(|p| p.name()).collect();
             known.extend(["graph", "azure", "google", "auto"]);
-            Err(Error::UnknownProtocol {
+            return Err(BuildError::UnknownProtocol {
                 name: name.to_owned(),
-                known: known.join(", "),
-            })
+                known,
+            });
         }
-    }
+    })
 }
 
 /// Which protocol family to use.
@@ -290,6 +292,7 @@ impl std::str::FromStr for ProtocolKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resume::TokenError;
 
     #[derive(Debug)]
     struct Mine(&'static str);
@@ -302,10 +305,10 @@ mod tests {
             &self,
             _url: &Url,
             _response: &http::Response<bytes::Bytes>,
-        ) -> Result<Reading, Error> {
+        ) -> Result<Reading, ProtocolError> {
             Ok(Reading::ReadFailure)
         }
-        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
             assert_eq!(saved.state()["v"], 1);
             Ok(Box::new(Mine("restored")))
         }
@@ -326,14 +329,17 @@ mod tests {
             );
         }
         let error = restore(&SavedProtocol::new("azure"), &[]).unwrap_err();
-        assert!(matches!(error, Error::InvalidToken(_)), "{error}");
+        assert!(matches!(error, BuildError::InvalidToken(_)), "{error}");
         let error = restore(&SavedProtocol::new("blob"), &mine).unwrap_err();
-        let Error::UnknownProtocol { name, known } = &error else {
+        let BuildError::UnknownProtocol { name, known } = &error else {
             panic!("{error:?}");
         };
         assert_eq!(name, "blob");
-        assert_eq!(known, "graph, mine, graph, azure, google, auto");
-        assert!(!error.job_may_still_run());
+        assert_eq!(
+            known,
+            &["graph", "mine", "graph", "azure", "google", "auto"]
+        );
+        assert!(!crate::Error::from(error).job_may_still_run());
     }
 
     #[test]
@@ -348,7 +354,7 @@ mod tests {
                 &self,
                 _url: &Url,
                 _response: &http::Response<bytes::Bytes>,
-            ) -> Result<Reading, Error> {
+            ) -> Result<Reading, ProtocolError> {
                 Ok(Reading::ReadFailure)
             }
         }

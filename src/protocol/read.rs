@@ -5,8 +5,8 @@
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::Error;
 use crate::origin::{redact, resolve_header_url};
+use crate::protocol_error::ProtocolError;
 use crate::status::AsyncJobStatus;
 
 /// A `GET` of `url` with `Accept: application/json`.
@@ -74,12 +74,12 @@ pub fn read_status(
     response: &http::Response<Bytes>,
     what: &str,
     when_empty: impl FnOnce(http::StatusCode) -> Option<AsyncJobStatus>,
-) -> Result<AsyncJobStatus, Error> {
+) -> Result<AsyncJobStatus, ProtocolError> {
     let code = response.status();
     let body = response.body();
     if is_blank(body) {
         return when_empty(code).ok_or_else(|| {
-            Error::protocol(
+            ProtocolError::with_parts(
                 format!("empty answer where {what} was expected"),
                 Some(code),
                 Some(redact(url)),
@@ -88,7 +88,7 @@ pub fn read_status(
         });
     }
     AsyncJobStatus::from_json(body).map_err(|e| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("not {what}: {e}"),
             Some(code),
             Some(redact(url)),
@@ -123,12 +123,12 @@ pub fn url_header(
     name: &str,
     base: &Url,
     code: http::StatusCode,
-) -> Result<Option<Url>, Error> {
+) -> Result<Option<Url>, ProtocolError> {
     let Some(value) = headers.get(name) else {
         return Ok(None);
     };
     let text = value.to_str().map_err(|_| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("{name} header is not text"),
             Some(code),
             Some(redact(base)),
@@ -140,7 +140,7 @@ pub fn url_header(
 
 /// Resolves a URL from a header or body against `base`, as a protocol error
 /// when it is unusable.
-pub fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {
+pub fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, ProtocolError> {
     resolve_header_url(base, value)
-        .map_err(|message| Error::protocol(message, Some(code), Some(redact(base)), b""))
+        .map_err(|message| ProtocolError::with_parts(message, Some(code), Some(redact(base)), b""))
 }

@@ -11,9 +11,10 @@ use url::Url;
 
 use super::read::{get_json, is_blank, url_header};
 use crate::answer::Details;
-use crate::error::Error;
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
 
@@ -37,7 +38,7 @@ pub trait Protocol: Send + Sync + fmt::Debug {
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Start, ProtocolError> {
         let _ = request;
         start_from_headers(url, response)
     }
@@ -58,7 +59,11 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     }
 
     /// Reads the answer to a poll of `url`, whatever its status code.
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError>;
 
     /// The protocol's state for a resume token, named [`name`](Self::name);
     /// `None` (the default) makes operations with this protocol not
@@ -70,8 +75,8 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     /// The protocol again from a token's `saved` state (called on the
     /// protocol whose name the token records). The default refuses: a
     /// protocol that saves itself restores itself too.
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Err(Error::InvalidToken(format!(
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
+        Err(TokenError::new(format!(
             "protocol `{}` cannot be restored from a token",
             saved.name()
         )))
@@ -95,7 +100,7 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Start, ProtocolError> {
         (**self).start(request, url, response)
     }
     fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
@@ -104,13 +109,17 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
     fn wants_credentials(&self, kind: RequestKind) -> bool {
         (**self).wants_credentials(kind)
     }
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn interpret(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Reading, ProtocolError> {
         (**self).interpret(url, response)
     }
     fn save(&self) -> Option<SavedProtocol> {
         (**self).save()
     }
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         (**self).restore(saved)
     }
     fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
@@ -212,7 +221,7 @@ pub enum Next {
     /// to its URL; [`Protocol::interpret`] reads each answer.
     Resend,
     /// The answer is an error (`4xx`/`5xx`): the operation ends with
-    /// [`Error::Http`], keeping the status code and the service's error.
+    /// [`Error::Request`](crate::Error::Request), keeping the status code and the service's error.
     Refused,
 }
 
@@ -243,7 +252,7 @@ pub struct Start {
 
 impl Start {
     /// The job is over; `reading`'s status must be terminal (an operation
-    /// given a running status here ends with [`Error::Protocol`]).
+    /// given a running status here ends with [`Error::Protocol`](crate::Error::Protocol)).
     pub fn done(reading: Interpretation) -> Start {
         Start::to(Next::Done(reading))
     }
@@ -258,7 +267,7 @@ impl Start {
         Start::to(Next::Resend)
     }
 
-    /// The answer is an error; the operation ends with [`Error::Http`].
+    /// The answer is an error; the operation ends with [`Error::Request`](crate::Error::Request).
     pub fn refused() -> Start {
         Start::to(Next::Refused)
     }
@@ -355,7 +364,10 @@ pub fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
 /// polled; a `202` without one is a protocol error; any other `2xx` is a
 /// completed operation whose body is the result; anything else (a `3xx`) is
 /// a protocol error.
-pub fn start_from_headers(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+pub fn start_from_headers(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<Start, ProtocolError> {
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
         return Ok(Start::refused());
@@ -379,11 +391,14 @@ pub fn start_from_headers(url: &Url, response: &http::Response<Bytes>) -> Result
 }
 
 /// A protocol error unless the answer is a `2xx`.
-pub(super) fn not_accepted(url: &Url, response: &http::Response<Bytes>) -> Result<(), Error> {
+pub(super) fn not_accepted(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<(), ProtocolError> {
     if response.status().is_success() {
         return Ok(());
     }
-    Err(Error::protocol(
+    Err(ProtocolError::with_parts(
         "the start request was not accepted (expected 2xx)",
         Some(response.status()),
         Some(redact(url)),
@@ -392,8 +407,8 @@ pub(super) fn not_accepted(url: &Url, response: &http::Response<Bytes>) -> Resul
 }
 
 /// The error of a `202 Accepted` that names no monitor.
-pub(super) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> Error {
-    Error::protocol(
+pub(super) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> ProtocolError {
+    ProtocolError::with_parts(
         "202 Accepted without a monitor URL (Location, Operation-Location or Azure-AsyncOperation)",
         Some(response.status()),
         Some(redact(url)),
@@ -411,12 +426,12 @@ mod tests {
     use super::super::read::test_response as response;
     use super::*;
 
-    fn read(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Start, Error> {
+    fn read(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Start, ProtocolError> {
         let url = Url::parse("https://api.example/v1/things/1").unwrap();
         start_from_headers(&url, &response(code, headers, body))
     }
 
-    fn monitor(start: Result<Start, Error>) -> String {
+    fn monitor(start: Result<Start, ProtocolError>) -> String {
         match start.unwrap().next() {
             Next::Poll(url) => url.to_string(),
             other => panic!("expected a monitor, got {other:?}"),

@@ -228,8 +228,8 @@ mod tests {
         let error = text.parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
         assert!(matches!(
-            crate::Error::from(error),
-            crate::Error::InvalidToken(_)
+            crate::BuildError::from(error),
+            crate::BuildError::InvalidToken(_)
         ));
         let error = "lro9.xyz".parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");

@@ -84,8 +84,11 @@ async fn the_tower_transport_bounds_the_body() {
     let builder = Operation::monitor(transport, server.url("/monitor/big")).with_policy(fast());
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::Transport { source, .. } => {
-            assert_eq!(source.kind(), TransportErrorKind::BodyTooLarge)
+        Error::Request(e) if e.transport_error().is_some() => {
+            assert_eq!(
+                e.transport_error().unwrap().kind(),
+                TransportErrorKind::BodyTooLarge
+            )
         }
         other => panic!("{other:?}"),
     }

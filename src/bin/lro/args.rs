@@ -330,7 +330,7 @@ fn parse_token(text: &str) -> Result<ResumeToken, UsageError> {
     }
     // The crate's messages never quote the token.
     text.parse().map_err(|e: lro_poller::TokenError| {
-        UsageError::new(lro_poller::Error::from(e).to_string())
+        UsageError::new(lro_poller::BuildError::from(e).to_string())
     })
 }
 
