@@ -5,7 +5,7 @@
 //! status and the status inside [`Error::Failed`](crate::Error::Failed) carry
 //! the [`Answer`] they were read from — the status code, the headers and the
 //! body — and whatever typed [details](Details) the protocol attached
-//! ([`Interpretation::with_details`](crate::protocol::Interpretation::with_details)).
+//! ([`Reading::with_details`](crate::protocol::Reading::with_details)).
 //! An answer is shared, not copied: cloning a status clones a pointer.
 
 use std::any::Any;

@@ -321,7 +321,7 @@ impl AsyncJobStatus {
     }
 
     /// The typed details the protocol read from the answer, as a `T` (see
-    /// [`Interpretation::with_details`](crate::protocol::Interpretation::with_details)).
+    /// [`Reading::with_details`](crate::protocol::Reading::with_details)).
     pub fn details<T: std::any::Any>(&self) -> Option<&T> {
         self.answer.as_ref()?.details()
     }

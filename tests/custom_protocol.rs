@@ -16,7 +16,7 @@ use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{Constant, PollPolicy};
-use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{
     AsyncJobStatus, BuildError, Error, JobState, Operation, OperationBuilder, ResumeToken,
@@ -52,15 +52,15 @@ impl Protocol for BlobCopy {
         "blob-copy"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            400..=599 => Ok(Start::refused()),
+            202 => Ok(Next::poll(url.clone())),
+            400..=599 => Ok(Next::refused()),
             _ => Err(ProtocolError::malformed(
                 "a copy starts with 202 Accepted",
                 url,
@@ -75,13 +75,13 @@ impl Protocol for BlobCopy {
             .expect("a valid request")
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let state = match header(response, "x-blob-copy-status") {
             Some("pending") => JobState::InProgress,
@@ -118,8 +118,8 @@ impl Protocol for BlobCopy {
         if let Some(p) = progress.filter(|p| p.total > 0 && p.copied <= p.total) {
             status = status.with_percentage(100.0 * p.copied as f64 / p.total as f64);
         }
-        let reading = Interpretation::new(status);
-        Ok(Reading::Status(match progress {
+        let reading = Reading::new(status);
+        Ok(Polled::Status(match progress {
             Some(progress) => reading.with_details(progress),
             None => reading,
         }))
@@ -356,14 +356,14 @@ impl Protocol for BodyMonitor {
         "body-monitor"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
+    ) -> Result<Next, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Start::refused());
+            return Ok(Next::refused());
         }
         let (body, state) = job_status(url, response)?;
         let monitor = body
@@ -372,25 +372,25 @@ impl Protocol for BodyMonitor {
         let monitor = url
             .join(&monitor)
             .map_err(|e| ProtocolError::malformed(format!("bad monitor: {e}"), url, response))?;
-        Ok(Start::poll(monitor).with_status(AsyncJobStatus::new(state)))
+        Ok(Next::poll(monitor).with_status(AsyncJobStatus::new(state)))
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let (body, state) = job_status(url, response)?;
-        let mut reading = Interpretation::new(AsyncJobStatus::new(state));
+        let mut reading = Reading::new(AsyncJobStatus::new(state));
         if let Some(result) = body.result {
             reading = reading.with_result(lro_poller::protocol::ResultSource::Body(Bytes::from(
                 result.to_string(),
             )));
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 }
 
@@ -452,28 +452,28 @@ impl Protocol for Describe {
         "describe"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
-        match self.interpret(url, response)? {
-            Reading::Status(reading) if reading.status.status.is_terminal() => {
-                Ok(Start::done(reading))
+    ) -> Result<Next, ProtocolError> {
+        match self.read_poll(url, response)? {
+            Polled::Status(reading) if reading.status.status.is_terminal() => {
+                Ok(Next::done(reading))
             }
-            Reading::Status(reading) => Ok(Start::resend().with_reading(reading)),
-            _ => Ok(Start::refused()),
+            Polled::Status(reading) => Ok(Next::resend().with_reading(reading)),
+            _ => Ok(Next::refused()),
         }
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let body: serde_json::Value = serde_json::from_slice(response.body())
             .map_err(|e| ProtocolError::malformed(format!("not JSON: {e}"), url, response))?;
@@ -482,9 +482,7 @@ impl Protocol for Describe {
             Some(_) => JobState::InProgress,
             None => return Err(ProtocolError::malformed("no TableStatus", url, response)),
         };
-        Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
-            state,
-        ))))
+        Ok(Polled::Status(Reading::new(AsyncJobStatus::new(state))))
     }
 
     fn save(&self) -> Option<SavedProtocol> {

@@ -12,7 +12,7 @@ use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{Constant, ErrorPolicy, PollPolicy};
-use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken, SavedProtocol, Url};
 use proptest::prelude::*;
@@ -28,15 +28,15 @@ impl Protocol for Ticket {
         "ticket"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            _ => Ok(Start::refused()),
+            202 => Ok(Next::poll(url.clone())),
+            _ => Ok(Next::refused()),
         }
     }
 
@@ -46,13 +46,13 @@ impl Protocol for Ticket {
             .unwrap()
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         if response.status().is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let text = std::str::from_utf8(response.body()).unwrap_or("");
         let status = match text.split_once(' ') {
@@ -70,8 +70,8 @@ impl Protocol for Ticket {
                 ));
             }
         };
-        Ok(Reading::Status(
-            Interpretation::new(status).with_details(self.queue.clone()),
+        Ok(Polled::Status(
+            Reading::new(status).with_details(self.queue.clone()),
         ))
     }
 

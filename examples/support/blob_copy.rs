@@ -5,7 +5,7 @@
 use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
-use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::{AsyncJobStatus, JobState, SavedProtocol, Url};
 
 /// What each status carries for the caller: bytes copied of how many.
@@ -31,15 +31,15 @@ impl Protocol for BlobCopy {
     }
 
     /// A bare `202`: poll the blob itself.
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            400..=599 => Ok(Start::refused()),
+            202 => Ok(Next::poll(url.clone())),
+            400..=599 => Ok(Next::refused()),
             _ => Err(ProtocolError::malformed(
                 "a copy starts with 202 Accepted",
                 url,
@@ -57,13 +57,13 @@ impl Protocol for BlobCopy {
         request
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let state = match header(response, "x-blob-copy-status") {
             Some("pending") => JobState::InProgress,
@@ -92,12 +92,10 @@ impl Protocol for BlobCopy {
             })
             .filter(|p| p.total > 0 && p.copied <= p.total);
         let Some(progress) = progress else {
-            return Ok(Reading::Status(Interpretation::new(status)));
+            return Ok(Polled::Status(Reading::new(status)));
         };
         status = status.with_percentage(100.0 * progress.copied as f64 / progress.total as f64);
-        Ok(Reading::Status(
-            Interpretation::new(status).with_details(progress),
-        ))
+        Ok(Polled::Status(Reading::new(status).with_details(progress)))
     }
 
     fn save(&self) -> Option<SavedProtocol> {

@@ -126,7 +126,7 @@ impl OperationBuilder {
     }
 
     /// A protocol of your own (or a configured built-in one). It reads the
-    /// start answer ([`Protocol::start`]) or the monitor's answers; for
+    /// start answer ([`Protocol::read_start`]) or the monitor's answers; for
     /// [`Operation::resume`], it is used when the token names it
     /// ([`Protocol::name`]) and restored from the token's state. Given more
     /// than once, the last one reads and all are known for resume.
@@ -303,9 +303,6 @@ pub(super) fn parse_url(role: &'static str, url: &str) -> Result<Url, BuildError
     }
 }
 
-/// `Prefer: respond-async`, added to a start request that has no `Prefer`.
-pub(super) const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond-async");
-
 impl Operation {
     /// An operation that polls `monitor_url`, a monitor the caller already has
     /// (from a `202 Accepted`'s `Location`, say).
@@ -320,8 +317,10 @@ impl Operation {
     }
 
     /// An operation that begins by sending `request` (with
-    /// `Prefer: respond-async` added unless it has a `Prefer` header), then
-    /// follows what the protocol makes of the answer ([`Protocol::start`]).
+    /// `Prefer: respond-async` added when the protocol asks for it —
+    /// [`Protocol::prefers_respond_async`]: Graph, Azure and the default
+    /// detection do — unless it has a `Prefer` header), then
+    /// follows what the protocol makes of the answer ([`Protocol::read_start`]).
     /// By default ([`ProtocolKind::Auto`]) that is a monitor to poll (`202`
     /// with `Location`, `Operation-Location` or `Azure-AsyncOperation`; a
     /// Google `Operation`; an Azure resource still provisioning) or a result
@@ -333,14 +332,10 @@ impl Operation {
     /// The request's URI must be absolute (`https://host/path`).
     pub fn start(
         transport: impl Transport + 'static,
-        mut request: http::Request<Bytes>,
+        request: http::Request<Bytes>,
     ) -> OperationBuilder {
-        let target = parse_url("start", &request.uri().to_string()).map(|url| {
-            if !request.headers().contains_key("prefer") {
-                request.headers_mut().insert("prefer", RESPOND_ASYNC);
-            }
-            Target::Start(Box::new(request), url)
-        });
+        let target = parse_url("start", &request.uri().to_string())
+            .map(|url| Target::Start(Box::new(request), url));
         OperationBuilder::new(Arc::new(transport), target)
     }
 

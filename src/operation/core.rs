@@ -114,7 +114,7 @@ pub struct Operation {
 /// policy, a request to re-send.
 #[derive(Default)]
 pub(super) struct Extra {
-    /// The request each poll re-sends ([`crate::protocol::Start::resend`]).
+    /// The request each poll re-sends ([`crate::protocol::Next::resend`]).
     pub(super) resend: Option<http::Request<Bytes>>,
     /// `None`: the default error policy (shared).
     pub(super) errors: Option<Box<ErrorPolicy>>,

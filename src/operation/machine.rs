@@ -11,7 +11,7 @@ use crate::answer::Answer;
 use crate::error::{Error, GaveUp, GaveUpCause, RequestError};
 use crate::origin::{UrlPolicy, redact, same_origin};
 use crate::policy::{Decision, ErrorPolicy, FailureClass, PollContext, RetryAfterMode};
-use crate::protocol::{Interpretation, Protocol, Reading};
+use crate::protocol::{Polled, Protocol, Reading};
 use crate::timer::Timer;
 use crate::transport::{RequestKind, RequestMeta, TransportError};
 
@@ -63,7 +63,7 @@ impl Operation {
 
     /// Gives the reading's status the answer it was read from, with the
     /// reading's details.
-    pub(super) fn attach(reading: &mut Interpretation, response: http::Response<Bytes>) {
+    pub(super) fn attach(reading: &mut Reading, response: http::Response<Bytes>) {
         let details = std::mem::take(&mut reading.details);
         reading.status.set_answer(Answer::new(response, details));
     }
@@ -73,7 +73,7 @@ impl Operation {
     /// poll.
     pub(super) fn on_reading(
         &mut self,
-        mut reading: Interpretation,
+        mut reading: Reading,
         response: http::Response<Bytes>,
         retry_after: Option<Duration>,
     ) {
@@ -310,12 +310,12 @@ impl Operation {
             }
         };
         let retry_after = self.retry_after(&response);
-        match self.protocol.interpret(&self.monitor, &response) {
+        match self.protocol.read_poll(&self.monitor, &response) {
             Err(error) => {
                 self.fail(error.into());
                 false
             }
-            Ok(Reading::ReadFailure) => {
+            Ok(Polled::ReadFailure) => {
                 let code = response.status();
                 let mut http = RequestError::answer(
                     RequestKind::Poll,
@@ -332,7 +332,7 @@ impl Operation {
                 self.read_failure(class, retry_after, error);
                 false
             }
-            Ok(Reading::Status(reading)) => {
+            Ok(Polled::Status(reading)) => {
                 self.on_reading(reading, response, retry_after);
                 true
             }

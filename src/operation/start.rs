@@ -1,5 +1,5 @@
 //! Sending the caller's start request and letting the protocol read its
-//! answer ([`Protocol::start`]).
+//! answer ([`Protocol::read_start`]).
 
 use bytes::Bytes;
 
@@ -10,7 +10,11 @@ use crate::protocol::ProtocolError;
 use crate::transport::{RequestKind, RequestMeta, TransportError};
 
 use super::core::{Operation, PendingStart, StartSetup, State};
-use crate::protocol::Next;
+use crate::protocol::Route;
+
+/// `Prefer: respond-async`, added to a start request that has no `Prefer`
+/// when the protocol asks for it.
+const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond-async");
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {
@@ -19,6 +23,9 @@ impl Operation {
             retry,
             notice,
         } = *start;
+        if self.protocol.prefers_respond_async() && !request.headers().contains_key("prefer") {
+            request.headers_mut().insert("prefer", RESPOND_ASYNC);
+        }
         let may_repeat = retry.allows(&request);
         let kept = request.clone();
         request
@@ -51,7 +58,7 @@ impl Operation {
             }
         };
         let origin = self.origin().clone();
-        let started = match self.protocol.start(&request, &origin, &response) {
+        let started = match self.protocol.read_start(&request, &origin, &response) {
             Ok(started) => started,
             Err(error) => {
                 self.fail(error.into());
@@ -66,7 +73,7 @@ impl Operation {
         #[cfg(feature = "tracing")]
         self.span.record("protocol", self.protocol.name());
         let monitor = match next {
-            Next::Refused => {
+            Route::Refused => {
                 let error = RequestError::answer(
                     RequestKind::Start,
                     redact(&origin),
@@ -76,7 +83,7 @@ impl Operation {
                 self.fail(Error::Request(Box::new(error)));
                 return false;
             }
-            Next::Done(reading) => {
+            Route::Done(reading) => {
                 if !reading.status.status.is_terminal() {
                     self.fail(Error::from(ProtocolError::with_parts(
                         format!(
@@ -93,8 +100,8 @@ impl Operation {
                 self.on_reading(reading, response, None);
                 return true;
             }
-            Next::Poll(monitor) => monitor,
-            Next::Resend => {
+            Route::Poll(monitor) => monitor,
+            Route::Resend => {
                 self.extra_mut().resend = Some(request);
                 origin
             }

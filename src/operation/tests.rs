@@ -14,7 +14,7 @@ use crate::error::{Error, GaveUpCause};
 use crate::policy::{Constant, Exponential};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::ProtocolError;
-use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
+use crate::protocol::{Polled, Protocol, Reading, ResultSource};
 use crate::status::AsyncJobStatus;
 use crate::status::JobState;
 use crate::testing::{ScriptedTransport, VirtualTimer};
@@ -302,15 +302,15 @@ impl Protocol for WithResult {
         "with-result"
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
-        let Reading::Status(reading) = crate::protocol::Graph.interpret(url, response)? else {
-            return Ok(Reading::ReadFailure);
+    ) -> Result<Polled, ProtocolError> {
+        let Polled::Status(reading) = crate::protocol::Graph.read_poll(url, response)? else {
+            return Ok(Polled::ReadFailure);
         };
-        Ok(Reading::Status(if reading.status.status.is_terminal() {
+        Ok(Polled::Status(if reading.status.status.is_terminal() {
             reading.with_result(self.0.clone())
         } else {
             reading
@@ -379,23 +379,23 @@ impl Protocol for DoneTooSoon {
         "done-too-soon"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, ProtocolError> {
-        Ok(crate::protocol::Start::done(Interpretation::new(
+    ) -> Result<crate::protocol::Next, ProtocolError> {
+        Ok(crate::protocol::Next::done(Reading::new(
             AsyncJobStatus::new(JobState::InProgress),
         )))
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
-        Ok(Reading::ReadFailure)
+    ) -> Result<Polled, ProtocolError> {
+        Ok(Polled::ReadFailure)
     }
 }
 
@@ -476,28 +476,26 @@ impl Protocol for Resend {
         "resend"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, ProtocolError> {
-        Ok(crate::protocol::Start::resend())
+    ) -> Result<crate::protocol::Next, ProtocolError> {
+        Ok(crate::protocol::Next::resend())
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         _url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         let state = if response.body().as_ref() == b"ready" {
             JobState::Completed
         } else {
             JobState::InProgress
         };
-        Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
-            state,
-        ))))
+        Ok(Polled::Status(Reading::new(AsyncJobStatus::new(state))))
     }
 }
 

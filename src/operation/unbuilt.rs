@@ -10,7 +10,7 @@ use url::Url;
 
 use crate::build_error::BuildError;
 use crate::error::Error;
-use crate::protocol::{Protocol, ProtocolError, Reading};
+use crate::protocol::{Polled, Protocol, ProtocolError};
 use crate::timer::{Sleep, Timer};
 use crate::transport::{RequestKind, RequestMeta, Transport};
 
@@ -26,11 +26,11 @@ impl Protocol for Unbuilt {
         "unbuilt"
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         Err(ProtocolError::new("the operation was not built").with_url(url))
     }
 }

@@ -5,7 +5,9 @@ use http::StatusCode;
 use url::Url;
 
 use super::read::{read_status, url_header};
-use super::seam::{Interpretation, Protocol, Reading, Start, completed, no_monitor, not_accepted};
+use super::reading::{Polled, Reading};
+use super::seam::Next;
+use super::seam::{Protocol, completed, no_monitor, not_accepted};
 use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
 use crate::resume::TokenError;
@@ -37,36 +39,40 @@ impl Graph {
 }
 
 /// Graph's start: `202` + `Location` is polled; any other `2xx` is done.
-fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, ProtocolError> {
+fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Next, ProtocolError> {
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
+        return Ok(Next::refused());
     }
     not_accepted(url, response)?;
     let location = url_header(response.headers(), "location", url, code)?;
     Ok(match (code == StatusCode::ACCEPTED, location) {
         (true, Some(monitor)) => match terminal_report(response.body()) {
-            Some(reading) => Start::done(reading).with_protocol(Graph),
-            None => Start::poll(monitor).with_protocol(Graph),
+            Some(reading) => Next::done(reading),
+            None => Next::poll(monitor),
         },
         (true, None) => return Err(no_monitor(url, response)),
-        (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
+        (false, location) => Next::done(completed(response.body(), location)),
     })
 }
 
 /// A status report in a start answer whose state is terminal: the job ended
 /// before the caller could poll (the body's state wins over the monitor
 /// headers).
-pub(super) fn terminal_report(body: &[u8]) -> Option<Interpretation> {
+pub(super) fn terminal_report(body: &[u8]) -> Option<Reading> {
     AsyncJobStatus::from_json(body)
         .ok()
         .filter(|status| status.status.is_terminal())
-        .map(Interpretation::new)
+        .map(Reading::new)
 }
 
 impl Protocol for Graph {
     fn name(&self) -> &'static str {
         "graph"
+    }
+
+    fn prefers_respond_async(&self) -> bool {
+        true
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
@@ -75,12 +81,12 @@ impl Protocol for Graph {
 
     /// `202` + `Location`: poll it; another `2xx`: done, the body is the
     /// result; `4xx`/`5xx`: refused.
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, ProtocolError> {
+    ) -> Result<Next, ProtocolError> {
         graph_start(url, response)
     }
 
@@ -92,14 +98,14 @@ impl Protocol for Graph {
         Ok(Box::new(Graph))
     }
 
-    fn interpret(
+    fn read_poll(
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, ProtocolError> {
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let location = url_header(response.headers(), "location", url, code)?;
         let has_location = location.is_some();
@@ -108,7 +114,7 @@ impl Protocol for Graph {
             StatusCode::ACCEPTED => Some(AsyncJobStatus::new(JobState::InProgress)),
             _ => None,
         })?;
-        let mut reading = Interpretation::new(status);
+        let mut reading = Reading::new(status);
         if let Some(location) = location {
             if reading.status.status.is_terminal() {
                 reading = reading.with_result_location(location);
@@ -116,7 +122,7 @@ impl Protocol for Graph {
                 reading = reading.with_next_monitor(location);
             }
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 }
 
@@ -124,15 +130,15 @@ impl Protocol for Graph {
 mod tests {
     use super::*;
 
-    fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Reading, ProtocolError> {
+    fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Polled, ProtocolError> {
         let response = super::super::read::test_response(code, headers, body);
         let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
-        Graph.interpret(&url, &response)
+        Graph.read_poll(&url, &response)
     }
 
-    fn status(reading: Result<Reading, ProtocolError>) -> Interpretation {
+    fn status(reading: Result<Polled, ProtocolError>) -> Reading {
         match reading {
-            Ok(Reading::Status(i)) => i,
+            Ok(Polled::Status(i)) => i,
             other => panic!("expected a status, got {other:?}"),
         }
     }
@@ -179,8 +185,8 @@ mod tests {
 
     #[test]
     fn errors_are_read_failures_and_garbage_is_a_protocol_error() {
-        assert!(matches!(answer(503, &[], "busy"), Ok(Reading::ReadFailure)));
-        assert!(matches!(answer(404, &[], ""), Ok(Reading::ReadFailure)));
+        assert!(matches!(answer(503, &[], "busy"), Ok(Polled::ReadFailure)));
+        assert!(matches!(answer(404, &[], ""), Ok(Polled::ReadFailure)));
         let garbage = answer(200, &[], "<html>502 Bad Gateway</html>").unwrap_err();
         let text = garbage.to_string();
         assert!(

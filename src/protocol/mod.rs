@@ -1,10 +1,10 @@
 //! What the service's answers mean: the start, each poll, the saved state.
 //!
 //! A [`Protocol`] owns the conversation with one family of services. It reads
-//! the answer to the start request ([`Protocol::start`] → a [`Start`]: done
+//! the answer to the start request ([`Protocol::read_start`] → a [`Next`]: done
 //! now, poll a monitor, poll by re-sending the request, or an error), builds
 //! each poll ([`Protocol::poll_request`], any method), reads each answer
-//! ([`Protocol::interpret`] → a [`Reading`]: a status report, or a failure to
+//! ([`Protocol::read_poll`] → a [`Polled`]: a status report, or a failure to
 //! read the status that the [`ErrorPolicy`](crate::policy::ErrorPolicy)
 //! judges), saves and restores its own state for resume tokens
 //! ([`Protocol::save`], [`Protocol::restore`]) and says how to cancel
@@ -19,8 +19,8 @@
 //!   body polling on `provisioningState`, with [`FinalStateVia`];
 //! - [`Google`]: AIP-151 `google.longrunning.Operation`.
 //!
-//! They use nothing a protocol of your own cannot: the trait, [`Start`],
-//! [`Interpretation`], the readers in this module ([`read_status`],
+//! They use nothing a protocol of your own cannot: the trait, [`Next`],
+//! [`Reading`], the readers in this module ([`read_status`],
 //! [`url_header`], [`get_json`], [`post_cancel`]), [`ProtocolError::malformed`] and
 //! [`SavedProtocol`].
 //!
@@ -33,18 +33,18 @@
 //! URL, no body: nothing a built-in family understands. Four methods make it
 //! a family of the crate:
 //!
-//! 1. **[`start`](Protocol::start)** reads the start answer: here a `202`
-//!    means "poll the blob's own URL" ([`Start::poll`]); an error answer is
-//!    [`Start::refused`] (the operation ends with the service's error). Other
-//!    families say [`Start::done`] (a synchronous answer), [`Start::resend`]
+//! 1. **[`read_start`](Protocol::read_start)** reads the start answer: here a `202`
+//!    means "poll the blob's own URL" ([`Next::poll`]); an error answer is
+//!    [`Next::refused`] (the operation ends with the service's error). Other
+//!    families say [`Next::done`] (a synchronous answer), [`Next::resend`]
 //!    (poll by re-sending the request), or carry a first status and go on with
-//!    another protocol ([`Start::with_status`], [`Start::with_protocol`]).
+//!    another protocol ([`Next::with_status`], [`Next::with_protocol`]).
 //! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
-//! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
+//! 3. **[`read_poll`](Protocol::read_poll)** reads each answer into an
 //!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
 //!    `failed`/`cancelled` fail with the status as [`Error::Failed`](crate::Error::Failed)),
-//!    attaches typed [details](Interpretation::with_details) for the caller,
-//!    answers [`Reading::ReadFailure`] for an error status (retried per the
+//!    attaches typed [details](Reading::with_details) for the caller,
+//!    answers [`Polled::ReadFailure`] for an error status (retried per the
 //!    error policy) and [`ProtocolError::malformed`] for an answer it cannot read.
 //! 4. **[`save`](Protocol::save) / [`restore`](Protocol::restore)** make it
 //!    resumable: the token records the name and the saved state; resuming
@@ -54,7 +54,7 @@
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use futures::StreamExt;
-//! use lro_poller::protocol::{Interpretation, Protocol, ProtocolError, Reading, Start};
+//! use lro_poller::protocol::{Reading, Protocol, ProtocolError, Polled, Next};
 //! use lro_poller::TokenError;
 //! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, SavedProtocol, Url, bytes::Bytes};
 //! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
@@ -69,11 +69,11 @@
 //! impl Protocol for BlobCopy {
 //!     fn name(&self) -> &'static str { "blob-copy" }
 //!
-//!     fn start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
-//!         -> Result<Start, ProtocolError> {
+//!     fn read_start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
+//!         -> Result<Next, ProtocolError> {
 //!         match response.status().as_u16() {
-//!             202 => Ok(Start::poll(url.clone())), // the blob's own URL
-//!             400..=599 => Ok(Start::refused()),
+//!             202 => Ok(Next::poll(url.clone())), // the blob's own URL
+//!             400..=599 => Ok(Next::refused()),
 //!             _ => Err(ProtocolError::malformed("expected 202 Accepted", url, response)),
 //!         }
 //!     }
@@ -82,9 +82,9 @@
 //!         http::Request::head(monitor.as_str()).body(Bytes::new()).unwrap()
 //!     }
 //!
-//!     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, ProtocolError> {
+//!     fn read_poll(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Polled, ProtocolError> {
 //!         if !response.status().is_success() {
-//!             return Ok(Reading::ReadFailure);
+//!             return Ok(Polled::ReadFailure);
 //!         }
 //!         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
 //!         let state = match header("x-copy-status") {
@@ -101,8 +101,8 @@
 //!         if let Some(p) = progress.filter(|p| p.total > 0 && p.copied <= p.total) {
 //!             status = status.with_percentage(100.0 * p.copied as f64 / p.total as f64);
 //!         }
-//!         let reading = Interpretation::new(status);
-//!         Ok(Reading::Status(match progress {
+//!         let reading = Reading::new(status);
+//!         Ok(Polled::Status(match progress {
 //!             Some(progress) => reading.with_details(progress),
 //!             None => reading,
 //!         }))
@@ -152,6 +152,7 @@ mod google;
 mod graph;
 mod provisioning;
 mod read;
+mod reading;
 mod seam;
 
 use std::fmt;
@@ -159,15 +160,15 @@ use std::fmt;
 use url::Url;
 
 pub use crate::protocol_error::ProtocolError;
-pub use auto::{Auto, Detect};
+pub use auto::Auto;
 pub use azure::Azure;
 pub use azure_modes::{AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
 pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
-pub use seam::{
-    Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
-};
+pub use reading::{Polled, Reading, ResultSource};
+pub(crate) use seam::Route;
+pub use seam::{Next, Protocol, completed, start_from_headers};
 
 use crate::build_error::BuildError;
 use crate::resume::SavedProtocol;
@@ -231,18 +232,17 @@ impl ProtocolKind {
         }
     }
 
-    /// The protocol that reads the start answer: [`Auto`] (or [`Detect`]
-    /// with `final_state`), [`Detect::azure`], [`Graph`] or [`Google`];
+    /// The protocol that reads the start answer: [`Auto`] (with
+    /// `final_state`), [`Auto::azure_only`], [`Graph`] or [`Google`];
     /// `final_state` applies to a detected Azure operation.
     pub fn for_start(&self, final_state: Option<FinalStateVia>) -> Box<dyn Protocol> {
-        let detect = |detect: Detect| match final_state {
+        let detect = |detect: Auto| match final_state {
             Some(via) => detect.with_final_state_via(via),
             None => detect,
         };
         match (self, final_state) {
-            (ProtocolKind::Auto, None) => Box::new(Auto),
-            (ProtocolKind::Auto, Some(_)) => Box::new(detect(Detect::new())),
-            (ProtocolKind::Azure, _) => Box::new(detect(Detect::azure())),
+            (ProtocolKind::Auto, _) => Box::new(detect(Auto::new())),
+            (ProtocolKind::Azure, _) => Box::new(detect(Auto::new().azure_only())),
             (ProtocolKind::Graph, _) => Box::new(Graph),
             (ProtocolKind::Google, _) => Box::new(Google),
         }
@@ -301,12 +301,12 @@ mod tests {
         fn name(&self) -> &'static str {
             self.0
         }
-        fn interpret(
+        fn read_poll(
             &self,
             _url: &Url,
             _response: &http::Response<bytes::Bytes>,
-        ) -> Result<Reading, ProtocolError> {
-            Ok(Reading::ReadFailure)
+        ) -> Result<Polled, ProtocolError> {
+            Ok(Polled::ReadFailure)
         }
         fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
             assert_eq!(saved.state()["v"], 1);
@@ -350,12 +350,12 @@ mod tests {
             fn name(&self) -> &'static str {
                 "plain"
             }
-            fn interpret(
+            fn read_poll(
                 &self,
                 _url: &Url,
                 _response: &http::Response<bytes::Bytes>,
-            ) -> Result<Reading, ProtocolError> {
-                Ok(Reading::ReadFailure)
+            ) -> Result<Polled, ProtocolError> {
+                Ok(Polled::ReadFailure)
             }
         }
         assert!(Plain.save().is_none());

@@ -136,7 +136,7 @@ impl<'de> Deserialize<'de> for SavedProtocol {
 }
 
 /// A request a token records so that polls can re-send it
-/// ([`Start::resend`](crate::protocol::Start::resend)): its method, the
+/// ([`Next::resend`](crate::protocol::Next::resend)): its method, the
 /// headers the caller set (never `Authorization`, `Cookie` or
 /// `Proxy-Authorization`: the transport adds credentials again) and its body.
 /// The URL is the token's monitor.
