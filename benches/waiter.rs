@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use lro_poller::Url;
 use lro_poller::protocol::Protocol;
+use lro_poller::url::Url;
 use lro_poller::waiter::{WaiterProtocol, Waiters};
 
 const WAITERS: &str = include_str!("../tests/fixtures/waiters/instance_running.json");

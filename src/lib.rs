@@ -61,7 +61,7 @@
 //! With no feature the library still builds; pass a timer with
 //! [`OperationBuilder::with_timer`].
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod answer;
 mod build_error;
@@ -77,24 +77,17 @@ mod status;
 pub mod testing;
 pub mod timer;
 pub mod transport;
-mod typed;
 #[cfg(feature = "waiters")]
 pub mod waiter;
 
-pub use answer::{Answer, Details};
+pub use answer::Answer;
 pub use build_error::BuildError;
 pub use error::{Error, GaveUp, GaveUpCause, RequestError};
-pub use operation::{
-    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
-    StartRetryNotice, is_idempotent,
-};
-pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
-pub use resume::{
-    MAX_TOKEN_LEN, ResumeToken, SavedProtocol, SavedRequest, TOKEN_VERSION, TokenError,
-};
+pub use operation::{Mapped, Operation, OperationBuilder, Outcome, StartRetry, StartRetryNotice};
+pub use origin::UrlPolicy;
+pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport, TransportError, TransportErrorKind};
-pub use typed::Mapped;
 
 // What a protocol or transport author names, at the versions this crate
 // uses: one dependency line suffices.
@@ -102,4 +95,4 @@ pub use async_trait::async_trait;
 pub use bytes;
 pub use http;
 pub use serde_json;
-pub use url::{self, Url};
+pub use url;

@@ -19,7 +19,7 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The longest single sleep a built-in timer performs; longer requests are cut
 /// to this (about 30 years), so no `Instant` arithmetic can overflow.
-pub const MAX_SLEEP: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// A monotonic clock and a sleep.
 ///

@@ -16,11 +16,12 @@ use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{Constant, PollPolicy};
+use lro_poller::protocol::SavedProtocol;
 use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::transport::ReqwestTransport;
+use lro_poller::url::Url;
 use lro_poller::{
     AsyncJobStatus, BuildError, Error, JobState, Operation, OperationBuilder, ResumeToken,
-    SavedProtocol, Url,
 };
 use server::{Server, reply};
 
@@ -386,9 +387,7 @@ impl Protocol for BodyMonitor {
         let (body, state) = job_status(url, response)?;
         let mut reading = Reading::new(AsyncJobStatus::new(state));
         if let Some(result) = body.result {
-            reading = reading.with_result(lro_poller::protocol::ResultSource::Body(Bytes::from(
-                result.to_string(),
-            )));
+            reading = reading.with_result_body(Bytes::from(result.to_string()));
         }
         Ok(Polled::Status(reading))
     }
@@ -523,12 +522,12 @@ async fn a_resent_request_is_replayed_byte_for_byte_also_after_a_resume() {
     );
     let token = wait.resume_token().unwrap();
     drop(wait);
-    let saved = token.request.as_ref().expect("the request to re-send");
-    assert_eq!(saved.method, "POST");
+    let saved = token.request().unwrap().expect("the request to re-send");
+    assert_eq!(saved.method(), http::Method::POST);
     assert!(
         !token.to_string().contains("secret")
             && saved
-                .headers
+                .headers()
                 .iter()
                 .all(|(name, _)| name != "authorization"),
         "no credential in the token"

@@ -12,9 +12,11 @@ use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{Constant, ErrorPolicy, PollPolicy};
+use lro_poller::protocol::SavedProtocol;
 use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
-use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken, SavedProtocol, Url};
+use lro_poller::url::Url;
+use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken};
 use proptest::prelude::*;
 
 /// A ticket whose answers are plain text: `running <n>`, `done`, `failed`.

@@ -5,8 +5,10 @@
 use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
+use lro_poller::protocol::SavedProtocol;
 use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
-use lro_poller::{AsyncJobStatus, JobState, SavedProtocol, Url};
+use lro_poller::url::Url;
+use lro_poller::{AsyncJobStatus, JobState};
 
 /// What each status carries for the caller: bytes copied of how many.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -14,7 +14,7 @@ use crate::transport::{RequestKind, RequestMeta, Transport};
 use super::core::{Operation, State};
 
 /// The future of [`Operation::cancel`].
-pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+pub(crate) type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 impl Operation {
     /// Asks the service to cancel the job, where the protocol has a way

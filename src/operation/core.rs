@@ -171,7 +171,7 @@ impl Operation {
     }
 
     /// The URL polled now. It can hold a credential in its query: do not log
-    /// it (use [`crate::redact`]).
+    /// it.
     pub fn monitor_url(&self) -> &Url {
         &self.monitor
     }

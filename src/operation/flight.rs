@@ -12,7 +12,7 @@ use crate::timer::{Sleep, Timer};
 use crate::transport::TransportError;
 
 /// How long the poll sent exactly at the deadline may take before it is cut.
-pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 
 pub(super) type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;

@@ -16,6 +16,7 @@ mod flight;
 #[cfg(test)]
 mod floor_tests;
 mod machine;
+mod mapped;
 mod outcome;
 mod retry_rule;
 mod start;
@@ -25,8 +26,7 @@ mod tests;
 mod unbuilt;
 
 pub use builder::OperationBuilder;
-pub use cancel::CancelFuture;
 pub use core::Operation;
-pub use flight::LAST_POLL_GRACE;
-pub use outcome::{Outcome, OutcomeFuture};
-pub use retry_rule::{StartRetry, StartRetryNotice, is_idempotent};
+pub use mapped::Mapped;
+pub use outcome::Outcome;
+pub use retry_rule::{StartRetry, StartRetryNotice};

@@ -23,7 +23,7 @@ pub(super) type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, E
 
 /// The future of an operation's [`Outcome`] (what `.await` on an
 /// [`Operation`] runs).
-pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
+pub(crate) type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
 
 impl Operation {
     /// returns the outcome: `Ok` when the job completed, the service's error in
@@ -145,7 +145,7 @@ impl Outcome {
     }
 
     /// The URL of the resource the job produced, when the service said. It can
-    /// hold a credential: do not log it (use [`crate::redact`]).
+    /// hold a credential: do not log it.
     pub fn location(&self) -> Option<&Url> {
         self.location.as_ref()
     }

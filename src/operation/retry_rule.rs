@@ -25,7 +25,10 @@ use crate::error::Error;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum StartRetry {
-    /// When repeating the request is safe (see [`is_idempotent`]). The
+    /// When repeating the request is safe: an idempotent method (RFC 9110
+    /// §9.2.2), or an idempotency key the service de-duplicates on
+    /// (`Repeatability-Request-ID` with `Repeatability-First-Sent`, or
+    /// `Idempotency-Key`). The
     /// default.
     #[default]
     IfIdempotent,
@@ -51,7 +54,7 @@ impl StartRetry {
 /// idempotent method (RFC 9110 §9.2.2), or an idempotency key the service
 /// de-duplicates on (`Repeatability-Request-ID` and
 /// `Repeatability-First-Sent` together, or `Idempotency-Key`).
-pub fn is_idempotent(request: &http::Request<Bytes>) -> bool {
+pub(crate) fn is_idempotent(request: &http::Request<Bytes>) -> bool {
     use http::Method;
     let method = request.method();
     let headers = request.headers();

@@ -44,7 +44,7 @@ fn bit(status: StatusCode) -> Option<(usize, u64)> {
 }
 
 /// The default number of retries of consecutive transient failures.
-pub const DEFAULT_MAX_RETRIES: u32 = 5;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 5;
 
 // Configuration to share across threads: a compile-time proof.
 const _: () = {

@@ -15,7 +15,7 @@ use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState, ServiceError};
 
 /// The `google.rpc.Code` of a cancelled operation.
-pub const CANCELLED_CODE: i64 = 1;
+pub(crate) const CANCELLED_CODE: i64 = 1;
 
 /// The Google protocol: the monitor is `GET {version}/{operation name}` and
 /// answers an `Operation`: `name`, `metadata` (progress lives there, under a

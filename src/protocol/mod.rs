@@ -1,12 +1,15 @@
 //! What the service's answers mean: the start, each poll, the saved state.
 //!
-//! A [`Protocol`] owns the conversation with one family of services. It reads
+//! The flow, and the words for it: **start → poll → read → next**. A
+//! [`Protocol`] owns the conversation with one family of services. It reads
 //! the answer to the start request ([`Protocol::read_start`] → a [`Next`]: done
-//! now, poll a monitor, poll by re-sending the request, or an error), builds
-//! each poll ([`Protocol::poll_request`], any method), reads each answer
-//! ([`Protocol::read_poll`] → a [`Polled`]: a status report, or a failure to
-//! read the status that the [`ErrorPolicy`](crate::policy::ErrorPolicy)
-//! judges), saves and restores its own state for resume tokens
+//! now, poll a monitor, poll by re-sending the request, or refused), builds
+//! each poll ([`Protocol::poll_request`], any method), reads each poll's
+//! answer ([`Protocol::read_poll`] → [`Polled::Status`] with a [`Reading`] —
+//! what one answer says — or [`Polled::ReadFailure`], a failure to read the
+//! status that the [`ErrorPolicy`](crate::policy::ErrorPolicy) judges), says
+//! whether the start asks for `Prefer: respond-async`
+//! ([`Protocol::prefers_respond_async`]), saves and restores its own state for resume tokens
 //! ([`Protocol::save`], [`Protocol::restore`]) and says how to cancel
 //! ([`Protocol::cancel_requests`]). Protocols own no timing and do no I/O;
 //! the [`Operation`](crate::Operation) state machine does both.
@@ -19,10 +22,11 @@
 //!   body polling on `provisioningState`, with [`FinalStateVia`];
 //! - [`Google`]: AIP-151 `google.longrunning.Operation`.
 //!
-//! They use nothing a protocol of your own cannot: the trait, [`Next`],
-//! [`Reading`], the readers in this module ([`read_status`],
-//! [`url_header`], [`get_json`], [`post_cancel`]), [`ProtocolError::malformed`] and
-//! [`SavedProtocol`].
+//! They use nothing a protocol of your own cannot: the trait, [`Next`] (and
+//! [`Next::from_headers`], the default reading of a start answer),
+//! [`Reading`], [`Polled`], [`ProtocolError::malformed`] and
+//! [`SavedProtocol`]. A protocol that wraps a built-in one keeps reading
+//! every poll: only detection ([`Auto`]) switches protocols after the start.
 //!
 //! # Writing a protocol
 //!
@@ -56,7 +60,9 @@
 //! use futures::StreamExt;
 //! use lro_poller::protocol::{Reading, Protocol, ProtocolError, Polled, Next};
 //! use lro_poller::TokenError;
-//! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, SavedProtocol, Url, bytes::Bytes};
+//! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, bytes::Bytes};
+//! use lro_poller::protocol::SavedProtocol;
+//! use lro_poller::url::Url;
 //! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 //!
 //! /// What the caller can read from each status: bytes copied of how many.
@@ -160,24 +166,25 @@ use std::fmt;
 use url::Url;
 
 pub use crate::protocol_error::ProtocolError;
+pub use crate::resume::SavedProtocol;
 pub use auto::Auto;
 pub use azure::Azure;
 pub use azure_modes::{AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
-pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
-pub use reading::{Polled, Reading, ResultSource};
+pub(crate) use read::get_json;
+pub(crate) use reading::ResultSource;
+pub use reading::{Polled, Reading};
 pub(crate) use seam::Route;
-pub use seam::{Next, Protocol, completed, start_from_headers};
+pub use seam::{Next, Protocol};
 
 use crate::build_error::BuildError;
-use crate::resume::SavedProtocol;
 
 /// The protocol a resume token's `saved` state stands for: the first of
 /// `protocols` (the caller's) with the saved name, else the built-in family of
 /// that name, restored from the state ([`Protocol::restore`]). A name nobody
 /// knows is [`BuildError::UnknownProtocol`].
-pub fn restore(
+pub(crate) fn restore(
     saved: &SavedProtocol,
     protocols: &[Box<dyn Protocol>],
 ) -> Result<Box<dyn Protocol>, BuildError> {

@@ -24,8 +24,7 @@ pub enum Polled {
 
 /// Where an operation's final result comes from.
 #[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub enum ResultSource {
+pub(crate) enum ResultSource {
     /// The protocol defines no result body.
     #[default]
     None,
@@ -46,9 +45,9 @@ pub struct Reading {
     /// The URL of the resource the job produced.
     pub result_location: Option<Url>,
     /// Where the final result body comes from.
-    pub result: ResultSource,
+    pub(crate) result: ResultSource,
     /// Typed data for the caller ([`with_details`](Self::with_details)).
-    pub details: Details,
+    pub(crate) details: Details,
 }
 
 impl Reading {
@@ -84,8 +83,22 @@ impl Reading {
         self
     }
 
+    /// The job's final result body came with this answer: the outcome's
+    /// [`body`](crate::Outcome::body).
+    pub fn with_result_body(mut self, body: Bytes) -> Self {
+        self.result = ResultSource::Body(body);
+        self
+    }
+
+    /// The job's final result body is fetched with a `GET` of `url` once
+    /// the job succeeded (within the deadline, never by the stream).
+    pub fn with_result_at(mut self, url: Url) -> Self {
+        self.result = ResultSource::Fetch(url);
+        self
+    }
+
     /// Where the result body comes from.
-    pub fn with_result(mut self, result: ResultSource) -> Self {
+    pub(crate) fn with_result(mut self, result: ResultSource) -> Self {
         self.result = result;
         self
     }

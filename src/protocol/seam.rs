@@ -37,7 +37,7 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     /// (its method, headers and body), `url` its absolute URL. Called for
     /// every answer, `2xx` or not, once transient failures were retried.
     ///
-    /// The default reads headers only ([`start_from_headers`]): a `4xx`/`5xx`
+    /// The default reads headers only ([`Next::from_headers`]): a `4xx`/`5xx`
     /// is refused; `Azure-AsyncOperation`, `Operation-Location` or (on a
     /// `202`) `Location` is polled; a `202` without any is a protocol error;
     /// another `2xx` is done, its body the result.
@@ -241,6 +241,20 @@ impl Next {
         self
     }
 
+    /// The start answer read by its headers alone, as the default
+    /// [`Protocol::read_start`] does: a `4xx`/`5xx` is refused; a monitor in
+    /// `Azure-AsyncOperation`, `Operation-Location` or (on a `202`)
+    /// `Location`, resolved against `url`, is polled; a `202` without one is
+    /// a protocol error; any other `2xx` is done, its body the result (its
+    /// `id` the resource id); anything else (a `3xx`) is a protocol error.
+    /// For a protocol that reads the start as usual and adds to it.
+    pub fn from_headers(
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Next, ProtocolError> {
+        start_from_headers(url, response)
+    }
+
     /// The monitor to poll, when the operation polls one.
     pub fn monitor(&self) -> Option<&Url> {
         match &self.route {
@@ -289,7 +303,7 @@ impl fmt::Debug for Next {
 
 /// A synchronous answer: the operation is complete and the body, if any, is
 /// its result (its `id`, when it has one, is the resource id).
-pub fn completed(body: &Bytes, location: Option<Url>) -> Reading {
+pub(crate) fn completed(body: &Bytes, location: Option<Url>) -> Reading {
     let mut status = AsyncJobStatus::new(JobState::Completed);
     status.resource_id = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
@@ -310,7 +324,7 @@ pub fn completed(body: &Bytes, location: Option<Url>) -> Reading {
 /// polled; a `202` without one is a protocol error; any other `2xx` is a
 /// completed operation whose body is the result; anything else (a `3xx`) is
 /// a protocol error.
-pub fn start_from_headers(
+pub(crate) fn start_from_headers(
     url: &Url,
     response: &http::Response<Bytes>,
 ) -> Result<Next, ProtocolError> {

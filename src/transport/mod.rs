@@ -18,6 +18,6 @@ mod tower;
 pub use self::error::{TransportError, TransportErrorKind};
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ReqwestTransport;
-pub use self::seam::{DEFAULT_BODY_LIMIT, RequestKind, RequestMeta, Transport};
+pub use self::seam::{RequestKind, RequestMeta, Transport};
 #[cfg(feature = "tower")]
 pub use self::tower::TowerTransport;

@@ -13,9 +13,10 @@ use serde_json::Value;
 use url::Url;
 
 use crate::protocol::ProtocolError;
+use crate::protocol::SavedProtocol;
 use crate::protocol::{Next, Polled, Protocol, Reading, ResultSource};
 use crate::resume::TokenError;
-use crate::{AsyncJobStatus, JobState, SavedProtocol, ServiceError};
+use crate::{AsyncJobStatus, JobState, ServiceError};
 
 use super::acceptor::{AcceptorState, Matcher};
 use super::answer::{error_type, output};

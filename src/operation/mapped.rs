@@ -18,8 +18,10 @@ use std::task::{Context, Poll};
 
 use futures::Stream;
 
+use super::cancel::CancelFuture;
+use super::core::Operation;
+use super::outcome::Outcome;
 use crate::error::Error;
-use crate::operation::{CancelFuture, Operation, Outcome};
 use crate::resume::ResumeToken;
 use crate::status::AsyncJobStatus;
 
