@@ -49,8 +49,13 @@
 //! ```
 //!
 //! # Features
-//! - `tokio`: [`timer::TokioTimer`], the default timer when enabled.
-//! - `futures-timer`: [`timer::FuturesTimer`], runtime-free.
+//! - `futures-timer` (default): [`timer::FuturesTimer`], runtime-free: the
+//!   timer an operation uses when none is given, on any runtime or none. It
+//!   is a default feature so that the default build always has a timer and
+//!   [`OperationBuilder::build`] never fails for want of one.
+//! - `tokio`: [`timer::TokioTimer`], used when none is given *and* the
+//!   operation is built inside a tokio runtime (it follows tokio's paused
+//!   test clock); elsewhere the `futures-timer` one is used.
 //! - `test-util`: [`testing::VirtualTimer`] and [`testing::ScriptedTransport`].
 //! - `reqwest`: [`transport::ReqwestTransport`].
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
@@ -58,8 +63,9 @@
 //! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
 //! - `cli`: the `lro` command-line tool.
 //!
-//! With no feature the library still builds; pass a timer with
-//! [`OperationBuilder::with_timer`].
+//! With default features off (and neither timer feature on), pass a timer
+//! with [`OperationBuilder::with_timer`]; otherwise `build` fails with
+//! [`BuildError::NoTimer`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 

@@ -110,10 +110,13 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
-    /// (see [`Timer`] for the default). The timer is put behind a new
-    /// pointer; to share one timer between many operations without that,
-    /// use [`with_shared_timer`](Self::with_shared_timer).
+    /// The timer. Without one, the operation uses tokio's when it is built
+    /// inside a tokio runtime and the `tokio` feature is on, else
+    /// futures-timer's (the `futures-timer` feature, on by default); with
+    /// neither feature on, a timer is required ([`BuildError::NoTimer`]).
+    /// The timer is put behind a new pointer; to share one timer between
+    /// many operations without that, use
+    /// [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
         self

@@ -307,7 +307,8 @@ impl Protocol for WithResult {
         url: &Url,
         response: &http::Response<Bytes>,
     ) -> Result<Polled, ProtocolError> {
-        let Polled::Status(reading) = crate::protocol::Graph.read_poll(url, response)? else {
+        let Polled::Status(reading) = crate::protocol::Graph::new().read_poll(url, response)?
+        else {
             return Ok(Polled::ReadFailure);
         };
         Ok(Polled::Status(if reading.status.status.is_terminal() {

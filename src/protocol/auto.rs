@@ -105,7 +105,7 @@ impl Protocol for Auto {
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
-        Graph.wants_credentials(kind)
+        Graph::new().wants_credentials(kind)
     }
 
     fn read_poll(
@@ -115,7 +115,7 @@ impl Protocol for Auto {
     ) -> Result<Polled, ProtocolError> {
         // A status report is the common case: read it as one, and look for a
         // Google `Operation` only in what is not.
-        match Graph.read_poll(url, response) {
+        match Graph::new().read_poll(url, response) {
             Err(_) if looks_like_operation(response.body()) => Google.read_poll(url, response),
             reading => reading,
         }
@@ -218,9 +218,9 @@ fn detect(
             return Ok(azure(AzureMode::Location, monitor));
         }
         if let Some(reading) = terminal_report(body) {
-            return Ok(Next::done(reading).with_protocol(Graph));
+            return Ok(Next::done(reading).with_protocol(Graph::new()));
         }
-        return Ok(Next::poll(monitor).with_protocol(Graph));
+        return Ok(Next::poll(monitor).with_protocol(Graph::new()));
     }
     if let Some(status) = azure_body_polling() {
         return Ok(azure(AzureMode::Body, url.clone()).with_status(status));
@@ -234,7 +234,7 @@ fn detect(
     Ok(if azure_only {
         Next::done(reading).with_protocol(azure_body())
     } else {
-        Next::done(reading).with_protocol(Graph)
+        Next::done(reading).with_protocol(Graph::new())
     })
 }
 
@@ -373,7 +373,7 @@ mod tests {
         *request.method_mut() = method;
         let protocol: Box<dyn Protocol> = match kind {
             "azure" => Box::new(Auto::new().azure_only()),
-            "graph" => Box::new(Graph),
+            "graph" => Box::new(Graph::new()),
             _ => Box::new(Auto::new()),
         };
         protocol.read_start(&request, &url, &response)

@@ -27,14 +27,49 @@ use crate::transport::RequestKind;
 /// - `4xx`/`5xx`: a failure to read the status (`404`: the monitor expired).
 /// - Monitor polls carry no credentials: the monitor needs none, and it is
 ///   often on another host.
+/// - With [`with_item_fetch`](Self::with_item_fetch), the item at the final
+///   `Location` is fetched (with credentials) once the job completed: it is
+///   the outcome's [`body`](crate::Outcome::body).
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct Graph;
+pub struct Graph {
+    fetch_item: bool,
+}
 
 impl Graph {
     /// The Graph protocol.
     pub fn new() -> Self {
-        Graph
+        Graph::default()
+    }
+
+    /// Fetches the item the job made — a `GET` of the final `Location`, with
+    /// the caller's credentials when it is on the start request's origin —
+    /// once the job completed, within the deadline: the outcome's
+    /// [`body`](crate::Outcome::body) is the new item (read it with
+    /// [`Outcome::json`](crate::Outcome::json)).
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::Operation;
+    /// use lro_poller::protocol::Graph;
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let transport = ScriptedTransport::new();
+    /// transport.push_response(303, &[("location", "https://api.example/items/01NEW")], "");
+    /// transport.push_response(200, &[], r#"{"id":"01NEW","name":"copy.txt"}"#);
+    /// let copy = Operation::monitor(transport.clone(), "https://api.example/monitor/1")
+    ///     .with_protocol(Graph::new().with_item_fetch())
+    ///     .with_timer(VirtualTimer::new())
+    ///     .build()
+    ///     .unwrap();
+    /// let outcome = futures::executor::block_on(copy.outcome()).unwrap();
+    /// let item: serde_json::Value = outcome.json().unwrap();
+    /// assert_eq!(item["name"], "copy.txt");
+    /// assert_eq!(transport.requests()[1].uri, "https://api.example/items/01NEW");
+    /// # }
+    /// ```
+    pub fn with_item_fetch(mut self) -> Self {
+        self.fetch_item = true;
+        self
     }
 }
 
@@ -91,11 +126,16 @@ impl Protocol for Graph {
     }
 
     fn save(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::new(self.name()))
+        let saved = SavedProtocol::new(self.name());
+        Some(match self.fetch_item {
+            true => saved.with("fetchItem", true),
+            false => saved,
+        })
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
-        Ok(Box::new(Graph))
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
+        let fetch_item = saved.state().get("fetchItem") == Some(&serde_json::Value::Bool(true));
+        Ok(Box::new(Graph { fetch_item }))
     }
 
     fn read_poll(
@@ -117,6 +157,9 @@ impl Protocol for Graph {
         let mut reading = Reading::new(status);
         if let Some(location) = location {
             if reading.status.status.is_terminal() {
+                if self.fetch_item && reading.status.status.is_success() {
+                    reading = reading.with_result_at(location.clone());
+                }
                 reading = reading.with_result_location(location);
             } else if &location != url {
                 reading = reading.with_next_monitor(location);
@@ -130,10 +173,19 @@ impl Protocol for Graph {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_item_fetch_is_kept_in_the_token() {
+        let fetching = Graph::new().with_item_fetch();
+        let saved = fetching.save().unwrap();
+        let restored = Graph::new().restore(&saved).unwrap();
+        assert_eq!(restored.save(), Some(saved));
+        assert_eq!(Graph::new().save().unwrap().state().len(), 0);
+    }
+
     fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Polled, ProtocolError> {
         let response = super::super::read::test_response(code, headers, body);
         let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
-        Graph.read_poll(&url, &response)
+        Graph::new().read_poll(&url, &response)
     }
 
     fn status(reading: Result<Polled, ProtocolError>) -> Reading {
@@ -207,7 +259,7 @@ mod tests {
 
     #[test]
     fn polls_carry_no_credentials() {
-        assert!(!Graph.wants_credentials(RequestKind::Poll));
-        assert!(Graph.wants_credentials(RequestKind::Start));
+        assert!(!Graph::new().wants_credentials(RequestKind::Poll));
+        assert!(Graph::new().wants_credentials(RequestKind::Start));
     }
 }

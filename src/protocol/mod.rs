@@ -192,7 +192,7 @@ pub(crate) fn restore(
         return Ok(protocol.restore(saved)?);
     }
     Ok(match saved.name() {
-        "graph" => Graph.restore(saved)?,
+        "graph" => Graph::new().restore(saved)?,
         "auto" => Auto::new().restore(saved)?,
         "google" => Google.restore(saved)?,
         "azure" => Azure::from_saved(saved)?,
@@ -250,7 +250,7 @@ impl ProtocolKind {
         match (self, final_state) {
             (ProtocolKind::Auto, _) => Box::new(detect(Auto::new())),
             (ProtocolKind::Azure, _) => Box::new(detect(Auto::new().azure_only())),
-            (ProtocolKind::Graph, _) => Box::new(Graph),
+            (ProtocolKind::Graph, _) => Box::new(Graph::new()),
             (ProtocolKind::Google, _) => Box::new(Google),
         }
     }
@@ -262,7 +262,7 @@ impl ProtocolKind {
     pub fn for_monitor(&self, monitor: &Url) -> Box<dyn Protocol> {
         match self {
             ProtocolKind::Auto => Box::new(Auto::new()),
-            ProtocolKind::Graph => Box::new(Graph),
+            ProtocolKind::Graph => Box::new(Graph::new()),
             ProtocolKind::Azure => Box::new(Azure::new(
                 AzureMode::AsyncOperation,
                 FinalStateVia::AzureAsyncOperation,
@@ -380,7 +380,7 @@ mod tests {
     #[test]
     fn a_boxed_protocol_answers_as_the_protocol_inside() {
         let url = Url::parse("https://a.example/operations/1").unwrap();
-        let graph: Box<dyn Protocol> = Box::new(Graph);
+        let graph: Box<dyn Protocol> = Box::new(Graph::new());
         assert!(!graph.wants_credentials(crate::RequestKind::Poll));
         assert!(graph.wants_credentials(crate::RequestKind::Start));
         let google: Box<Box<dyn Protocol>> = Box::new(Box::new(Google));

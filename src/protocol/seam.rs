@@ -448,7 +448,7 @@ mod tests {
     fn a_start_shows_what_it_decided() {
         let start = Next::resend()
             .with_status(AsyncJobStatus::new(JobState::Waiting))
-            .with_protocol(super::super::Graph);
+            .with_protocol(super::super::Graph::new());
         assert!(matches!(start.route(), Route::Resend));
         assert_eq!(start.first_status().unwrap().status, JobState::Waiting);
         assert_eq!(start.protocol().map(|p| p.name()), Some("graph"));

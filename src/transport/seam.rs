@@ -10,6 +10,7 @@ use bytes::Bytes;
 use super::error::TransportError;
 
 /// The default limit on a response body a built-in transport reads: 1 MiB.
+#[cfg(any(feature = "reqwest", feature = "tower"))]
 pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Sends one HTTP request and returns its response, body read whole.
