@@ -93,7 +93,7 @@ pub use operation::{Mapped, Operation, OperationBuilder, Outcome, StartRetry, St
 pub use origin::UrlPolicy;
 pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
-pub use transport::{RequestKind, RequestMeta, Transport, TransportError, TransportErrorKind};
+pub use transport::{RequestKind, RequestMeta, Transport, TransportError};
 
 // What a protocol or transport author names, at the versions this crate
 // uses: one dependency line suffices.

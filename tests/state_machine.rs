@@ -16,7 +16,7 @@ use lro_poller::policy::{
     PollContext, PollPolicy, RetryAfterMode,
 };
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
-use lro_poller::{AsyncJobStatus, Error, GaveUpCause, JobState, Operation, TransportErrorKind};
+use lro_poller::{AsyncJobStatus, Error, GaveUpCause, JobState, Operation, TransportError};
 use proptest::prelude::*;
 
 const MONITOR: &str = "https://monitor.example/jobs/1?tempauth=secret";
@@ -295,10 +295,7 @@ fn script(steps: &[Step]) -> ScriptedTransport {
                 transport.push_response(*code, &[], body.to_string());
             }
             Step::Transient { code: None, .. } => {
-                transport.push(Err(lro_poller::TransportError::msg(
-                    TransportErrorKind::Connect,
-                    "refused",
-                )));
+                transport.push(Err(lro_poller::TransportError::connect("refused")));
             }
             Step::Transient {
                 code: Some(code),
@@ -500,8 +497,8 @@ fn error_end(error: &Error) -> End {
     match error {
         Error::Failed(status) => End::JobFailed(status.status.clone()),
         Error::Request(e)
-            if e.transport_error().map(|t| t.kind())
-                == Some(TransportErrorKind::InvalidRequest) =>
+            if e.transport_error()
+                .is_some_and(TransportError::is_invalid_request) =>
         {
             End::Exhausted
         }

@@ -132,7 +132,6 @@ mod tests {
     use super::super::builder::OperationBuilder;
     use super::super::retry_rule::{StartRetry, is_idempotent};
     use super::*;
-    use crate::TransportErrorKind;
     use crate::policy::Constant;
     use crate::policy::{ErrorPolicy, PollPolicy};
     use crate::testing::{ScriptedTransport, VirtualTimer};
@@ -164,10 +163,7 @@ mod tests {
     fn a_transient_failure_is_retried_after_the_policy_and_retry_after() {
         let transport = ScriptedTransport::new();
         transport.push_response(503, &[("retry-after", "7")], "busy");
-        transport.push(Err(TransportError::msg(
-            TransportErrorKind::Connect,
-            "refused",
-        )));
+        transport.push(Err(TransportError::connect("refused")));
         transport.push_response(200, &[], "{\"id\":\"1\"}");
         let timer = VirtualTimer::new();
         let mut op = started(
@@ -288,10 +284,7 @@ mod tests {
     fn a_permanent_failure_is_not_retried() {
         let transport = ScriptedTransport::new();
         transport.push_response(400, &[], r#"{"error":{"code":"BadRequest"}}"#);
-        transport.push(Err(TransportError::msg(
-            TransportErrorKind::InvalidRequest,
-            "bad",
-        )));
+        transport.push(Err(TransportError::invalid_request("bad")));
         let timer = VirtualTimer::new();
         let op = started(&transport, &timer, "PUT", PollPolicy::default())
             .build()

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::core::Operation;
 use super::outcome::OutcomeFuture;
-use crate::TransportErrorKind;
+use crate::TransportError;
 use crate::build_error::BuildError;
 use crate::error::{Error, GaveUpCause};
 use crate::policy::{Constant, Exponential};
@@ -104,7 +104,7 @@ fn failed_job_ends_with_the_service_error() {
 #[test]
 fn transient_failures_are_retried_then_permanent_ones_end() {
     let transport = ScriptedTransport::new()
-        .with_error(TransportErrorKind::Connect)
+        .with_error(TransportError::connect("scripted failure"))
         .with_json(503, r#"{"error":{"code":"busy"}}"#)
         .with_json(200, r#"{"status":"inProgress"}"#)
         .with_json(403, r#"{"error":{"code":"accessDenied","message":"no"}}"#);

@@ -15,7 +15,7 @@ type Credentials = Arc<dyn Fn(&mut http::HeaderMap) + Send + Sync>;
 /// A [`Transport`] over a caller-provided `reqwest::Client`.
 ///
 /// - Response bodies are read up to a limit (1 MiB by default); a larger body
-///   is a [`TransportErrorKind::BodyTooLarge`] error, read no further.
+///   is a [`TransportError::body_too_large`] error, read no further.
 /// - The credentials hook runs only on requests whose [`RequestMeta`] allows
 ///   credentials: the start request, and polls or result fetches that go to the
 ///   start request's origin and whose protocol wants credentials. It never runs

@@ -1,7 +1,7 @@
 //! How an error is shown: its kind, its message with its causes, its HTTP
 //! status and service error, and whether the job may still be running.
 
-use lro_poller::{BuildError, Error, GaveUpCause, RequestKind, ServiceError, TransportErrorKind};
+use lro_poller::{BuildError, Error, GaveUpCause, RequestKind, ServiceError};
 
 /// The `kind` of an `error` event.
 pub fn kind(error: &Error) -> &'static str {
@@ -51,7 +51,7 @@ pub fn may_still_run(error: &Error) -> bool {
     match error {
         Error::Request(request) => match (request.kind(), request.transport_error()) {
             (RequestKind::Cancel, _) => false,
-            (RequestKind::Start, Some(source)) => source.kind() != TransportErrorKind::Connect,
+            (RequestKind::Start, Some(source)) => !source.is_connect(),
             (RequestKind::Start, None) => false,
             _ => true,
         },
