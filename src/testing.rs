@@ -35,8 +35,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::timer::{MAX_SLEEP, Sleep, Timer};
+use crate::transport::TransportError;
 use crate::transport::{RequestMeta, Transport};
-use crate::transport::{TransportError, TransportErrorKind};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -273,11 +273,9 @@ impl Transport for ScriptedTransport {
             body,
             meta: parts.extensions.get::<RequestMeta>().copied(),
         });
-        script.answers.pop_front().unwrap_or_else(|| {
-            Err(TransportError::msg(
-                TransportErrorKind::InvalidRequest,
-                "script exhausted",
-            ))
-        })
+        script
+            .answers
+            .pop_front()
+            .unwrap_or_else(|| Err(TransportError::invalid_request("script exhausted")))
     }
 }

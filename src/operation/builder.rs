@@ -13,10 +13,14 @@ use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
 use crate::resume::ResumeToken;
 use crate::timer::{Timer, default_timer};
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::transport::Transport;
 
-use super::core::{Extra, Operation, PendingStart, State};
+use super::clock::Clock;
+use super::core::Operation;
+use super::monitor::Monitor;
 use super::retry_rule::StartRetry;
+use super::schedule::Schedule;
+use super::start_request::PendingStart;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]
@@ -231,11 +235,7 @@ impl OperationBuilder {
                 (monitor, None, protocol)
             }
             Target::Start(request, url) => {
-                let start = Box::new(PendingStart {
-                    request: *request,
-                    retry: self.start_retry,
-                    notice: None,
-                });
+                let start = Box::new(PendingStart::new(*request, self.start_retry));
                 let protocol = match protocols.pop() {
                     Some(protocol) => protocol,
                     None => self.kind.for_start(self.final_state),
@@ -250,47 +250,11 @@ impl OperationBuilder {
                 url: redact(&monitor),
                 reason,
             })?;
-        #[cfg(feature = "tracing")]
-        let span = tracing::info_span!(
-            "lro.operation",
-            protocol = tracing::field::Empty,
-            monitor = %redact(&monitor),
-        );
-        #[cfg(feature = "tracing")]
-        span.record("protocol", protocol.name());
-        let mut operation = Operation {
-            transport: self.transport,
-            protocol,
-            started: timer.now(),
-            carried,
-            polls,
-            #[cfg(feature = "tracing")]
-            span,
-            timer,
-            pacer: self.policy.start(),
-            origin: origin.map(Box::new),
-            extra: {
-                let extra = Extra {
-                    resend,
-                    errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
-                    urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
-                };
-                let needed =
-                    extra.resend.is_some() || extra.errors.is_some() || extra.urls.is_some();
-                needed.then(|| Box::new(extra))
-            },
-            monitor,
-            url_changes: 0,
-            poll_meta: RequestMeta::new(RequestKind::Poll, true, false),
-            failures: 0,
-            previous_delay: None,
-            last_status: None,
-            from_job_start: start.is_some(),
-            start,
-            state: State::Idle,
-            end: None,
-        };
-        operation.poll_meta = operation.meta(RequestKind::Poll, &operation.monitor);
+        let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
+        let clock = Clock::new(timer, carried);
+        let operation =
+            Operation::assemble(self.transport, protocol, clock, schedule, monitor, start);
         Ok(operation)
     }
 }

@@ -8,7 +8,6 @@ use url::Url;
 
 use crate::error::{Error, RequestError};
 use crate::origin::redact;
-use crate::protocol::Protocol;
 use crate::transport::{RequestKind, RequestMeta, Transport};
 
 use super::core::{Operation, State};
@@ -31,8 +30,8 @@ impl Operation {
     ///
     /// The returned future does not borrow the operation.
     pub fn cancel(&self) -> CancelFuture {
-        let protocol = self.protocol.name();
-        if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
+        let protocol = self.family().name();
+        if self.pending_start().is_some() || matches!(self.state(), State::Starting { .. }) {
             return Box::pin(async move {
                 Err(Error::CancelUnsupported {
                     protocol,
@@ -40,7 +39,7 @@ impl Operation {
                 })
             });
         }
-        let mut requests = self.protocol.cancel_requests(&self.monitor);
+        let mut requests = self.family().cancel_requests(self.watch().url());
         for request in &mut requests {
             let meta = match Url::parse(&request.uri().to_string()) {
                 Ok(url) => self.meta(RequestKind::Cancel, &url),
@@ -48,8 +47,8 @@ impl Operation {
             };
             request.extensions_mut().insert(meta);
         }
-        let transport = Arc::clone(&self.transport);
-        let url = redact(&self.monitor);
+        let transport = Arc::clone(self.transport());
+        let url = redact(self.watch().url());
         Box::pin(async move {
             let count = requests.len();
             for (i, request) in requests.into_iter().enumerate() {

@@ -11,15 +11,19 @@
 
 mod builder;
 mod cancel;
+mod clock;
 mod core;
 mod flight;
 #[cfg(test)]
 mod floor_tests;
 mod machine;
 mod mapped;
+mod monitor;
 mod outcome;
 mod retry_rule;
+mod schedule;
 mod start;
+mod start_request;
 mod start_retry;
 #[cfg(test)]
 mod tests;

@@ -14,7 +14,6 @@ use crate::origin::redact;
 use crate::protocol::ProtocolError;
 use crate::protocol::ResultSource;
 use crate::status::AsyncJobStatus;
-use crate::timer::Timer;
 use crate::transport::{RequestKind, RequestMeta, Transport};
 
 use super::core::{End, NO_OUTCOME, Operation};
@@ -39,29 +38,28 @@ impl Operation {
                 .await
                 .is_some()
             {
-                if let Some(status) = &mut self.last_status {
+                if let Some(status) = self.last_status_mut() {
                     status.release_answer();
                 }
             }
-            let mut success = match self.end.take().map(|end| *end) {
-                Some(End::Succeeded(success)) => success,
+            let (location, result) = match self.take_end() {
+                Some(End::Succeeded { location, result }) => (location, result),
                 Some(End::Failed(error)) => return Err(error),
                 None => return Err(Error::from(ProtocolError::new(NO_OUTCOME))),
             };
-            // Only the box lives across the await, not its contents.
-            let body = self
-                .result_body(std::mem::take(&mut success.result))
-                .await?;
-            let location = success.location.take();
+            // Only a box lives across the await, not the URL.
+            let location = location.map(Box::new);
+            let body = self.result_body(result).await?;
+            let location = location.map(|location| *location);
             let status = self
-                .last_status
+                .last_status_mut()
                 .take()
                 .ok_or_else(|| Error::from(ProtocolError::new(NO_OUTCOME)))?;
             Ok(Outcome {
                 status,
                 location,
                 body,
-                polls: self.polls,
+                polls: self.polls(),
                 elapsed: self.elapsed(),
             })
         }
@@ -76,15 +74,15 @@ impl Operation {
             ResultSource::Body(body) => return Box::pin(async move { Ok(Some(body)) }),
             _ => return Box::pin(async { Ok(None) }),
         };
-        if let Err(error) = self.follow(&url) {
+        if let Err(error) = self.watch().follow(&url) {
             return Box::pin(async move { Err(error) });
         }
         let meta = self.meta(RequestKind::Result, &url);
-        let fetch = fetch_result(Arc::clone(&self.transport), url, meta);
+        let fetch = fetch_result(Arc::clone(self.transport()), url, meta);
         let Some(cutoff) = self.cutoff() else {
             return Box::pin(async move { fetch.await.map(Some) });
         };
-        let deadline = self.timer.timeout(cutoff);
+        let deadline = self.clock().timeout(cutoff);
         let late = self.deadline_error();
         Box::pin(async move {
             let fetch = std::pin::pin!(fetch);

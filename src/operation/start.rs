@@ -1,45 +1,26 @@
-//! Sending the caller's start request and letting the protocol read its
-//! answer ([`Protocol::read_start`]).
+//! The start request: the caller's request waiting to be sent (or sent
+//! again), sending it, and letting the protocol read its answer
+//! ([`Protocol::read_start`]).
 
 use bytes::Bytes;
 
 use crate::error::{Error, RequestError};
 use crate::origin::redact;
-use crate::protocol::Protocol;
-use crate::protocol::ProtocolError;
-use crate::transport::{RequestKind, RequestMeta, TransportError};
+use crate::protocol::{ProtocolError, Route};
+use crate::transport::{RequestKind, TransportError};
 
-use super::core::{Operation, PendingStart, StartSetup, State};
-use crate::protocol::Route;
-
-/// `Prefer: respond-async`, added to a start request that has no `Prefer`
-/// when the protocol asks for it.
-const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond-async");
+use super::core::{Operation, State};
+use super::flight::InFlight;
+use super::start_request::PendingStart;
 
 impl Operation {
     pub(super) fn send_start(&mut self, start: Box<PendingStart>) {
-        let PendingStart {
-            mut request,
-            retry,
-            notice,
-        } = *start;
-        if self.protocol.prefers_respond_async() && !request.headers().contains_key("prefer") {
-            request.headers_mut().insert("prefer", RESPOND_ASYNC);
-        }
-        let may_repeat = retry.allows(&request);
-        let kept = request.clone();
-        request
-            .extensions_mut()
-            .insert(RequestMeta::new(RequestKind::Start, true, true));
-        self.state = State::Starting {
-            flight: self.in_flight(request),
-            setup: Box::new(StartSetup {
-                request: kept,
-                may_repeat,
-                retry,
-                notice,
-            }),
-        };
+        let (request, setup) = start.send(self.family().prefers_respond_async());
+        let flight = InFlight::send(self.transport(), request);
+        self.set_state(State::Starting {
+            flight,
+            setup: Box::new(setup),
+        });
     }
 
     /// Reads the start response; returns whether there is a status to yield.
@@ -51,14 +32,17 @@ impl Operation {
         let response = match answer {
             Ok(response) => response,
             Err(source) => {
-                let error =
-                    RequestError::transport(RequestKind::Start, redact(self.origin()), source);
+                let error = RequestError::transport(
+                    RequestKind::Start,
+                    redact(self.watch().origin()),
+                    source,
+                );
                 self.fail(Error::Request(Box::new(error)));
                 return false;
             }
         };
-        let origin = self.origin().clone();
-        let started = match self.protocol.read_start(&request, &origin, &response) {
+        let origin = self.watch().origin().clone();
+        let started = match self.family().read_start(&request, &origin, &response) {
             Ok(started) => started,
             Err(error) => {
                 self.fail(error.into());
@@ -68,10 +52,10 @@ impl Operation {
         let retry_after = self.retry_after(&response);
         let (next, first, protocol) = started.into_parts();
         if let Some(protocol) = protocol {
-            self.protocol = protocol;
+            self.set_family(protocol);
         }
         #[cfg(feature = "tracing")]
-        self.span.record("protocol", self.protocol.name());
+        self.span().record("protocol", self.family().name());
         let monitor = match next {
             Route::Refused => {
                 let error = RequestError::answer(
@@ -88,7 +72,7 @@ impl Operation {
                     self.fail(Error::from(ProtocolError::with_parts(
                         format!(
                             "protocol `{}` said the job was over with the running status `{}`",
-                            self.protocol.name(),
+                            self.family().name(),
                             reading.status.status
                         ),
                         Some(response.status()),
@@ -102,27 +86,28 @@ impl Operation {
             }
             Route::Poll(monitor) => monitor,
             Route::Resend => {
-                self.extra_mut().resend = Some(request);
+                self.watch_mut().0.resend_with(request);
                 origin
             }
         };
         #[cfg(feature = "tracing")]
         {
-            self.span
+            self.span()
                 .record("monitor", tracing::field::display(redact(&monitor)));
-            tracing::debug!(parent: &self.span, retry_after = ?retry_after, "started");
+            tracing::debug!(parent: self.span(), retry_after = ?retry_after, "started");
         }
-        if monitor != self.monitor {
-            if let Err(error) = self.follow(&monitor) {
+        if monitor != *self.watch().url() {
+            if let Err(error) = self.watch().follow(&monitor) {
                 self.fail(error);
                 return false;
             }
-            self.set_monitor(monitor);
+            let (watch, protocol) = self.watch_mut();
+            watch.move_to(monitor, protocol);
         }
         let has_status = first.is_some();
         if let Some(mut reading) = first {
             Operation::attach(&mut reading, response);
-            self.last_status = Some(reading.status);
+            *self.last_status_mut() = Some(reading.status);
         }
         self.start_polling(retry_after);
         has_status

@@ -21,8 +21,9 @@ use crate::origin::redact;
 use crate::policy::FailureClass;
 use crate::transport::{RequestKind, TransportError};
 
-use super::core::{Operation, PendingStart, StartSetup, State};
+use super::core::{Operation, State};
 use super::retry_rule::StartRetryNotice;
+use super::start_request::StartSetup;
 
 impl Operation {
     /// While the operation is starting, the last retry of the start request
@@ -30,12 +31,9 @@ impl Operation {
     /// on its way). `None` once the start request has been answered, and
     /// when it never failed.
     pub fn start_retry(&self) -> Option<&StartRetryNotice> {
-        match &self.state {
-            State::Starting { setup, .. } => setup.notice.as_deref(),
-            _ => self
-                .start
-                .as_ref()
-                .and_then(|start| start.notice.as_deref()),
+        match self.state() {
+            State::Starting { setup, .. } => setup.notice(),
+            _ => self.pending_start().and_then(|start| start.notice()),
         }
     }
 
@@ -48,54 +46,52 @@ impl Operation {
         setup: Box<StartSetup>,
     ) -> bool {
         let failure = match &answer {
-            Err(source) => Some((self.errors().classify_transport(source), None)),
+            Err(source) => Some((self.schedule().errors().classify_transport(source), None)),
             Ok(response) if response.status().as_u16() >= 400 => Some((
-                self.errors().classify_status(response.status()),
+                self.schedule().errors().classify_status(response.status()),
                 self.retry_after(response),
             )),
             Ok(_) => None,
         };
         let Some((class, retry_after)) = failure else {
-            self.failures = 0;
-            return self.on_start(answer, setup.request);
+            self.schedule_mut().set_failures(0);
+            return self.on_start(answer, setup.into_request());
         };
-        let attempts = self.failures.saturating_add(1);
-        let again = setup.may_repeat
+        let attempts = self.schedule().failures().saturating_add(1);
+        let again = setup.may_repeat()
             && class == FailureClass::Transient
-            && self.errors().may_retry(attempts);
+            && self.schedule().errors().may_retry(attempts);
         if !again && attempts == 1 {
             // Never retried: the answer is read as it is.
-            return self.on_start(answer, setup.request);
+            return self.on_start(answer, setup.into_request());
         }
         let error = self.start_error(answer, attempts);
-        let StartSetup { request, retry, .. } = *setup;
         if !again {
             self.fail(error);
             return false;
         }
         #[cfg(feature = "tracing")]
         tracing::debug!(
-            parent: &self.span,
+            parent: self.span(),
             error = %error,
             attempts,
             retry_after = ?retry_after,
             "the start request failed; sending it again"
         );
-        self.failures = attempts;
-        self.start = Some(Box::new(PendingStart {
-            request,
-            retry,
-            notice: None,
-        }));
+        self.schedule_mut().set_failures(attempts);
+        self.set_start(Box::new(setup.again()));
         // A limit or the deadline may end the operation here: the start
         // stays unanswered (and the operation has no resume token).
-        self.schedule(retry_after);
-        if let (State::Sleeping(_), Some(start)) = (&self.state, &mut self.start) {
-            start.notice = Some(Box::new(StartRetryNotice {
-                attempt: attempts.saturating_add(1),
-                delay: self.previous_delay.unwrap_or_default(),
-                error,
-            }));
+        self.schedule_next(retry_after);
+        if matches!(self.state(), State::Sleeping(_)) {
+            let delay = self.schedule().previous_delay().unwrap_or_default();
+            if let Some(start) = self.pending_start_mut() {
+                start.set_notice(StartRetryNotice {
+                    attempt: attempts.saturating_add(1),
+                    delay,
+                    error,
+                });
+            }
         }
         false
     }
@@ -108,13 +104,13 @@ impl Operation {
     ) -> Error {
         match answer {
             Err(source) => Error::Request(Box::new(
-                RequestError::transport(RequestKind::Start, redact(self.origin()), source)
+                RequestError::transport(RequestKind::Start, redact(self.watch().origin()), source)
                     .with_attempts(attempts),
             )),
             Ok(response) => Error::Request(Box::new(
                 RequestError::answer(
                     RequestKind::Start,
-                    redact(self.origin()),
+                    redact(self.watch().origin()),
                     response.status(),
                     response.body(),
                 )

@@ -10,11 +10,16 @@ use url::Url;
 
 use crate::build_error::BuildError;
 use crate::error::Error;
+use crate::origin::UrlPolicy;
+use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{Polled, Protocol, ProtocolError};
 use crate::timer::{Sleep, Timer};
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::transport::Transport;
 
+use super::clock::Clock;
 use super::core::{End, Operation, State};
+use super::monitor::Monitor;
+use super::schedule::Schedule;
 
 /// The protocol of an operation that was never built: it reads nothing,
 /// saves nothing (no resume token) and cancels nothing.
@@ -50,28 +55,20 @@ impl Operation {
     pub(super) fn unbuilt(transport: Arc<dyn Transport>, error: BuildError) -> Operation {
         let error = Error::from(error);
         let timer: Arc<dyn Timer> = Arc::new(Unbuilt);
-        Operation {
+        let protocol: Box<dyn Protocol> = Box::new(Unbuilt);
+        let monitor = Url::parse("about:blank").expect("a constant, valid URL");
+        let monitor = Monitor::new(monitor, None, UrlPolicy::default(), None, &*protocol);
+        let schedule = Schedule::new(&PollPolicy::default(), ErrorPolicy::default(), 0, false);
+        let mut operation = Operation::assemble(
             transport,
-            protocol: Box::new(Unbuilt),
-            started: timer.now(),
-            carried: Duration::ZERO,
-            polls: 0,
-            #[cfg(feature = "tracing")]
-            span: tracing::Span::none(),
-            timer,
-            pacer: crate::policy::PollPolicy::default().start(),
-            origin: None,
-            extra: None,
-            monitor: Url::parse("about:blank").expect("a constant, valid URL"),
-            url_changes: 0,
-            poll_meta: RequestMeta::new(RequestKind::Poll, false, false),
-            failures: 0,
-            previous_delay: None,
-            last_status: None,
-            from_job_start: false,
-            start: None,
-            end: Some(Box::new(End::Failed(error.clone()))),
-            state: State::Failing(Box::new(error)),
-        }
+            protocol,
+            Clock::new(timer, Duration::ZERO),
+            schedule,
+            monitor,
+            None,
+        );
+        operation.set_end(End::Failed(error.clone()));
+        operation.set_state(State::Failing(Box::new(error)));
+        operation
     }
 }

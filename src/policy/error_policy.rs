@@ -153,9 +153,9 @@ mod tests {
                 FailureClass::Permanent
             );
         }
-        let io = TransportError::msg(TransportErrorKind::Connect, "refused");
+        let io = TransportError::connect("refused");
         assert_eq!(p.classify_transport(&io), FailureClass::Transient);
-        let big = TransportError::msg(TransportErrorKind::BodyTooLarge, "2 MiB");
+        let big = TransportError::body_too_large("2 MiB");
         assert_eq!(p.classify_transport(&big), FailureClass::Permanent);
     }
 

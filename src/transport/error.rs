@@ -113,15 +113,6 @@ impl TransportError {
         }
     }
 
-    /// An error of `kind` described by `message`.
-    pub(crate) fn msg(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError {
-            kind,
-            source: None,
-            message: Some(message.into()),
-        }
-    }
-
     /// What kind of failure this is.
     pub(crate) fn kind(&self) -> TransportErrorKind {
         self.kind

@@ -127,10 +127,9 @@ fn classify(error: reqwest::Error) -> TransportError {
 }
 
 fn too_large(limit: usize) -> TransportError {
-    TransportError::msg(
-        TransportErrorKind::BodyTooLarge,
-        format!("the response body is larger than the limit of {limit} bytes"),
-    )
+    TransportError::body_too_large(format!(
+        "the response body is larger than the limit of {limit} bytes"
+    ))
 }
 
 #[async_trait]

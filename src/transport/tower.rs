@@ -114,13 +114,10 @@ where
             .await
             .map_err(|error| {
                 if error.is::<http_body_util::LengthLimitError>() {
-                    TransportError::msg(
-                        TransportErrorKind::BodyTooLarge,
-                        format!(
-                            "the response body is larger than the limit of {} bytes",
-                            self.body_limit
-                        ),
-                    )
+                    TransportError::body_too_large(format!(
+                        "the response body is larger than the limit of {} bytes",
+                        self.body_limit
+                    ))
                 } else {
                     TransportError::new(TransportErrorKind::Other, error)
                 }
