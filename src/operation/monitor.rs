@@ -19,10 +19,18 @@ pub(super) struct Monitor {
     changes: u32,
     /// The marker of poll requests (recomputed when the monitor moves).
     poll_meta: RequestMeta,
+    /// What few operations need, out of line (`None` for most: no
+    /// allocation, and one pointer in the operation).
+    rare: Option<Box<Rare>>,
+}
+
+/// What few monitors need.
+#[derive(Default)]
+struct Rare {
     /// The request each poll re-sends ([`crate::protocol::Next::resend`]).
-    resend: Option<Box<http::Request<Bytes>>>,
+    resend: Option<http::Request<Bytes>>,
     /// `None`: the default URL policy (shared).
-    urls: Option<Box<UrlPolicy>>,
+    urls: Option<UrlPolicy>,
 }
 
 impl Monitor {
@@ -34,13 +42,14 @@ impl Monitor {
         resend: Option<http::Request<Bytes>>,
         protocol: &dyn Protocol,
     ) -> Self {
+        let urls = (urls != UrlPolicy::default()).then_some(urls);
+        let rare = (resend.is_some() || urls.is_some()).then(|| Box::new(Rare { resend, urls }));
         let mut monitor = Monitor {
             origin: origin.filter(|origin| *origin != url).map(Box::new),
             url,
             changes: 0,
             poll_meta: RequestMeta::new(RequestKind::Poll, true, false),
-            resend: resend.map(Box::new),
-            urls: (urls != UrlPolicy::default()).then(|| Box::new(urls)),
+            rare,
         };
         monitor.poll_meta = monitor.meta(RequestKind::Poll, &monitor.url, protocol);
         monitor
@@ -58,17 +67,20 @@ impl Monitor {
 
     /// The URL policy.
     pub(super) fn urls(&self) -> &UrlPolicy {
-        self.urls.as_deref().unwrap_or(&DEFAULT_URL_POLICY)
+        self.rare
+            .as_ref()
+            .and_then(|rare| rare.urls.as_ref())
+            .unwrap_or(&DEFAULT_URL_POLICY)
     }
 
     /// The request each poll re-sends, if the operation polls that way.
     pub(super) fn resend(&self) -> Option<&http::Request<Bytes>> {
-        self.resend.as_deref()
+        self.rare.as_ref().and_then(|rare| rare.resend.as_ref())
     }
 
     /// Polls by re-sending `request` from now on.
     pub(super) fn resend_with(&mut self, request: http::Request<Bytes>) {
-        self.resend = Some(Box::new(request));
+        self.rare.get_or_insert_with(Box::default).resend = Some(request);
     }
 
     /// The marker of a request of `kind` to `url`.
@@ -87,8 +99,8 @@ impl Monitor {
 
     /// The next poll: the re-sent request or the protocol's, marked.
     pub(super) fn poll_request(&self, protocol: &dyn Protocol) -> http::Request<Bytes> {
-        let mut request = match &self.resend {
-            Some(request) => (**request).clone(),
+        let mut request = match self.resend() {
+            Some(request) => request.clone(),
             None => protocol.poll_request(&self.url),
         };
         request.extensions_mut().insert(self.poll_meta);
