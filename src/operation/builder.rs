@@ -18,9 +18,9 @@ use crate::transport::Transport;
 use super::clock::Clock;
 use super::core::Operation;
 use super::monitor::Monitor;
-use super::retry_rule::StartRetry;
 use super::schedule::Schedule;
 use super::start_request::PendingStart;
+use super::start_request::StartRetry;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]

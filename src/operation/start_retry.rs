@@ -22,7 +22,7 @@ use crate::policy::FailureClass;
 use crate::transport::{RequestKind, TransportError};
 
 use super::core::{Operation, State};
-use super::retry_rule::StartRetryNotice;
+use super::start_request::StartRetryNotice;
 use super::start_request::StartSetup;
 
 impl Operation {
@@ -126,7 +126,7 @@ mod tests {
     use std::time::Duration;
 
     use super::super::builder::OperationBuilder;
-    use super::super::retry_rule::{StartRetry, is_idempotent};
+    use super::super::start_request::{StartRetry, is_idempotent};
     use super::*;
     use crate::policy::Constant;
     use crate::policy::{ErrorPolicy, PollPolicy};
