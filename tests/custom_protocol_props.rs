@@ -1,6 +1,6 @@
 //! The state machine's rules hold for a protocol of one's own: for any script
 //! of answers, an operation with a custom protocol ends exactly when the
-//! protocol's `interpret` says terminal (or reads garbage), sends nothing
+//! protocol's `read_poll` says terminal (or reads garbage), sends nothing
 //! after, and a token taken at any running status round-trips and resumes
 //! to the same end.
 
