@@ -23,6 +23,27 @@ use crate::status::{AsyncJobStatus, ServiceError};
 use crate::transport::{RequestKind, TransportError};
 
 /// Everything that can end an operation other than success.
+///
+/// A stream consumer matches a handful of arms:
+///
+/// ```
+/// use lro_poller::{Error, GaveUpCause};
+///
+/// fn explain(error: &Error) -> String {
+///     match error {
+///         Error::Failed(status) => format!("the job failed: {:?}", status.failure_summary()),
+///         Error::GaveUp(gave_up) => match gave_up.cause() {
+///             GaveUpCause::Deadline => format!("still running after {:?}", gave_up.elapsed()),
+///             other => format!("stopped waiting: {other:?}"),
+///         },
+///         Error::Request(request) if request.monitor_expired() => "the monitor expired".into(),
+///         Error::Request(request) => format!("{} request failed: {request}", request.kind()),
+///         Error::Protocol(answer) => format!("unreadable answer: {}", answer.message()),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
