@@ -28,7 +28,10 @@ use http::StatusCode;
 use lro_poller::policy::{Backoff, BackoffBuilder, PollContext, PollPolicy, ProgressBuilder};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::timer::Timer;
-use lro_poller::{AsyncJobStatus, JobState, Operation, OutcomeFuture, Transport};
+use lro_poller::{AsyncJobStatus, JobState, Operation, Transport};
+
+/// What awaiting an operation runs.
+type OutcomeFuture = <Operation as std::future::IntoFuture>::IntoFuture;
 
 /// Counts the bytes and blocks live on the heap.
 struct Counting;
@@ -297,7 +300,8 @@ fn main() {
     let transport = setup.transport(true);
     let (request, heap) = held(|| {
         let url = url::Url::parse(MONITOR).expect("a URL");
-        let mut request = lro_poller::protocol::get_json(&url);
+        let mut request =
+            lro_poller::protocol::Protocol::poll_request(&lro_poller::protocol::Graph::new(), &url);
         let meta = lro_poller::RequestMeta::new(lro_poller::RequestKind::Poll, true, false);
         request.extensions_mut().insert(meta);
         let mut future = transport.send(request);

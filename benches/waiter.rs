@@ -1,4 +1,4 @@
-//! Reading one answer with a waiter: `WaiterProtocol::interpret` (the body
+//! Reading one answer with a waiter: `WaiterProtocol::read_poll` (the body
 //! parsed once, then every acceptor's JMESPath path evaluated in order)
 //! against deserialising the same bytes into a `serde_json::Value` (the least
 //! any reader of the answer pays).
@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput};
-use lro_poller::Url;
 use lro_poller::protocol::Protocol;
+use lro_poller::url::Url;
 use lro_poller::waiter::{WaiterProtocol, Waiters};
 
 const WAITERS: &str = include_str!("../tests/fixtures/waiters/instance_running.json");
@@ -49,7 +49,7 @@ fn benches(c: &mut Criterion, protocol: &WaiterProtocol, url: &Url) {
             b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(r.body())))
         });
         group.bench_with_input(BenchmarkId::new("interpret", state), &response, |b, r| {
-            b.iter(|| protocol.interpret(url, black_box(r)))
+            b.iter(|| protocol.read_poll(url, black_box(r)))
         });
     }
     group.finish();
@@ -75,7 +75,7 @@ fn interleaved_ratio(protocol: &WaiterProtocol, url: &Url, state: &str) {
         let value = time_per_call(ITERATIONS, || {
             serde_json::from_slice::<serde_json::Value>(black_box(response.body()))
         });
-        let read = time_per_call(ITERATIONS, || protocol.interpret(url, black_box(&response)));
+        let read = time_per_call(ITERATIONS, || protocol.read_poll(url, black_box(&response)));
         ratios.push(read.as_secs_f64() / value.as_secs_f64());
         base.push(value);
         ours.push(read);

@@ -15,8 +15,8 @@ mod onedrive;
 
 use bytes::Bytes;
 use futures::StreamExt;
+use lro_poller::Operation;
 use lro_poller::transport::ReqwestTransport;
-use lro_poller::{Operation, redact};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -45,7 +45,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "  {:<11} {percent:>5.1}%  (monitor {})",
             status.status,
-            redact(copy.monitor_url())
+            copy.monitor_url().path()
         );
     }
     let outcome = copy.outcome().await?;

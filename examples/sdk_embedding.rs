@@ -1,7 +1,9 @@
 //! How an SDK embeds the crate: a tiny `DriveClient` whose `copy(item, dest)`
 //! returns the SDK's own `CopyOperation` — a `Stream` of the SDK's progress
-//! type that awaits to `Result<DriveItem, DriveError>` — with no lro-poller
-//! type in its public API. Runs against the loopback OneDrive stand-in.
+//! type that awaits to `Result<DriveItem, DriveError>`, with `resume_token`
+//! and `cancel` — as a type alias of `lro_poller::Mapped`: nothing forwarded
+//! by hand, and `copy` cannot fail (a bad request is the copy's first item).
+//! Runs against the loopback OneDrive stand-in.
 //!
 //! ```sh
 //! cargo run --example sdk_embedding --features reqwest,tokio
@@ -12,12 +14,7 @@ mod onedrive;
 
 /// The SDK crate, as its users see it.
 mod drive_sdk {
-    use std::future::{Future, IntoFuture};
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-
     use bytes::Bytes;
-    use futures::Stream;
     use lro_poller::transport::ReqwestTransport;
     use lro_poller::{Mapped, Operation};
 
@@ -78,38 +75,10 @@ mod drive_sdk {
         }
     }
 
-    /// A copy in progress: stream it for progress, await it for the item.
-    pub struct CopyOperation {
-        inner: Mapped<DriveItem, DriveError>,
-    }
-
-    impl Stream for CopyOperation {
-        type Item = Result<CopyProgress, DriveError>;
-
-        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-            Pin::new(&mut self.get_mut().inner)
-                .poll_next(cx)
-                .map(|item| {
-                    item.map(|status| {
-                        status
-                            .map(|s| CopyProgress {
-                                state: s.status.to_string(),
-                                percent: s.percentage_complete,
-                            })
-                            .map_err(convert)
-                    })
-                })
-        }
-    }
-
-    impl IntoFuture for CopyOperation {
-        type Output = Result<DriveItem, DriveError>;
-        type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
-
-        fn into_future(self) -> Self::IntoFuture {
-            self.inner.into_future()
-        }
-    }
+    /// A copy in progress: stream it for progress, await it for the item;
+    /// `resume_token()` and `cancel()` too. A type alias: nothing forwarded
+    /// by hand.
+    pub type CopyOperation = Mapped<DriveItem, DriveError, CopyProgress, DriveError>;
 
     /// The SDK's client.
     pub struct DriveClient {
@@ -130,26 +99,32 @@ mod drive_sdk {
             }
         }
 
-        /// Copies `item` into the folder `dest`.
-        pub fn copy(&self, item: &str, dest: &str) -> Result<CopyOperation, DriveError> {
+        /// Copies `item` into the folder `dest`. It cannot fail here: a
+        /// request that cannot be made is the first thing the copy yields.
+        pub fn copy(&self, item: &str, dest: &str) -> CopyOperation {
             let body = serde_json::json!({ "parentReference": { "path": dest } }).to_string();
-            let request =
-                http::Request::post(format!("{}/v1.0/me/drive/items/{item}/copy", self.base))
-                    .header("content-type", "application/json")
-                    .body(Bytes::from(body))
-                    .map_err(|e| DriveError::Service(e.to_string()))?;
-            let operation = Operation::start(self.transport.clone(), request)
-                .build()
-                .map_err(convert)?;
-            Ok(CopyOperation {
-                inner: operation.map_outcome(|outcome| {
-                    let outcome = outcome.map_err(convert)?;
-                    let id = outcome.resource_id().ok_or_else(|| {
+            let mut request = http::Request::new(Bytes::from(body));
+            *request.method_mut() = http::Method::POST;
+            if let Ok(uri) = format!("{}/v1.0/me/drive/items/{item}/copy", self.base).parse() {
+                *request.uri_mut() = uri;
+            }
+            request.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/json"),
+            );
+            Operation::start(self.transport.clone(), request)
+                .into_operation()
+                .map_status(|s| CopyProgress {
+                    state: s.status.to_string(),
+                    percent: s.percentage_complete,
+                })
+                .map_err(convert)
+                .map_outcome(|outcome| {
+                    let id = outcome?.resource_id().map(str::to_owned).ok_or_else(|| {
                         DriveError::Service("the copy did not say what it made".into())
                     })?;
-                    Ok(DriveItem { id: id.to_owned() })
-                }),
-            })
+                    Ok(DriveItem { id })
+                })
         }
     }
 }
@@ -163,11 +138,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let drive = DriveClient::new(base, "example-token");
 
     // Use 1: just await the result.
-    let item = drive.copy("01REPORT", "/drive/root:/Archive")?.await?;
+    let item = drive.copy("01REPORT", "/drive/root:/Archive").await?;
     println!("awaited: copied to {}", item.id);
 
     // Use 2: follow the progress, then take the result.
-    let mut copy = drive.copy("01PHOTOS", "/drive/root:/Backup")?;
+    let mut copy = drive.copy("01PHOTOS", "/drive/root:/Backup");
     while let Some(progress) = copy.next().await {
         let progress = progress?;
         println!(

@@ -5,7 +5,7 @@
 //! status and the status inside [`Error::Failed`](crate::Error::Failed) carry
 //! the [`Answer`] they were read from — the status code, the headers and the
 //! body — and whatever typed [details](Details) the protocol attached
-//! ([`Interpretation::with_details`](crate::protocol::Interpretation::with_details)).
+//! ([`Reading::with_details`](crate::protocol::Reading::with_details)).
 //! An answer is shared, not copied: cloning a status clones a pointer.
 
 use std::any::Any;
@@ -18,7 +18,7 @@ use bytes::Bytes;
 /// header-borne progress counter, the acceptor that matched…): any
 /// `Send + Sync + Debug` value, reached with [`Answer::details`].
 #[derive(Clone, Default)]
-pub struct Details(Option<Arc<dyn Detail>>);
+pub(crate) struct Details(Option<Arc<dyn Detail>>);
 
 /// A value that can be kept as [`Details`].
 trait Detail: Any + Send + Sync + fmt::Debug {
@@ -33,23 +33,18 @@ impl<T: Any + Send + Sync + fmt::Debug> Detail for T {
 
 impl Details {
     /// No details.
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Details(None)
     }
 
     /// `value` as details.
-    pub fn new<T: Any + Send + Sync + fmt::Debug>(value: T) -> Self {
+    pub(crate) fn new<T: Any + Send + Sync + fmt::Debug>(value: T) -> Self {
         Details(Some(Arc::new(value)))
     }
 
     /// The details as a `T`, when they are one.
-    pub fn get<T: Any>(&self) -> Option<&T> {
+    pub(crate) fn get<T: Any>(&self) -> Option<&T> {
         self.0.as_deref()?.as_any().downcast_ref()
-    }
-
-    /// Whether there are none.
-    pub fn is_none(&self) -> bool {
-        self.0.is_none()
     }
 }
 
@@ -103,7 +98,7 @@ struct Inner {
 
 impl Answer {
     /// The answer `response` with `details` (nothing is copied).
-    pub fn new(response: http::Response<Bytes>, details: Details) -> Self {
+    pub(crate) fn new(response: http::Response<Bytes>, details: Details) -> Self {
         let (parts, body) = response.into_parts();
         Answer(Arc::new(Inner {
             status: parts.status,
@@ -193,7 +188,7 @@ mod tests {
         let one = Details::new(1u8);
         assert_eq!(one, one.clone());
         assert_ne!(one, Details::none());
-        assert!(Details::none().is_none() && !one.is_none());
+        assert!(Details::none().get::<u8>().is_none() && one.get::<u8>() == Some(&1));
         assert_eq!(Details::none(), Details::none());
     }
 }

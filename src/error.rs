@@ -1,25 +1,49 @@
-//! The one error type of the crate, with the cause kept.
+//! What a running operation ends with, other than success.
 //!
-//! Every variant says what a caller can do about it: a [`Error::Failed`] job has
-//! the service's own status and error details; a [`Error::DeadlineExceeded`]
-//! says how long it waited and how many polls it sent; an [`Error::Http`] keeps
-//! the status code and a bounded excerpt of the body. URLs in errors are
-//! redacted (no query string, which can hold a token).
+//! One enum of a handful of arms, shaped like the smithy-rs waiters'
+//! `WaiterError`: the job failed (with the service's status), the operation
+//! gave up ([`GaveUp`]: deadline, poll limit, backoff stop), a request failed
+//! ([`RequestError`]: transport or HTTP), an answer made no sense
+//! ([`ProtocolError`]), a URL was refused, a cancel is unsupported, or the
+//! operation could not be built ([`BuildError`]). The resume token, when
+//! there is one, is reached one way: [`Error::resume_token`]. URLs in errors
+//! are redacted (no query string, which can hold a token).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 
-use crate::resume::{ResumeToken, TokenError};
+use crate::build_error::BuildError;
+use crate::protocol_error::{ProtocolError, excerpt};
+use crate::resume::ResumeToken;
 use crate::status::{AsyncJobStatus, ServiceError};
 use crate::transport::{RequestKind, TransportError};
 
-/// How many bytes of a response body an error quotes at most.
-pub const EXCERPT_LIMIT: usize = 512;
-
 /// Everything that can end an operation other than success.
+///
+/// A stream consumer matches a handful of arms:
+///
+/// ```
+/// use lro_poller::{Error, GaveUpCause};
+///
+/// fn explain(error: &Error) -> String {
+///     match error {
+///         Error::Failed(status) => format!("the job failed: {:?}", status.failure_summary()),
+///         Error::GaveUp(gave_up) => match gave_up.cause() {
+///             GaveUpCause::Deadline => format!("still running after {:?}", gave_up.elapsed()),
+///             other => format!("stopped waiting: {other:?}"),
+///         },
+///         Error::Request(request) if request.monitor_expired() => "the monitor expired".into(),
+///         Error::Request(request) => format!("{} request failed: {request}", request.kind()),
+///         Error::Protocol(answer) => format!("unreadable answer: {}", answer.message()),
+///         other => other.to_string(),
+///     }
+/// }
+/// # let _ = explain;
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -28,73 +52,20 @@ pub enum Error {
     /// with its error details.
     #[error("{}", describe_failure(.0))]
     Failed(Box<AsyncJobStatus>),
-    /// The HTTP exchange failed (connection, timeout, body too large, …), and
-    /// retrying did not help or was not worth it.
-    #[error("{kind} request failed after {attempts} attempt(s): {source}")]
-    #[non_exhaustive]
-    Transport {
-        /// What the request was for.
-        kind: RequestKind,
-        /// How many times in a row it failed.
-        attempts: u32,
-        /// The transport's error.
-        #[source]
-        source: TransportError,
-        /// A token to try again later, when the failure was on a poll.
-        resume: Option<Box<ResumeToken>>,
-    },
-    /// The server answered a request with an error status.
+    /// The operation stopped waiting before the job ended: the deadline, the
+    /// poll limit, or the backoff said so ([`GaveUp::cause`]). The job may
+    /// still be running; [`Error::resume_token`] goes on later.
     #[error("{0}")]
-    Http(Box<HttpError>),
-    /// The monitor answered `404 Not Found` or `410 Gone`: it has expired or
-    /// never existed. Polling it again will not help.
-    #[error("the monitor has expired or does not exist: {0}")]
-    MonitorExpired(Box<HttpError>),
-    /// A response could not be understood (garbage JSON, a missing status, an
+    GaveUp(Box<GaveUp>),
+    /// A request failed: the transport could not exchange it, or the server
+    /// answered with an error status; retrying did not help or was not
+    /// worth it.
+    #[error("{0}")]
+    Request(Box<RequestError>),
+    /// An answer could not be understood (garbage JSON, a missing status, an
     /// unusable URL).
     #[error("{0}")]
     Protocol(Box<ProtocolError>),
-    /// The overall deadline passed before the job ended.
-    #[error("deadline exceeded: the job had not ended after {elapsed:?} and {polls} poll(s)")]
-    #[non_exhaustive]
-    DeadlineExceeded {
-        /// Time since the operation started, on the operation's timer.
-        elapsed: Duration,
-        /// Polls sent.
-        polls: u32,
-        /// A token to go on waiting later (with a new deadline).
-        resume: Option<Box<ResumeToken>>,
-    },
-    /// The policy's limit on polls was reached before the job ended.
-    #[error("poll limit reached: the job had not ended after {polls} poll(s) and {elapsed:?}")]
-    #[non_exhaustive]
-    PollLimitExceeded {
-        /// Polls sent.
-        polls: u32,
-        /// Time since the operation started, on the operation's timer.
-        elapsed: Duration,
-        /// A token to go on waiting later.
-        resume: Option<Box<ResumeToken>>,
-    },
-    /// The policy's backoff gave up before the job ended
-    /// ([`Step::Stop`](crate::policy::Step::Stop)): a Smithy waiter's
-    /// maximum wait time, an iterator of delays that ran out.
-    #[error("the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})")]
-    #[non_exhaustive]
-    BackoffStopped {
-        /// The backoff's reason.
-        reason: String,
-        /// Polls sent.
-        polls: u32,
-        /// Time since the operation started, on the operation's timer.
-        elapsed: Duration,
-        /// A token to go on waiting later.
-        resume: Option<Box<ResumeToken>>,
-    },
-    /// The operation was set up wrongly (for example, no timer was given and
-    /// no timer feature is enabled).
-    #[error("invalid configuration: {0}")]
-    Config(String),
     /// A server handed out a URL the operation's
     /// [`UrlPolicy`](crate::UrlPolicy) does not follow, or changed the monitor
     /// URL too many times.
@@ -106,23 +77,11 @@ pub enum Error {
         /// Why.
         reason: String,
     },
-    /// A resume token could not be read (damaged, or from a newer version).
-    #[error("invalid resume token: {0}")]
-    InvalidToken(String),
-    /// A resume token names a protocol the caller did not supply (pass it
-    /// with [`OperationBuilder::with_protocol`](crate::OperationBuilder::with_protocol)).
-    #[error(
-        "the resume token is for protocol `{name}`, which this operation was not given (known: {known})"
-    )]
-    #[non_exhaustive]
-    UnknownProtocol {
-        /// The protocol's name in the token.
-        name: String,
-        /// The names of the protocols the operation knew, comma-separated.
-        known: String,
-    },
-    /// The protocol, or the service, has no way to cancel the job. Nothing was
-    /// sent when `http_status` is `None`.
+    /// [`Operation::cancel`](crate::Operation::cancel) only: the protocol, or
+    /// the service, has no way to cancel the job (or the job has not started
+    /// yet). Nothing was sent when `http_status` is `None`. It lives here,
+    /// not in a type of its own, so that an SDK maps one error type for
+    /// every call; no stream or awaited operation ends with it.
     #[error("cancel is not supported by {}{}", .protocol, .http_status.map(|s| format!(" (the service answered {s})")).unwrap_or_default())]
     #[non_exhaustive]
     CancelUnsupported {
@@ -131,6 +90,11 @@ pub enum Error {
         /// The service's answer, when it was asked.
         http_status: Option<StatusCode>,
     },
+    /// The operation could not be built (made with
+    /// [`OperationBuilder::into_operation`](crate::OperationBuilder::into_operation),
+    /// which defers the error to the first poll and the awaited result).
+    #[error("{0}")]
+    Build(Box<BuildError>),
 }
 
 fn describe_failure(status: &AsyncJobStatus) -> String {
@@ -152,85 +116,28 @@ impl Error {
     /// The HTTP status of the answer that caused the error, if there was one.
     pub fn http_status(&self) -> Option<StatusCode> {
         match self {
-            Error::Http(e) | Error::MonitorExpired(e) => Some(e.status),
-            Error::Protocol(e) => e.status,
+            Error::Request(e) => e.status(),
+            Error::Protocol(e) => e.status(),
             Error::CancelUnsupported { http_status, .. } => *http_status,
             _ => None,
         }
     }
 
     /// A token to resume the operation later, when the error ended it before
-    /// the job did and a later try may succeed (deadline, poll limit, a
-    /// failure to read the status).
+    /// the job did and a later try may succeed (the operation gave up, or
+    /// failed to read the status). The one way to reach it.
     pub fn resume_token(&self) -> Option<&ResumeToken> {
         match self {
-            Error::Transport { resume, .. }
-            | Error::DeadlineExceeded { resume, .. }
-            | Error::PollLimitExceeded { resume, .. }
-            | Error::BackoffStopped { resume, .. } => resume.as_deref(),
-            Error::Http(e) => e.resume.as_deref(),
+            Error::GaveUp(e) => e.resume.as_deref(),
+            Error::Request(e) => e.resume.as_deref(),
             _ => None,
         }
     }
 
-    /// Whether the error ended the operation before the job did (a deadline, a
-    /// poll limit, a transport or HTTP failure): the job may still be running.
+    /// Whether the error ended the operation before the job did (it gave up,
+    /// a request or an answer failed): the job may still be running.
     pub fn job_may_still_run(&self) -> bool {
-        !matches!(
-            self,
-            Error::Failed(_)
-                | Error::Config(_)
-                | Error::InvalidToken(_)
-                | Error::UnknownProtocol { .. }
-        )
-    }
-
-    /// The answer from `url` could not be understood (garbage JSON, a missing
-    /// field, an unusable header): an [`Error::Protocol`] with the status
-    /// code, the redacted URL and an excerpt of the body. What a protocol of
-    /// your own returns from [`Protocol::interpret`](crate::protocol::Protocol::interpret)
-    /// for a malformed answer, like the built-in ones do.
-    ///
-    /// ```
-    /// use lro_poller::{Error, Url};
-    ///
-    /// let url = Url::parse("https://api.example/copy/1?sig=secret").unwrap();
-    /// let answer = http::Response::builder().status(200).body(bytes::Bytes::from("<html>")).unwrap();
-    /// let error = Error::malformed("x-copy-status is missing", &url, &answer);
-    /// assert!(matches!(error, Error::Protocol(_)));
-    /// assert_eq!(error.http_status(), Some(http::StatusCode::OK));
-    /// assert!(!error.to_string().contains("secret"));
-    /// ```
-    pub fn malformed(
-        message: impl Into<String>,
-        url: &url::Url,
-        response: &http::Response<Bytes>,
-    ) -> Error {
-        ProtocolError::new(message)
-            .with_status(response.status())
-            .with_url(url)
-            .with_body(response.body())
-            .into()
-    }
-
-    pub(crate) fn protocol(
-        message: impl Into<String>,
-        status: Option<StatusCode>,
-        url: Option<String>,
-        body: &[u8],
-    ) -> Error {
-        Error::Protocol(Box::new(ProtocolError {
-            message: message.into(),
-            status,
-            url,
-            excerpt: excerpt(body),
-        }))
-    }
-}
-
-impl From<TokenError> for Error {
-    fn from(error: TokenError) -> Self {
-        Error::InvalidToken(error.message().to_owned())
+        !matches!(self, Error::Failed(_) | Error::Build(_))
     }
 }
 
@@ -240,51 +147,225 @@ impl From<ProtocolError> for Error {
     }
 }
 
-/// A server's error answer to one of the crate's requests.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct HttpError {
-    /// The HTTP status code.
-    pub status: StatusCode,
-    /// What the request was for.
-    pub kind: RequestKind,
-    /// The request URL, redacted.
-    pub url: String,
-    /// The service's error (`{"error":{"code","message"}}`), when it sent one.
-    pub service_error: Option<ServiceError>,
-    /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossy UTF-8).
-    pub excerpt: Option<String>,
-    /// How many times in a row this kind of answer came back.
-    pub attempts: u32,
-    /// A token to try again later, when the error was on a poll.
-    pub resume: Option<Box<ResumeToken>>,
+impl From<BuildError> for Error {
+    fn from(error: BuildError) -> Self {
+        Error::Build(Box::new(error))
+    }
 }
 
-impl HttpError {
-    pub(crate) fn new(status: StatusCode, kind: RequestKind, url: String, body: &Bytes) -> Self {
-        HttpError {
-            status,
-            kind,
-            url,
-            service_error: service_error_from_body(body),
-            excerpt: excerpt(body),
-            attempts: 1,
-            resume: None,
+/// Why the operation gave up waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GaveUpCause {
+    /// The overall deadline passed.
+    Deadline,
+    /// The polling policy's limit on polls was reached.
+    PollLimit,
+    /// The backoff stopped, for this reason (a Smithy waiter's maximum wait
+    /// time, an iterator of delays that ran out).
+    BackoffStopped(Cow<'static, str>),
+}
+
+/// The operation stopped waiting before the job ended: why, after how many
+/// polls and how long. The job may still be running.
+#[derive(Debug, Clone)]
+pub struct GaveUp {
+    cause: GaveUpCause,
+    polls: u32,
+    elapsed: Duration,
+    resume: Option<Box<ResumeToken>>,
+}
+
+impl GaveUp {
+    pub(crate) fn new(
+        cause: GaveUpCause,
+        polls: u32,
+        elapsed: Duration,
+        resume: Option<ResumeToken>,
+    ) -> Self {
+        GaveUp {
+            cause,
+            polls,
+            elapsed,
+            resume: resume.map(Box::new),
+        }
+    }
+
+    /// Why.
+    pub fn cause(&self) -> &GaveUpCause {
+        &self.cause
+    }
+
+    /// Polls sent.
+    pub fn polls(&self) -> u32 {
+        self.polls
+    }
+
+    /// Time since the operation started, on the operation's timer.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+}
+
+impl fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (polls, elapsed) = (self.polls, self.elapsed);
+        match &self.cause {
+            GaveUpCause::Deadline => write!(
+                f,
+                "deadline exceeded: the job had not ended after {elapsed:?} and {polls} poll(s)"
+            ),
+            GaveUpCause::PollLimit => write!(
+                f,
+                "poll limit reached: the job had not ended after {polls} poll(s) and {elapsed:?}"
+            ),
+            GaveUpCause::BackoffStopped(reason) => write!(
+                f,
+                "the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})"
+            ),
         }
     }
 }
 
-impl fmt::Display for HttpError {
+/// A request that failed: what it was for, how often in a row, and either
+/// the transport's error or the server's error answer.
+#[derive(Debug, Clone)]
+pub struct RequestError {
+    kind: RequestKind,
+    attempts: u32,
+    url: String,
+    failure: Failure,
+    resume: Option<Box<ResumeToken>>,
+}
+
+#[derive(Debug, Clone)]
+enum Failure {
+    Transport(TransportError),
+    Answer {
+        status: StatusCode,
+        service_error: Option<ServiceError>,
+        excerpt: Option<String>,
+    },
+}
+
+impl RequestError {
+    /// The transport could not exchange the request.
+    pub(crate) fn transport(kind: RequestKind, url: String, source: TransportError) -> Self {
+        RequestError {
+            kind,
+            attempts: 1,
+            url,
+            failure: Failure::Transport(source),
+            resume: None,
+        }
+    }
+
+    /// The server answered with an error status.
+    pub(crate) fn answer(kind: RequestKind, url: String, status: StatusCode, body: &Bytes) -> Self {
+        RequestError {
+            kind,
+            attempts: 1,
+            url,
+            failure: Failure::Answer {
+                status,
+                service_error: ServiceError::from_body(body),
+                excerpt: excerpt(body),
+            },
+            resume: None,
+        }
+    }
+
+    /// After `attempts` attempts in a row.
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// With a token to try again later.
+    pub(crate) fn with_resume(mut self, resume: Option<ResumeToken>) -> Self {
+        self.resume = resume.map(Box::new);
+        self
+    }
+
+    /// What the request was for.
+    pub fn kind(&self) -> RequestKind {
+        self.kind
+    }
+
+    /// How many times in a row it failed.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// The request URL, redacted.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's error status, when it answered.
+    pub fn status(&self) -> Option<StatusCode> {
+        match &self.failure {
+            Failure::Answer { status, .. } => Some(*status),
+            Failure::Transport(_) => None,
+        }
+    }
+
+    /// The service's error (`{"error":{"code","message"}}`), when it sent one.
+    pub fn service_error(&self) -> Option<&ServiceError> {
+        match &self.failure {
+            Failure::Answer { service_error, .. } => service_error.as_ref(),
+            Failure::Transport(_) => None,
+        }
+    }
+
+    /// The start of the error answer's body (at most 512 bytes, lossy UTF-8).
+    pub fn excerpt(&self) -> Option<&str> {
+        match &self.failure {
+            Failure::Answer { excerpt, .. } => excerpt.as_deref(),
+            Failure::Transport(_) => None,
+        }
+    }
+
+    /// The transport's error, when the request never got an answer.
+    pub fn transport_error(&self) -> Option<&TransportError> {
+        match &self.failure {
+            Failure::Transport(source) => Some(source),
+            Failure::Answer { .. } => None,
+        }
+    }
+
+    /// Whether the monitor answered `404 Not Found` or `410 Gone`: it has
+    /// expired or never existed, and polling it again will not help.
+    pub fn monitor_expired(&self) -> bool {
+        self.kind == RequestKind::Poll
+            && matches!(self.status().map(|s| s.as_u16()), Some(404 | 410))
+    }
+}
+
+impl fmt::Display for RequestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} request to {} answered {}",
-            self.kind, self.url, self.status
-        )?;
+        let (status, service_error, excerpt) = match &self.failure {
+            Failure::Transport(source) => {
+                return write!(
+                    f,
+                    "{} request failed after {} attempt(s): {source}",
+                    self.kind, self.attempts
+                );
+            }
+            Failure::Answer {
+                status,
+                service_error,
+                excerpt,
+            } => (status, service_error, excerpt),
+        };
+        if self.monitor_expired() {
+            f.write_str("the monitor has expired or does not exist: ")?;
+        }
+        write!(f, "{} request to {} answered {status}", self.kind, self.url)?;
         if self.attempts > 1 {
             write!(f, " ({} times in a row)", self.attempts)?;
         }
-        match (&self.service_error, &self.excerpt) {
+        match (service_error, excerpt) {
             (Some(service), _) => write!(f, ": {service}"),
             (None, Some(excerpt)) => write!(f, ": {excerpt}"),
             (None, None) => Ok(()),
@@ -292,130 +373,18 @@ impl fmt::Display for HttpError {
     }
 }
 
-/// A response the crate could not make sense of.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ProtocolError {
-    /// What was wrong.
-    pub message: String,
-    /// The HTTP status of the response, when the problem was in one.
-    pub status: Option<StatusCode>,
-    /// The request URL, redacted.
-    pub url: Option<String>,
-    /// The start of the body (at most [`EXCERPT_LIMIT`] bytes, lossy UTF-8).
-    pub excerpt: Option<String>,
-}
-
-impl ProtocolError {
-    /// An answer that could not be understood, for `message`'s reason. Add
-    /// what is known with the `with_*` methods.
-    pub fn new(message: impl Into<String>) -> Self {
-        ProtocolError {
-            message: message.into(),
-            status: None,
-            url: None,
-            excerpt: None,
+impl std::error::Error for RequestError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.failure {
+            Failure::Transport(source) => Some(source),
+            Failure::Answer { .. } => None,
         }
     }
-
-    /// The HTTP status of the answer.
-    pub fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = Some(status);
-        self
-    }
-
-    /// The URL that answered (kept redacted: no query, no user info).
-    pub fn with_url(mut self, url: &url::Url) -> Self {
-        self.url = Some(crate::origin::redact(url));
-        self
-    }
-
-    /// The answer's body (an excerpt of at most [`EXCERPT_LIMIT`] bytes is kept).
-    pub fn with_body(mut self, body: &[u8]) -> Self {
-        self.excerpt = excerpt(body);
-        self
-    }
-}
-
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("unexpected response")?;
-        if let Some(url) = &self.url {
-            write!(f, " from {url}")?;
-        }
-        if let Some(status) = self.status {
-            write!(f, " ({status})")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(excerpt) = &self.excerpt {
-            write!(f, "; body starts {excerpt:?}")?;
-        }
-        Ok(())
-    }
-}
-
-/// At most [`EXCERPT_LIMIT`] bytes of a body, as lossy UTF-8; `None` when empty.
-pub(crate) fn excerpt(body: &[u8]) -> Option<String> {
-    if body.is_empty() {
-        return None;
-    }
-    let cut = body.len().min(EXCERPT_LIMIT);
-    let mut text = String::from_utf8_lossy(&body[..cut]).into_owned();
-    if body.len() > cut {
-        text.push('…');
-    }
-    Some(text)
-}
-
-/// The usual `{"error":{"code":…,"message":…}}` shape, or a top-level
-/// `{"code":…,"message":…}`.
-pub(crate) fn service_error_from_body(body: &[u8]) -> Option<ServiceError> {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        error: Option<ServiceError>,
-        code: Option<serde_json::Value>,
-        message: Option<String>,
-    }
-    let envelope: Envelope = serde_json::from_slice(body).ok()?;
-    if let Some(error) = envelope.error {
-        return Some(error);
-    }
-    let code = envelope.code.map(|c| match c {
-        serde_json::Value::String(s) => s,
-        other => other.to_string(),
-    });
-    (code.is_some() || envelope.message.is_some())
-        .then(|| ServiceError::new(code, envelope.message))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn excerpts_are_bounded() {
-        let body = vec![b'x'; 10_000];
-        let text = excerpt(&body).unwrap();
-        assert!(text.len() <= EXCERPT_LIMIT + '…'.len_utf8());
-        assert!(excerpt(b"").is_none());
-        // A multi-byte character cut in half does not panic.
-        let snow = "☃".repeat(400);
-        assert!(excerpt(snow.as_bytes()).is_some());
-    }
-
-    #[test]
-    fn service_errors_are_read_from_the_usual_shapes() {
-        let nested = service_error_from_body(
-            br#"{"error":{"code":"itemNotFound","message":"gone","innerError":{}}}"#,
-        )
-        .unwrap();
-        assert_eq!(nested.code.as_deref(), Some("itemNotFound"));
-        assert_eq!(nested.message.as_deref(), Some("gone"));
-        let flat = service_error_from_body(br#"{"code":5,"message":"nope"}"#).unwrap();
-        assert_eq!(flat.code.as_deref(), Some("5"));
-        assert!(service_error_from_body(b"<html>oops</html>").is_none());
-        assert!(service_error_from_body(b"{}").is_none());
-    }
 
     #[test]
     fn failed_error_shows_the_service_details() {
@@ -430,6 +399,51 @@ mod tests {
             "{text}"
         );
         assert!(!error.job_may_still_run());
+    }
+
+    #[test]
+    fn an_error_answer_keeps_its_status_and_service_error() {
+        let body =
+            Bytes::from_static(br#"{"error":{"code":"operationNotFound","message":"gone"}}"#);
+        let error = RequestError::answer(
+            RequestKind::Poll,
+            "https://a.example/m".into(),
+            StatusCode::NOT_FOUND,
+            &body,
+        )
+        .with_attempts(2);
+        assert!(error.monitor_expired());
+        assert_eq!(error.status(), Some(StatusCode::NOT_FOUND));
+        assert_eq!(
+            error.service_error().and_then(|e| e.code.as_deref()),
+            Some("operationNotFound")
+        );
+        assert!(error.transport_error().is_none());
+        let text = error.to_string();
+        assert!(
+            text.contains("expired") && text.contains("2 times"),
+            "{text}"
+        );
+        let start = RequestError::answer(
+            RequestKind::Start,
+            "https://a.example/s".into(),
+            StatusCode::NOT_FOUND,
+            &body,
+        );
+        assert!(!start.monitor_expired());
+    }
+
+    #[test]
+    fn gave_up_says_why() {
+        let error = Error::GaveUp(Box::new(GaveUp::new(
+            GaveUpCause::BackoffStopped("max wait".into()),
+            3,
+            Duration::from_secs(9),
+            None,
+        )));
+        assert!(error.to_string().contains("max wait"), "{error}");
+        assert!(error.job_may_still_run());
+        assert!(error.resume_token().is_none());
     }
 
     #[test]

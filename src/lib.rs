@@ -43,14 +43,19 @@
 //! }
 //! let outcome = operation.outcome().await?;
 //! assert_eq!(outcome.resource_id(), Some("01MOW"));
-//! # Ok::<(), lro_poller::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! # }
 //! ```
 //!
 //! # Features
-//! - `tokio`: [`timer::TokioTimer`], the default timer when enabled.
-//! - `futures-timer`: [`timer::FuturesTimer`], runtime-free.
+//! - `futures-timer` (default): [`timer::FuturesTimer`], runtime-free: the
+//!   timer an operation uses when none is given, on any runtime or none. It
+//!   is a default feature so that the default build always has a timer and
+//!   [`OperationBuilder::build`] never fails for want of one.
+//! - `tokio`: [`timer::TokioTimer`], used when none is given *and* the
+//!   operation is built inside a tokio runtime (it follows tokio's paused
+//!   test clock); elsewhere the `futures-timer` one is used.
 //! - `test-util`: [`testing::VirtualTimer`] and [`testing::ScriptedTransport`].
 //! - `reqwest`: [`transport::ReqwestTransport`].
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
@@ -58,40 +63,37 @@
 //! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
 //! - `cli`: the `lro` command-line tool.
 //!
-//! With no feature the library still builds; pass a timer with
-//! [`OperationBuilder::with_timer`].
+//! With default features off (and neither timer feature on), pass a timer
+//! with [`OperationBuilder::with_timer`]; otherwise `build` fails with
+//! [`BuildError::NoTimer`].
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub, missing_debug_implementations)]
 
 mod answer;
+mod build_error;
 mod error;
 mod operation;
 mod origin;
 pub mod policy;
 pub mod protocol;
+mod protocol_error;
 mod resume;
 mod status;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 pub mod timer;
 pub mod transport;
-mod typed;
 #[cfg(feature = "waiters")]
 pub mod waiter;
 
-pub use answer::{Answer, Details};
-pub use error::{EXCERPT_LIMIT, Error, HttpError, ProtocolError};
-pub use operation::{
-    CancelFuture, LAST_POLL_GRACE, Operation, OperationBuilder, Outcome, OutcomeFuture, StartRetry,
-    StartRetryNotice, is_idempotent,
-};
-pub use origin::{DEFAULT_MAX_URL_CHANGES, UrlPolicy, redact, same_origin};
-pub use resume::{
-    MAX_TOKEN_LEN, ResumeToken, SavedProtocol, SavedRequest, TOKEN_VERSION, TokenError,
-};
+pub use answer::Answer;
+pub use build_error::BuildError;
+pub use error::{Error, GaveUp, GaveUpCause, RequestError};
+pub use operation::{Mapped, Operation, OperationBuilder, Outcome, StartRetry, StartRetryNotice};
+pub use origin::UrlPolicy;
+pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
-pub use transport::{RequestKind, RequestMeta, Transport, TransportError, TransportErrorKind};
-pub use typed::Mapped;
+pub use transport::{RequestKind, RequestMeta, Transport, TransportError};
 
 // What a protocol or transport author names, at the versions this crate
 // uses: one dependency line suffices.
@@ -99,4 +101,4 @@ pub use async_trait::async_trait;
 pub use bytes;
 pub use http;
 pub use serde_json;
-pub use url::{self, Url};
+pub use url;

@@ -7,13 +7,10 @@
 
 use url::Url;
 
-/// The URL without user info, query or fragment: safe to print or log.
-///
-/// ```
-/// let url = url::Url::parse("https://u:p@host.example/monitor/1?tempauth=secret#x").unwrap();
-/// assert_eq!(lro_poller::redact(&url), "https://host.example/monitor/1?…");
-/// ```
-pub fn redact(url: &Url) -> String {
+/// The URL without user info, query or fragment: safe to print or log
+/// (`https://u:p@host.example/monitor/1?tempauth=secret#x` is shown as
+/// `https://host.example/monitor/1?…`).
+pub(crate) fn redact(url: &Url) -> String {
     let mut shown = format!("{}://", url.scheme());
     if let Some(host) = url.host_str() {
         shown.push_str(host);
@@ -31,7 +28,7 @@ pub fn redact(url: &Url) -> String {
 
 /// Whether two URLs share an origin (scheme, host and port, with default ports
 /// filled in), the rule browsers apply to credentials.
-pub fn same_origin(a: &Url, b: &Url) -> bool {
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
@@ -76,7 +73,7 @@ pub struct UrlPolicy {
 }
 
 /// The default bound on monitor URL changes.
-pub const DEFAULT_MAX_URL_CHANGES: u32 = 10;
+pub(crate) const DEFAULT_MAX_URL_CHANGES: u32 = 10;
 
 /// The default policy, shared by operations that keep it.
 pub(crate) static DEFAULT_URL_POLICY: UrlPolicy = UrlPolicy {

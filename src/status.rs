@@ -193,6 +193,19 @@ impl ServiceError {
     pub fn from_json_value(value: &serde_json::Value) -> Self {
         ServiceError::deserialize(value).unwrap_or_default()
     }
+
+    /// The service's error in an error answer's body: the usual
+    /// `{"error":{"code":…,"message":…}}` shape, or a top-level
+    /// `{"code":…,"message":…}`; `None` when the body holds neither.
+    pub(crate) fn from_body(body: &[u8]) -> Option<ServiceError> {
+        let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+        if let Some(error) = value.get("error").filter(|e| !e.is_null()) {
+            return Some(ServiceError::from_json_value(error));
+        }
+        let error = ServiceError::from_json_value(&value);
+        let has_own = value.get("code").is_some() || value.get("message").is_some();
+        (has_own && (error.code.is_some() || error.message.is_some())).then_some(error)
+    }
 }
 
 impl fmt::Display for ServiceError {
@@ -308,7 +321,7 @@ impl AsyncJobStatus {
     }
 
     /// The typed details the protocol read from the answer, as a `T` (see
-    /// [`Interpretation::with_details`](crate::protocol::Interpretation::with_details)).
+    /// [`Reading::with_details`](crate::protocol::Reading::with_details)).
     pub fn details<T: std::any::Any>(&self) -> Option<&T> {
         self.answer.as_ref()?.details()
     }
@@ -569,5 +582,19 @@ mod tests {
         assert!(json.contains(r#""status":"Paused""#), "{json}");
         let back: AsyncJobStatus = serde_json::from_str(&json).unwrap();
         assert_eq!(back, status);
+    }
+
+    #[test]
+    fn service_errors_are_read_from_the_usual_shapes() {
+        let nested = ServiceError::from_body(
+            br#"{"error":{"code":"itemNotFound","message":"gone","innerError":{}}}"#,
+        )
+        .unwrap();
+        assert_eq!(nested.code.as_deref(), Some("itemNotFound"));
+        assert_eq!(nested.message.as_deref(), Some("gone"));
+        let flat = ServiceError::from_body(br#"{"code":5,"message":"nope"}"#).unwrap();
+        assert_eq!(flat.code.as_deref(), Some("5"));
+        assert!(ServiceError::from_body(b"<html>oops</html>").is_none());
+        assert!(ServiceError::from_body(b"{}").is_none());
     }
 }

@@ -35,8 +35,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::timer::{MAX_SLEEP, Sleep, Timer};
+use crate::transport::TransportError;
 use crate::transport::{RequestMeta, Transport};
-use crate::transport::{TransportError, TransportErrorKind};
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -197,7 +197,7 @@ struct Script {
 ///
 /// Clones share the script, so a test can keep one to inspect the requests.
 /// When the script runs out it answers with a permanent
-/// [`TransportErrorKind::InvalidRequest`] error ("script exhausted"), which
+/// [`TransportError::invalid_request`] error ("script exhausted"), which
 /// ends any operation, so a test that polls too often fails visibly.
 #[derive(Debug, Clone, Default)]
 pub struct ScriptedTransport {
@@ -242,8 +242,8 @@ impl ScriptedTransport {
     }
 
     /// Appends a transport failure (builder style).
-    pub fn with_error(self, kind: TransportErrorKind) -> Self {
-        self.push(Err(TransportError::msg(kind, "scripted failure")));
+    pub fn with_error(self, error: TransportError) -> Self {
+        self.push(Err(error));
         self
     }
 
@@ -273,11 +273,9 @@ impl Transport for ScriptedTransport {
             body,
             meta: parts.extensions.get::<RequestMeta>().copied(),
         });
-        script.answers.pop_front().unwrap_or_else(|| {
-            Err(TransportError::msg(
-                TransportErrorKind::InvalidRequest,
-                "script exhausted",
-            ))
-        })
+        script
+            .answers
+            .pop_front()
+            .unwrap_or_else(|| Err(TransportError::invalid_request("script exhausted")))
     }
 }

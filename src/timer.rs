@@ -1,9 +1,11 @@
 //! Time, without a runtime: a clock and a way to sleep.
 //!
 //! The crate never calls `Instant::now()` or a runtime's sleep itself: elapsed
-//! time, deadlines and delays all go through the operation's [`Timer`]. Enable
-//! the `tokio` feature for [`TokioTimer`] or `futures-timer` for
-//! [`FuturesTimer`], or pass any timer of your own. The `test-util` feature adds
+//! time, deadlines and delays all go through the operation's [`Timer`]. An
+//! operation given none uses [`TokioTimer`] when it is built inside a tokio
+//! runtime with the `tokio` feature on, else [`FuturesTimer`] (the
+//! `futures-timer` feature, on by default: runtime-free). Pass any timer of
+//! your own with `OperationBuilder::with_timer`. The `test-util` feature adds
 //! a virtual-time timer (`lro_poller::testing::VirtualTimer`).
 
 use std::fmt;
@@ -19,7 +21,13 @@ pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// The longest single sleep a built-in timer performs; longer requests are cut
 /// to this (about 30 years), so no `Instant` arithmetic can overflow.
-pub const MAX_SLEEP: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
+#[cfg(any(
+    feature = "tokio",
+    feature = "futures-timer",
+    feature = "test-util",
+    test
+))]
+pub(crate) const MAX_SLEEP: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// A monotonic clock and a sleep.
 ///

@@ -12,13 +12,16 @@ mod server;
 use std::time::Duration;
 
 use futures::StreamExt;
+use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
-use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
+use lro_poller::protocol::SavedProtocol;
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::transport::ReqwestTransport;
+use lro_poller::url::Url;
 use lro_poller::{
-    AsyncJobStatus, Error, JobState, Operation, OperationBuilder, ResumeToken, SavedProtocol, Url,
+    AsyncJobStatus, BuildError, Error, JobState, Operation, OperationBuilder, ResumeToken,
 };
 use server::{Server, reply};
 
@@ -51,16 +54,16 @@ impl Protocol for BlobCopy {
         "blob-copy"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            400..=599 => Ok(Start::refused()),
-            _ => Err(Error::malformed(
+            202 => Ok(Next::poll(url.clone())),
+            400..=599 => Ok(Next::refused()),
+            _ => Err(ProtocolError::malformed(
                 "a copy starts with 202 Accepted",
                 url,
                 response,
@@ -74,9 +77,13 @@ impl Protocol for BlobCopy {
             .expect("a valid request")
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let state = match header(response, "x-blob-copy-status") {
             Some("pending") => JobState::InProgress,
@@ -84,13 +91,19 @@ impl Protocol for BlobCopy {
             Some("failed") => JobState::Failed,
             Some("aborted") => JobState::Cancelled,
             Some(other) => {
-                return Err(Error::malformed(
+                return Err(ProtocolError::malformed(
                     format!("unknown copy status {other:?}"),
                     url,
                     response,
                 ));
             }
-            None => return Err(Error::malformed("no x-blob-copy-status", url, response)),
+            None => {
+                return Err(ProtocolError::malformed(
+                    "no x-blob-copy-status",
+                    url,
+                    response,
+                ));
+            }
         };
         let mut status = AsyncJobStatus::new(state);
         if let Some(description) = header(response, "x-blob-copy-status-description") {
@@ -107,8 +120,8 @@ impl Protocol for BlobCopy {
         if let Some(p) = progress.filter(|p| p.total > 0 && p.copied <= p.total) {
             status = status.with_percentage(100.0 * p.copied as f64 / p.total as f64);
         }
-        let reading = Interpretation::new(status);
-        Ok(Reading::Status(match progress {
+        let reading = Reading::new(status);
+        Ok(Polled::Status(match progress {
             Some(progress) => reading.with_details(progress),
             None => reading,
         }))
@@ -118,7 +131,7 @@ impl Protocol for BlobCopy {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(BlobCopy))
     }
 
@@ -177,7 +190,7 @@ async fn a_bare_202_starts_head_polling_with_typed_details_and_a_token_resumes_i
     // Without the protocol, the token cannot be resumed: a typed error.
     let unknown = Operation::resume(transport(), token.clone()).build();
     assert!(
-        matches!(&unknown, Err(Error::UnknownProtocol { name, .. }) if name == "blob-copy"),
+        matches!(&unknown, Err(BuildError::UnknownProtocol { name, .. }) if name == "blob-copy"),
         "{unknown:?}"
     );
 
@@ -231,9 +244,9 @@ async fn an_unreadable_answer_is_the_same_protocol_error_as_the_built_ins() {
     let Error::Protocol(details) = &error else {
         panic!("expected a protocol error, got {error:?}");
     };
-    assert!(details.message.contains("exploded"), "{error}");
+    assert!(details.message().contains("exploded"), "{error}");
     assert_eq!(error.http_status(), Some(http::StatusCode::OK));
-    assert!(details.url.as_deref().unwrap().ends_with("/photos/cat.jpg"));
+    assert!(details.url().unwrap().ends_with("/photos/cat.jpg"));
     assert_eq!(server.requests_to("/photos/cat.jpg").len(), 2);
 }
 
@@ -325,9 +338,12 @@ struct JobBody {
     result: Option<serde_json::Value>,
 }
 
-fn job_status(url: &Url, response: &http::Response<Bytes>) -> Result<(JobBody, JobState), Error> {
+fn job_status(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<(JobBody, JobState), ProtocolError> {
     let body: JobBody = serde_json::from_slice(response.body())
-        .map_err(|e| Error::malformed(format!("not a job: {e}"), url, response))?;
+        .map_err(|e| ProtocolError::malformed(format!("not a job: {e}"), url, response))?;
     let state = match body.state.as_str() {
         "running" => JobState::InProgress,
         "done" => JobState::Completed,
@@ -342,37 +358,39 @@ impl Protocol for BodyMonitor {
         "body-monitor"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Start::refused());
+            return Ok(Next::refused());
         }
         let (body, state) = job_status(url, response)?;
         let monitor = body
             .monitor
-            .ok_or_else(|| Error::malformed("no monitor in the job", url, response))?;
+            .ok_or_else(|| ProtocolError::malformed("no monitor in the job", url, response))?;
         let monitor = url
             .join(&monitor)
-            .map_err(|e| Error::malformed(format!("bad monitor: {e}"), url, response))?;
-        Ok(Start::poll(monitor).with_status(AsyncJobStatus::new(state)))
+            .map_err(|e| ProtocolError::malformed(format!("bad monitor: {e}"), url, response))?;
+        Ok(Next::poll(monitor).with_status(AsyncJobStatus::new(state)))
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let (body, state) = job_status(url, response)?;
-        let mut reading = Interpretation::new(AsyncJobStatus::new(state));
+        let mut reading = Reading::new(AsyncJobStatus::new(state));
         if let Some(result) = body.result {
-            reading = reading.with_result(lro_poller::protocol::ResultSource::Body(Bytes::from(
-                result.to_string(),
-            )));
+            reading = reading.with_result_body(Bytes::from(result.to_string()));
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 }
 
@@ -434,42 +452,44 @@ impl Protocol for Describe {
         "describe"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        match self.interpret(url, response)? {
-            Reading::Status(reading) if reading.status.status.is_terminal() => {
-                Ok(Start::done(reading))
+    ) -> Result<Next, ProtocolError> {
+        match self.read_poll(url, response)? {
+            Polled::Status(reading) if reading.status.status.is_terminal() => {
+                Ok(Next::done(reading))
             }
-            Reading::Status(reading) => Ok(Start::resend().with_reading(reading)),
-            _ => Ok(Start::refused()),
+            Polled::Status(reading) => Ok(Next::resend().with_reading(reading)),
+            _ => Ok(Next::refused()),
         }
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let body: serde_json::Value = serde_json::from_slice(response.body())
-            .map_err(|e| Error::malformed(format!("not JSON: {e}"), url, response))?;
+            .map_err(|e| ProtocolError::malformed(format!("not JSON: {e}"), url, response))?;
         let state = match body["Table"]["TableStatus"].as_str() {
             Some("ACTIVE") => JobState::Completed,
             Some(_) => JobState::InProgress,
-            None => return Err(Error::malformed("no TableStatus", url, response)),
+            None => return Err(ProtocolError::malformed("no TableStatus", url, response)),
         };
-        Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
-            state,
-        ))))
+        Ok(Polled::Status(Reading::new(AsyncJobStatus::new(state))))
     }
 
     fn save(&self) -> Option<SavedProtocol> {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(Describe))
     }
 }
@@ -503,12 +523,12 @@ async fn a_resent_request_is_replayed_byte_for_byte_also_after_a_resume() {
     );
     let token = wait.resume_token().unwrap();
     drop(wait);
-    let saved = token.request.as_ref().expect("the request to re-send");
-    assert_eq!(saved.method, "POST");
+    let saved = token.request().unwrap().expect("the request to re-send");
+    assert_eq!(saved.method(), http::Method::POST);
     assert!(
         !token.to_string().contains("secret")
             && saved
-                .headers
+                .headers()
                 .iter()
                 .all(|(name, _)| name != "authorization"),
         "no credential in the token"

@@ -1,6 +1,6 @@
 //! The state machine's rules hold for a protocol of one's own: for any script
 //! of answers, an operation with a custom protocol ends exactly when the
-//! protocol's `interpret` says terminal (or reads garbage), sends nothing
+//! protocol's `read_poll` says terminal (or reads garbage), sends nothing
 //! after, and a token taken at any running status round-trips and resumes
 //! to the same end.
 
@@ -8,12 +8,15 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::executor::block_on;
+use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
 use lro_poller::policy::{ConstantBuilder, ErrorPolicy, PollPolicy};
-use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
+use lro_poller::protocol::SavedProtocol;
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
-use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken, SavedProtocol, Url};
+use lro_poller::url::Url;
+use lro_poller::{AsyncJobStatus, Error, JobState, Operation, ResumeToken};
 use proptest::prelude::*;
 
 /// A ticket whose answers are plain text: `running <n>`, `done`, `failed`.
@@ -27,15 +30,15 @@ impl Protocol for Ticket {
         "ticket"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            _ => Ok(Start::refused()),
+            202 => Ok(Next::poll(url.clone())),
+            _ => Ok(Next::refused()),
         }
     }
 
@@ -45,22 +48,32 @@ impl Protocol for Ticket {
             .unwrap()
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         if response.status().is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let text = std::str::from_utf8(response.body()).unwrap_or("");
         let status = match text.split_once(' ') {
             Some(("running", n)) => match n.parse::<f64>() {
                 Ok(n) => AsyncJobStatus::new(JobState::InProgress).with_percentage(n),
-                Err(_) => return Err(Error::malformed("bad progress", url, response)),
+                Err(_) => return Err(ProtocolError::malformed("bad progress", url, response)),
             },
             _ if text == "done" => AsyncJobStatus::new(JobState::Completed),
             _ if text == "failed" => AsyncJobStatus::new(JobState::Failed),
-            _ => return Err(Error::malformed("not a ticket answer", url, response)),
+            _ => {
+                return Err(ProtocolError::malformed(
+                    "not a ticket answer",
+                    url,
+                    response,
+                ));
+            }
         };
-        Ok(Reading::Status(
-            Interpretation::new(status).with_details(self.queue.clone()),
+        Ok(Polled::Status(
+            Reading::new(status).with_details(self.queue.clone()),
         ))
     }
 
@@ -68,10 +81,10 @@ impl Protocol for Ticket {
         Some(SavedProtocol::new(self.name()).with("queue", self.queue.clone()))
     }
 
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         let queue = saved.state()["queue"]
             .as_str()
-            .ok_or_else(|| Error::InvalidToken("no queue".into()))?;
+            .ok_or_else(|| TokenError::new("no queue"))?;
         Ok(Box::new(Ticket {
             queue: queue.to_owned(),
         }))
@@ -186,9 +199,13 @@ fn drive(mut operation: Operation) -> (Vec<JobState>, End) {
     let end = match (outcome, error) {
         (Ok(_), None) => End::Completed(polls),
         (Err(e), _) if e.job_status().is_some() => End::Failed(polls),
-        (Err(Error::Protocol(p)), _) if p.message.contains("ticket") => End::Malformed(polls),
-        (Err(Error::Http(h)), _) if h.status == 503 => End::Unavailable(polls),
-        (Err(Error::Transport { .. }), _) => End::Exhausted,
+        (Err(Error::Protocol(p)), _) if p.message().contains("ticket") => End::Malformed(polls),
+        (Err(Error::Request(h)), _)
+            if h.status() == Some(http::StatusCode::SERVICE_UNAVAILABLE) =>
+        {
+            End::Unavailable(polls)
+        }
+        (Err(Error::Request(e)), _) if e.transport_error().is_some() => End::Exhausted,
         (other, e) => panic!("unexpected end {other:?} {e:?}"),
     };
     (states, end)

@@ -19,7 +19,7 @@ use futures::executor::block_on;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::protocol::{
-    Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Protocol, Reading,
+    Auto, Azure, AzureMode, FinalStateVia, Google, Graph, Polled, Protocol,
 };
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{AsyncJobStatus, JobState, Operation, UrlPolicy};
@@ -297,8 +297,8 @@ fn fuzz_protocol_interpretation() {
     fuzz("protocols", |input| {
         let response = input.response();
         let protocol = &protocols[input.rng.usize(0..protocols.len())];
-        match protocol.interpret(&url, &response) {
-            Ok(Reading::Status(reading)) => {
+        match protocol.read_poll(&url, &response) {
+            Ok(Polled::Status(reading)) => {
                 // Never a success out of an error answer.
                 if reading.status.status == JobState::Completed {
                     assert!(
@@ -328,7 +328,7 @@ fn fuzz_protocol_interpretation() {
                     assert!(matches!(next.scheme(), "http" | "https"));
                 }
             }
-            Ok(Reading::ReadFailure) => {
+            Ok(Polled::ReadFailure) => {
                 assert!(response.status().is_client_error() || response.status().is_server_error())
             }
             Ok(_) => {}
@@ -350,7 +350,7 @@ fn fuzz_location_resolution() {
         if let Ok(value) = http::HeaderValue::from_bytes(&input.header_value()) {
             response.headers_mut().insert("location", value);
         }
-        if let Ok(Reading::Status(reading)) = Graph::new().interpret(&base, &response) {
+        if let Ok(Polled::Status(reading)) = Graph::new().read_poll(&base, &response) {
             if let Some(next) = reading.next_monitor {
                 assert!(matches!(next.scheme(), "http" | "https"));
                 let _ = policy.check(&base, &next);

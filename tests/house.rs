@@ -272,7 +272,9 @@ fn crates() -> Vec<(PathBuf, Vec<PathBuf>)> {
         crates.push((root, files));
     }
     // The workspace's other crates (the `lro` CLI) keep the same rules.
-    let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("cli").join("src");
+    let cli = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("cli")
+        .join("src");
     let mut files = Vec::new();
     rust_files(&cli, &mut files);
     crates.push((cli, files));

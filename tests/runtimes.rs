@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::timer::{FuturesTimer, Timer, TokioTimer};
-use lro_poller::{JobState, Operation, Transport, TransportError, TransportErrorKind};
+use lro_poller::{JobState, Operation, Transport, TransportError};
 use server::{Server, reply};
 
 /// A runtime-free transport: a blocking client on a thread per request.
@@ -52,7 +52,7 @@ fn exchange(
     };
     let answer = match answer {
         Ok(answer) | Err(ureq::Error::Status(_, answer)) => answer,
-        Err(error) => return Err(TransportError::new(TransportErrorKind::Connect, error)),
+        Err(error) => return Err(TransportError::connect(error)),
     };
     let mut response = http::Response::builder().status(answer.status());
     for name in answer.headers_names() {
@@ -65,10 +65,10 @@ fn exchange(
         .into_reader()
         .take(1 << 20)
         .read_to_end(&mut body)
-        .map_err(|e| TransportError::new(TransportErrorKind::Other, e))?;
+        .map_err(TransportError::other)?;
     response
         .body(Bytes::from(body))
-        .map_err(|e| TransportError::new(TransportErrorKind::Other, e))
+        .map_err(TransportError::other)
 }
 
 #[async_trait::async_trait]
@@ -82,12 +82,8 @@ impl Transport for ThreadTransport {
         std::thread::spawn(move || {
             let _ = tx.send(exchange(agent, request));
         });
-        rx.await.unwrap_or_else(|_| {
-            Err(TransportError::msg(
-                TransportErrorKind::Other,
-                "the request thread died",
-            ))
-        })
+        rx.await
+            .unwrap_or_else(|_| Err(TransportError::other("the request thread died")))
     }
 }
 

@@ -16,7 +16,7 @@ use lro_poller::policy::{
     PollPolicy, RetryAfterMode,
 };
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
-use lro_poller::{AsyncJobStatus, Error, JobState, Operation, TransportErrorKind};
+use lro_poller::{AsyncJobStatus, Error, GaveUpCause, JobState, Operation, TransportError};
 use proptest::prelude::*;
 
 const MONITOR: &str = "https://monitor.example/jobs/1?tempauth=secret";
@@ -311,10 +311,7 @@ fn script(steps: &[Step]) -> ScriptedTransport {
                 transport.push_response(*code, &[], body.to_string());
             }
             Step::Transient { code: None, .. } => {
-                transport.push(Err(lro_poller::TransportError::msg(
-                    TransportErrorKind::Connect,
-                    "refused",
-                )));
+                transport.push(Err(lro_poller::TransportError::connect("refused")));
             }
             Step::Transient {
                 code: Some(code),
@@ -515,17 +512,22 @@ fn classify(result: &Result<AsyncJobStatus, Error>) -> Option<End> {
 fn error_end(error: &Error) -> End {
     match error {
         Error::Failed(status) => End::JobFailed(status.status.clone()),
-        Error::Transport { source, .. } if source.kind() == TransportErrorKind::InvalidRequest => {
+        Error::Request(e)
+            if e.transport_error()
+                .is_some_and(TransportError::is_invalid_request) =>
+        {
             End::Exhausted
         }
-        Error::Transport { .. } => End::Transport,
-        Error::Http(e) => End::Http(e.status.as_u16()),
-        Error::MonitorExpired(e) => End::Expired(e.status.as_u16()),
-        Error::DeadlineExceeded { elapsed, polls, .. } => End::Deadline {
-            elapsed: *elapsed,
-            polls: *polls,
+        Error::Request(e) if e.transport_error().is_some() => End::Transport,
+        Error::Request(e) if e.monitor_expired() => End::Expired(e.status().unwrap().as_u16()),
+        Error::Request(e) => End::Http(e.status().unwrap().as_u16()),
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline => End::Deadline {
+            elapsed: g.elapsed(),
+            polls: g.polls(),
         },
-        Error::PollLimitExceeded { polls, .. } => End::PollLimit { polls: *polls },
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::PollLimit => {
+            End::PollLimit { polls: g.polls() }
+        }
         other => panic!("unexpected error {other:?}"),
     }
 }
@@ -681,7 +683,10 @@ proptest! {
         if let Some(deadline) = config.deadline {
             prop_assert!(total <= deadline, "slept {:?} past {:?}", total, deadline);
         }
-        if let Some(Err(Error::DeadlineExceeded { elapsed, polls, .. })) = run.items.last() {
+        if let Some(Err(Error::GaveUp(g))) = run.items.last().filter(|item| {
+            matches!(item, Err(Error::GaveUp(g)) if *g.cause() == GaveUpCause::Deadline)
+        }) {
+            let (elapsed, polls) = (&g.elapsed(), &g.polls());
             prop_assert_eq!(Some(*elapsed), config.deadline);
             prop_assert_eq!(*elapsed, total);
             prop_assert_eq!(*polls as usize, run.transport.requests().len());

@@ -1,8 +1,9 @@
 //! Property tests of resume tokens: the string form is lossless, and no input
 //! makes the parser panic.
 
+use lro_poller::ResumeToken;
+use lro_poller::protocol::SavedProtocol;
 use lro_poller::protocol::{Azure, AzureMode, FinalStateVia, Protocol};
-use lro_poller::{ResumeToken, SavedProtocol};
 use proptest::prelude::*;
 
 fn url() -> impl Strategy<Value = url::Url> {

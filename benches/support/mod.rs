@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use criterion::Criterion;
 use http::StatusCode;
-use lro_poller::{Transport, TransportError, TransportErrorKind};
+use lro_poller::{Transport, TransportError};
 
 /// A monitor URL with a token in its query, as Graph hands them out.
 pub const MONITOR: &str = "https://api.example/monitor/4A34F1?tempauth=eyJ0eXAiOiJKV1Q";
@@ -67,9 +67,10 @@ impl Transport for InMemory {
             return futures::future::pending().await;
         }
         let index = self.next.fetch_add(1, Ordering::Relaxed);
-        let (code, body) = self.answers.get(index).ok_or_else(|| {
-            TransportError::msg(TransportErrorKind::InvalidRequest, "script exhausted")
-        })?;
+        let (code, body) = self
+            .answers
+            .get(index)
+            .ok_or_else(|| TransportError::invalid_request("script exhausted"))?;
         let mut response = http::Response::new(body.clone());
         *response.status_mut() = *code;
         Ok(response)

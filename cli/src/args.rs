@@ -6,8 +6,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use clap::{Args, Parser, Subcommand};
 use http::{HeaderName, HeaderValue, Method};
+use lro_poller::ResumeToken;
 use lro_poller::protocol::{FinalStateVia, ProtocolKind};
-use lro_poller::{MAX_TOKEN_LEN, ResumeToken};
+
+/// The most bytes a token may have (the library refuses longer ones).
+const MAX_TOKEN_LEN: usize = 16 * 1024;
 use url::Url;
 
 use crate::usage::UsageError;
@@ -330,7 +333,7 @@ fn parse_token(text: &str) -> Result<ResumeToken, UsageError> {
     }
     // The crate's messages never quote the token.
     text.parse().map_err(|e: lro_poller::TokenError| {
-        UsageError::new(lro_poller::Error::from(e).to_string())
+        UsageError::new(lro_poller::BuildError::from(e).to_string())
     })
 }
 
@@ -359,7 +362,7 @@ pub fn scrub(text: &str, raw: &[String]) -> String {
             || !url.username().is_empty()
             || url.password().is_some();
         if secret {
-            text = text.replace(arg.as_str(), &lro_poller::redact(&url));
+            text = text.replace(arg.as_str(), &crate::redact::redact(&url));
         }
     }
     text

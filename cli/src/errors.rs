@@ -1,22 +1,30 @@
 //! How an error is shown: its kind, its message with its causes, its HTTP
 //! status and service error, and whether the job may still be running.
 
-use lro_poller::{Error, RequestKind, ServiceError, TransportErrorKind};
+use lro_poller::{BuildError, Error, GaveUpCause, RequestKind, ServiceError};
 
 /// The `kind` of an `error` event.
 pub fn kind(error: &Error) -> &'static str {
     match error {
         Error::Failed(_) => "failed",
-        Error::Transport { .. } => "transport",
-        Error::Http(_) => "http",
-        Error::MonitorExpired(_) => "expired",
+        Error::Request(e) if e.transport_error().is_some() => "transport",
+        Error::Request(e) if e.monitor_expired() => "expired",
+        Error::Request(_) => "http",
         Error::Protocol(_) => "protocol",
-        Error::DeadlineExceeded { .. } => "deadline",
-        Error::PollLimitExceeded { .. } => "poll-limit",
-        Error::Config(_) => "config",
+        Error::GaveUp(e) => match e.cause() {
+            GaveUpCause::Deadline => "deadline",
+            GaveUpCause::PollLimit => "poll-limit",
+            GaveUpCause::BackoffStopped(_) => "backoff-stopped",
+            _ => "other",
+        },
         Error::CancelUnsupported { .. } => "cancel-unsupported",
-        Error::InvalidToken(_) => "invalid-token",
         Error::UrlRejected { .. } => "url-rejected",
+        Error::Build(e) => match **e {
+            BuildError::InvalidToken(_) => "invalid-token",
+            BuildError::UrlRejected { .. } => "url-rejected",
+            BuildError::UnknownProtocol { .. } => "other",
+            _ => "config",
+        },
         _ => "other",
     }
 }
@@ -41,10 +49,10 @@ pub fn message(error: &Error) -> String {
 /// one was waiting on the job).
 pub fn may_still_run(error: &Error) -> bool {
     match error {
-        Error::Http(http) => !matches!(http.kind, RequestKind::Start | RequestKind::Cancel),
-        Error::Transport { kind, source, .. } => match kind {
-            RequestKind::Start => source.kind() != TransportErrorKind::Connect,
-            RequestKind::Cancel => false,
+        Error::Request(request) => match (request.kind(), request.transport_error()) {
+            (RequestKind::Cancel, _) => false,
+            (RequestKind::Start, Some(source)) => !source.is_connect(),
+            (RequestKind::Start, None) => false,
             _ => true,
         },
         Error::CancelUnsupported { .. } => false,
@@ -63,7 +71,7 @@ pub fn http_status(error: &Error) -> Option<u16> {
 
 pub fn service_error(error: &Error) -> Option<&ServiceError> {
     match error {
-        Error::Http(http) | Error::MonitorExpired(http) => http.service_error.as_ref(),
+        Error::Request(request) => request.service_error(),
         _ => None,
     }
 }

@@ -1,7 +1,9 @@
 //! The `--json` lines: one JSON object per line on stdout, each with its
 //! `event`.
 
-use lro_poller::{AsyncJobStatus, JobState, Outcome, ServiceError, redact};
+use lro_poller::{AsyncJobStatus, JobState, Outcome, ServiceError};
+
+use crate::redact::redact;
 use serde::Serialize;
 use serde_json::Value;
 

@@ -15,6 +15,7 @@ mod errors;
 mod exit;
 mod human;
 mod json;
+mod redact;
 mod report;
 mod run;
 mod settings;

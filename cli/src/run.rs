@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use lro_poller::timer::TokioTimer;
-use lro_poller::{LAST_POLL_GRACE, Operation, OperationBuilder, StartRetry};
+use lro_poller::{Operation, OperationBuilder, StartRetry};
+
+/// How long the library lets the poll sent at the deadline take.
+const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 
 use crate::args::{self, CancelArgs, Cli, Command, ResumeArgs, StartArgs, WatchArgs};
 use crate::exit::Exit;

@@ -2,10 +2,13 @@
 //! public API alone: a bare `202 Accepted` starts it, each poll is a `HEAD`
 //! of the blob's own URL, and the state lives in response headers.
 
+use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
 use lro_poller::http;
-use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
-use lro_poller::{AsyncJobStatus, Error, JobState, SavedProtocol, Url};
+use lro_poller::protocol::SavedProtocol;
+use lro_poller::protocol::{Next, Polled, Protocol, ProtocolError, Reading};
+use lro_poller::url::Url;
+use lro_poller::{AsyncJobStatus, JobState};
 
 /// What each status carries for the caller: bytes copied of how many.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,16 +33,16 @@ impl Protocol for BlobCopy {
     }
 
     /// A bare `202`: poll the blob itself.
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         match response.status().as_u16() {
-            202 => Ok(Start::poll(url.clone())),
-            400..=599 => Ok(Start::refused()),
-            _ => Err(Error::malformed(
+            202 => Ok(Next::poll(url.clone())),
+            400..=599 => Ok(Next::refused()),
+            _ => Err(ProtocolError::malformed(
                 "a copy starts with 202 Accepted",
                 url,
                 response,
@@ -56,9 +59,13 @@ impl Protocol for BlobCopy {
         request
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         if !response.status().is_success() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let state = match header(response, "x-blob-copy-status") {
             Some("pending") => JobState::InProgress,
@@ -66,7 +73,7 @@ impl Protocol for BlobCopy {
             Some("failed") => JobState::Failed,
             Some("aborted") => JobState::Cancelled,
             _ => {
-                return Err(Error::malformed(
+                return Err(ProtocolError::malformed(
                     "no usable x-blob-copy-status",
                     url,
                     response,
@@ -87,19 +94,17 @@ impl Protocol for BlobCopy {
             })
             .filter(|p| p.total > 0 && p.copied <= p.total);
         let Some(progress) = progress else {
-            return Ok(Reading::Status(Interpretation::new(status)));
+            return Ok(Polled::Status(Reading::new(status)));
         };
         status = status.with_percentage(100.0 * progress.copied as f64 / progress.total as f64);
-        Ok(Reading::Status(
-            Interpretation::new(status).with_details(progress),
-        ))
+        Ok(Polled::Status(Reading::new(status).with_details(progress)))
     }
 
     fn save(&self) -> Option<SavedProtocol> {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(BlobCopy))
     }
 

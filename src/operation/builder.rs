@@ -7,22 +7,26 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::Error;
+use crate::build_error::BuildError;
 use crate::origin::{UrlPolicy, redact};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
 use crate::resume::ResumeToken;
 use crate::timer::{Timer, default_timer};
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::transport::Transport;
 
-use super::core::{Extra, Operation, PendingStart, State};
-use super::retry_rule::StartRetry;
+use super::clock::Clock;
+use super::core::Operation;
+use super::monitor::Monitor;
+use super::schedule::Schedule;
+use super::start_request::PendingStart;
+use super::start_request::StartRetry;
 
 /// Sets up an [`Operation`].
 #[must_use = "call .build() to get the Operation"]
 pub struct OperationBuilder {
     transport: Arc<dyn Transport>,
-    target: Result<Target, Error>,
+    target: Result<Target, BuildError>,
     policy: PollPolicy,
     errors: ErrorPolicy,
     timer: Option<Arc<dyn Timer>>,
@@ -66,7 +70,7 @@ impl fmt::Debug for OperationBuilder {
 }
 
 impl OperationBuilder {
-    pub(super) fn new(transport: Arc<dyn Transport>, target: Result<Target, Error>) -> Self {
+    pub(super) fn new(transport: Arc<dyn Transport>, target: Result<Target, BuildError>) -> Self {
         OperationBuilder {
             transport,
             target,
@@ -110,10 +114,13 @@ impl OperationBuilder {
         self
     }
 
-    /// The timer. Required unless the `tokio` or `futures-timer` feature is on
-    /// (see [`Timer`] for the default). The timer is put behind a new
-    /// pointer; to share one timer between many operations without that,
-    /// use [`with_shared_timer`](Self::with_shared_timer).
+    /// The timer. Without one, the operation uses tokio's when it is built
+    /// inside a tokio runtime and the `tokio` feature is on, else
+    /// futures-timer's (the `futures-timer` feature, on by default); with
+    /// neither feature on, a timer is required ([`BuildError::NoTimer`]).
+    /// The timer is put behind a new pointer; to share one timer between
+    /// many operations without that, use
+    /// [`with_shared_timer`](Self::with_shared_timer).
     pub fn with_timer(mut self, timer: impl Timer + 'static) -> Self {
         self.timer = Some(Arc::new(timer));
         self
@@ -126,7 +133,7 @@ impl OperationBuilder {
     }
 
     /// A protocol of your own (or a configured built-in one). It reads the
-    /// start answer ([`Protocol::start`]) or the monitor's answers; for
+    /// start answer ([`Protocol::read_start`]) or the monitor's answers; for
     /// [`Operation::resume`], it is used when the token names it
     /// ([`Protocol::name`]) and restored from the token's state. Given more
     /// than once, the last one reads and all are known for resume.
@@ -164,13 +171,40 @@ impl OperationBuilder {
         self
     }
 
+    /// Makes the operation, whatever happens: a build error (see
+    /// [`build`](Self::build)) is not returned here but is the first item
+    /// of its stream and the result it is awaited with, as
+    /// [`Error::Build`](crate::Error::Build); nothing is sent. For an SDK
+    /// whose `fn copy(&self, …) -> CopyOperation` cannot fail, as reqwest
+    /// defers a request builder's error to `send`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::{BuildError, Error, Operation};
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let operation = Operation::monitor(ScriptedTransport::new(), "not a URL")
+    ///     .with_timer(VirtualTimer::new())
+    ///     .into_operation();
+    /// let error = futures::executor::block_on(operation.outcome()).unwrap_err();
+    /// assert!(matches!(error, Error::Build(e) if matches!(*e, BuildError::InvalidUrl { .. })));
+    /// # }
+    /// ```
+    pub fn into_operation(self) -> Operation {
+        let transport = Arc::clone(&self.transport);
+        match self.build() {
+            Ok(operation) => operation,
+            Err(error) => Operation::unbuilt(transport, error),
+        }
+    }
+
     /// Builds the operation. Its clock starts now; nothing is sent until it is
     /// polled.
-    pub fn build(self) -> Result<Operation, Error> {
+    pub fn build(self) -> Result<Operation, BuildError> {
         let target = self.target?;
         let timer = match self.timer {
             Some(timer) => timer,
-            None => default_timer().map_err(Error::Config)?,
+            None => default_timer().map_err(|_| BuildError::NoTimer)?,
         };
         let mut carried = Duration::ZERO;
         let mut polls = 0;
@@ -201,11 +235,7 @@ impl OperationBuilder {
                 (monitor, None, protocol)
             }
             Target::Start(request, url) => {
-                let start = Box::new(PendingStart {
-                    request: *request,
-                    retry: self.start_retry,
-                    notice: None,
-                });
+                let start = Box::new(PendingStart::new(*request, self.start_retry));
                 let protocol = match protocols.pop() {
                     Some(protocol) => protocol,
                     None => self.kind.for_start(self.final_state),
@@ -216,68 +246,29 @@ impl OperationBuilder {
         let origin = origin.filter(|origin| *origin != monitor);
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
-            .map_err(|reason| Error::UrlRejected {
+            .map_err(|reason| BuildError::UrlRejected {
                 url: redact(&monitor),
                 reason,
             })?;
-        #[cfg(feature = "tracing")]
-        let span = tracing::info_span!(
-            "lro.operation",
-            protocol = tracing::field::Empty,
-            monitor = %redact(&monitor),
-        );
-        #[cfg(feature = "tracing")]
-        span.record("protocol", protocol.name());
-        let mut operation = Operation {
-            transport: self.transport,
-            protocol,
-            started: timer.now(),
-            carried,
-            polls,
-            #[cfg(feature = "tracing")]
-            span,
-            timer,
-            pacer: self.policy.start(),
-            origin: origin.map(Box::new),
-            extra: {
-                let extra = Extra {
-                    resend,
-                    errors: (self.errors != ErrorPolicy::default()).then(|| Box::new(self.errors)),
-                    urls: (self.urls != UrlPolicy::default()).then(|| Box::new(self.urls)),
-                };
-                let needed =
-                    extra.resend.is_some() || extra.errors.is_some() || extra.urls.is_some();
-                needed.then(|| Box::new(extra))
-            },
-            monitor,
-            url_changes: 0,
-            poll_meta: RequestMeta::new(RequestKind::Poll, true, false),
-            failures: 0,
-            previous_delay: None,
-            last_status: None,
-            from_job_start: start.is_some(),
-            start,
-            state: State::Idle,
-            end: None,
-        };
-        operation.poll_meta = operation.meta(RequestKind::Poll, &operation.monitor);
+        let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
+        let clock = Clock::new(timer, carried);
+        let operation =
+            Operation::assemble(self.transport, protocol, clock, schedule, monitor, start);
         Ok(operation)
     }
 }
 
-pub(super) fn parse_url(what: &str, url: &str) -> Result<Url, Error> {
-    let url = Url::parse(url)
-        .map_err(|e| Error::Config(format!("the {what} URL is not a valid absolute URL: {e}")))?;
+pub(super) fn parse_url(role: &'static str, url: &str) -> Result<Url, BuildError> {
+    let url = Url::parse(url).map_err(|reason| BuildError::InvalidUrl { role, reason })?;
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(Error::Config(format!(
-            "the {what} URL has scheme `{other}`: only http and https are supported"
-        ))),
+        other => Err(BuildError::UnsupportedScheme {
+            role,
+            scheme: other.to_owned(),
+        }),
     }
 }
-
-/// `Prefer: respond-async`, added to a start request that has no `Prefer`.
-pub(super) const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond-async");
 
 impl Operation {
     /// An operation that polls `monitor_url`, a monitor the caller already has
@@ -293,8 +284,10 @@ impl Operation {
     }
 
     /// An operation that begins by sending `request` (with
-    /// `Prefer: respond-async` added unless it has a `Prefer` header), then
-    /// follows what the protocol makes of the answer ([`Protocol::start`]).
+    /// `Prefer: respond-async` added when the protocol asks for it —
+    /// [`Protocol::prefers_respond_async`]: Graph, Azure and the default
+    /// detection do — unless it has a `Prefer` header), then
+    /// follows what the protocol makes of the answer ([`Protocol::read_start`]).
     /// By default ([`ProtocolKind::Auto`]) that is a monitor to poll (`202`
     /// with `Location`, `Operation-Location` or `Azure-AsyncOperation`; a
     /// Google `Operation`; an Azure resource still provisioning) or a result
@@ -306,14 +299,10 @@ impl Operation {
     /// The request's URI must be absolute (`https://host/path`).
     pub fn start(
         transport: impl Transport + 'static,
-        mut request: http::Request<Bytes>,
+        request: http::Request<Bytes>,
     ) -> OperationBuilder {
-        let target = parse_url("start", &request.uri().to_string()).map(|url| {
-            if !request.headers().contains_key("prefer") {
-                request.headers_mut().insert("prefer", RESPOND_ASYNC);
-            }
-            Target::Start(Box::new(request), url)
-        });
+        let target = parse_url("start", &request.uri().to_string())
+            .map(|url| Target::Start(Box::new(request), url));
         OperationBuilder::new(Arc::new(transport), target)
     }
 
@@ -321,7 +310,7 @@ impl Operation {
     /// [`Operation::resume_token`], perhaps in another process). The token's
     /// protocol is used: a built-in family, or one of yours given with
     /// [`OperationBuilder::with_protocol`] (else the build fails with
-    /// [`Error::UnknownProtocol`]). Set the policies again as you like. The deadline
+    /// [`BuildError::UnknownProtocol`]). Set the policies again as you like. The deadline
     /// counts from the operation's original start (on the wall clock), and
     /// the poll count goes on from the token's.
     pub fn resume(transport: impl Transport + 'static, token: ResumeToken) -> OperationBuilder {

@@ -6,15 +6,14 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
-use crate::protocol::Protocol;
 use crate::transport::{RequestKind, RequestMeta, Transport};
 
 use super::core::{Operation, State};
 
 /// The future of [`Operation::cancel`].
-pub type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+pub(crate) type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
 impl Operation {
     /// Asks the service to cancel the job, where the protocol has a way
@@ -31,15 +30,16 @@ impl Operation {
     ///
     /// The returned future does not borrow the operation.
     pub fn cancel(&self) -> CancelFuture {
-        let protocol = self.protocol.name();
-        if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
-            return Box::pin(async {
-                Err(Error::Config(
-                    "the operation has not started yet: there is nothing to cancel".into(),
-                ))
+        let protocol = self.family().name();
+        if self.pending_start().is_some() || matches!(self.state(), State::Starting { .. }) {
+            return Box::pin(async move {
+                Err(Error::CancelUnsupported {
+                    protocol,
+                    http_status: None,
+                })
             });
         }
-        let mut requests = self.protocol.cancel_requests(&self.monitor);
+        let mut requests = self.family().cancel_requests(self.watch().url());
         for request in &mut requests {
             let meta = match Url::parse(&request.uri().to_string()) {
                 Ok(url) => self.meta(RequestKind::Cancel, &url),
@@ -47,21 +47,15 @@ impl Operation {
             };
             request.extensions_mut().insert(meta);
         }
-        let transport = Arc::clone(&self.transport);
-        let url = redact(&self.monitor);
+        let transport = Arc::clone(self.transport());
+        let url = redact(self.watch().url());
         Box::pin(async move {
             let count = requests.len();
             for (i, request) in requests.into_iter().enumerate() {
-                let response =
-                    transport
-                        .send(request)
-                        .await
-                        .map_err(|source| Error::Transport {
-                            kind: RequestKind::Cancel,
-                            attempts: 1,
-                            source,
-                            resume: None,
-                        })?;
+                let response = transport.send(request).await.map_err(|source| {
+                    let error = RequestError::transport(RequestKind::Cancel, url.clone(), source);
+                    Error::Request(Box::new(error))
+                })?;
                 let code = response.status();
                 if code.is_success() {
                     return Ok(());
@@ -76,10 +70,10 @@ impl Operation {
                         http_status: Some(code),
                     });
                 }
-                return Err(Error::Http(Box::new(HttpError::new(
-                    code,
+                return Err(Error::Request(Box::new(RequestError::answer(
                     RequestKind::Cancel,
                     url,
+                    code,
                     response.body(),
                 ))));
             }

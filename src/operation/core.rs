@@ -5,45 +5,27 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use bytes::Bytes;
 use futures::Stream;
 use url::Url;
 
 use crate::error::Error;
-use crate::origin::{UrlPolicy, redact};
-use crate::policy::{ErrorPolicy, Pacer};
+use crate::origin::redact;
 use crate::protocol::{Protocol, ResultSource};
 use crate::resume::{ResumeToken, SavedRequest, to_ms};
 use crate::status::AsyncJobStatus;
-use crate::timer::{Sleep, Timer};
-use crate::transport::{RequestMeta, Transport};
+use crate::timer::Sleep;
+use crate::transport::Transport;
 
-use super::flight::{InFlight, elapsed};
-use super::retry_rule::{StartRetry, StartRetryNotice};
+use super::clock::Clock;
+use super::flight::InFlight;
+use super::monitor::Monitor;
+use super::schedule::Schedule;
+use super::start_request::{PendingStart, StartSetup};
 
 /// The message of an operation that ended without recording how.
 pub(super) const NO_OUTCOME: &str = "the operation ended without an outcome";
-
-/// The caller's initial request, not sent yet.
-pub(super) struct PendingStart {
-    pub(super) request: http::Request<Bytes>,
-    pub(super) retry: StartRetry,
-    /// Why this is a retry, when it is one.
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
-
-/// What reading the start response needs: the request as it was sent.
-pub(super) struct StartSetup {
-    /// The request as it was sent (the protocol reads it with the answer,
-    /// and a retry sends it again).
-    pub(super) request: http::Request<Bytes>,
-    /// Whether the retry rule allows sending it again.
-    pub(super) may_repeat: bool,
-    pub(super) retry: StartRetry,
-    pub(super) notice: Option<Box<StartRetryNotice>>,
-}
 
 /// A long-running operation being polled.
 ///
@@ -81,47 +63,21 @@ pub(super) struct StartSetup {
 /// # }
 /// ```
 pub struct Operation {
-    pub(super) transport: Arc<dyn Transport>,
-    pub(super) protocol: Box<dyn Protocol>,
-    pub(super) timer: Arc<dyn Timer>,
-    /// The polling policy (shared) and this operation's backoff state.
-    pub(super) pacer: Pacer,
-    /// The start request's URL, kept only once the monitor URL differs from
-    /// it (until then it is `monitor`).
-    pub(super) origin: Option<Box<Url>>,
-    /// What few operations need (`None` for most: no allocation).
-    pub(super) extra: Option<Box<Extra>>,
-    pub(super) monitor: Url,
-    pub(super) url_changes: u32,
-    /// The marker of poll requests (recomputed when the monitor moves).
-    pub(super) poll_meta: RequestMeta,
-    pub(super) started: Instant,
-    pub(super) carried: Duration,
-    pub(super) polls: u32,
-    pub(super) failures: u32,
-    pub(super) previous_delay: Option<Duration>,
-    pub(super) last_status: Option<AsyncJobStatus>,
-    pub(super) start: Option<Box<PendingStart>>,
-    /// This operation sends the request that starts the job.
-    pub(super) from_job_start: bool,
-    pub(super) state: State,
-    pub(super) end: Option<Box<End>>,
+    transport: Arc<dyn Transport>,
+    protocol: Box<dyn Protocol>,
+    clock: Clock,
+    schedule: Schedule,
+    monitor: Monitor,
+    /// The start request, not sent yet (or to be sent again).
+    start: Option<Box<PendingStart>>,
+    state: State,
+    last_status: Option<AsyncJobStatus>,
+    end: Option<Box<End>>,
     #[cfg(feature = "tracing")]
-    pub(super) span: tracing::Span,
+    span: tracing::Span,
 }
 
-/// What few operations need, out of line: a caller's own error or URL
-/// policy, a request to re-send.
-#[derive(Default)]
-pub(super) struct Extra {
-    /// The request each poll re-sends ([`crate::protocol::Start::resend`]).
-    pub(super) resend: Option<http::Request<Bytes>>,
-    /// `None`: the default error policy (shared).
-    pub(super) errors: Option<Box<ErrorPolicy>>,
-    /// `None`: the default URL policy (shared).
-    pub(super) urls: Option<Box<UrlPolicy>>,
-}
-
+/// Where the state machine is.
 pub(super) enum State {
     Idle,
     Starting {
@@ -134,14 +90,129 @@ pub(super) enum State {
     Done,
 }
 
+/// How the operation ended.
 pub(super) enum End {
-    Succeeded(Box<Success>),
+    Succeeded {
+        location: Option<Url>,
+        result: ResultSource,
+    },
     Failed(Error),
 }
 
-pub(super) struct Success {
-    pub(super) location: Option<Url>,
-    pub(super) result: ResultSource,
+/// The operation's parts, for the files that drive them (each part keeps its
+/// own fields; the operation only holds them).
+impl Operation {
+    /// An operation made of these parts, idle.
+    pub(super) fn assemble(
+        transport: Arc<dyn Transport>,
+        protocol: Box<dyn Protocol>,
+        clock: Clock,
+        schedule: Schedule,
+        monitor: Monitor,
+        start: Option<Box<PendingStart>>,
+    ) -> Operation {
+        #[cfg(feature = "tracing")]
+        let span = tracing::info_span!(
+            "lro.operation",
+            protocol = protocol.name(),
+            monitor = %redact(monitor.url()),
+        );
+        Operation {
+            transport,
+            protocol,
+            clock,
+            schedule,
+            monitor,
+            start,
+            state: State::Idle,
+            last_status: None,
+            end: None,
+            #[cfg(feature = "tracing")]
+            span,
+        }
+    }
+
+    pub(super) fn transport(&self) -> &Arc<dyn Transport> {
+        &self.transport
+    }
+
+    /// The protocol itself (its name is [`Operation::protocol`]).
+    pub(super) fn family(&self) -> &dyn Protocol {
+        &*self.protocol
+    }
+
+    pub(super) fn set_family(&mut self, protocol: Box<dyn Protocol>) {
+        self.protocol = protocol;
+    }
+
+    pub(super) fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    pub(super) fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    pub(super) fn schedule_mut(&mut self) -> &mut Schedule {
+        &mut self.schedule
+    }
+
+    /// The monitor part.
+    pub(super) fn watch(&self) -> &Monitor {
+        &self.monitor
+    }
+
+    /// The monitor part and the protocol (which marks its requests).
+    pub(super) fn watch_mut(&mut self) -> (&mut Monitor, &dyn Protocol) {
+        (&mut self.monitor, &*self.protocol)
+    }
+
+    pub(super) fn pending_start(&self) -> Option<&PendingStart> {
+        self.start.as_deref()
+    }
+
+    pub(super) fn pending_start_mut(&mut self) -> Option<&mut PendingStart> {
+        self.start.as_deref_mut()
+    }
+
+    pub(super) fn take_start(&mut self) -> Option<Box<PendingStart>> {
+        self.start.take()
+    }
+
+    pub(super) fn set_start(&mut self, start: Box<PendingStart>) {
+        self.start = Some(start);
+    }
+
+    /// The state, with what racing a request against the deadline needs.
+    pub(super) fn flight_parts(&mut self) -> (&mut State, &Clock, Option<Duration>) {
+        let deadline = self.schedule.policy().deadline();
+        (&mut self.state, &self.clock, deadline)
+    }
+
+    pub(super) fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub(super) fn set_state(&mut self, state: State) -> State {
+        std::mem::replace(&mut self.state, state)
+    }
+
+    pub(super) fn last_status_mut(&mut self) -> &mut Option<AsyncJobStatus> {
+        &mut self.last_status
+    }
+
+    pub(super) fn set_end(&mut self, end: End) {
+        self.end = Some(Box::new(end));
+    }
+
+    pub(super) fn take_end(&mut self) -> Option<End> {
+        self.end.take().map(|end| *end)
+    }
+
+    #[cfg(feature = "tracing")]
+    pub(super) fn span(&self) -> &tracing::Span {
+        &self.span
+    }
 }
 
 /// Sets up an [`Operation`].
@@ -157,33 +228,29 @@ impl Operation {
         if self.start.is_some() || matches!(self.state, State::Starting { .. }) {
             return None;
         }
-        let mut token = ResumeToken::new(self.protocol.save()?, self.monitor.clone());
-        token.origin = self.origin().to_string();
-        token.request = self
-            .extra
-            .as_ref()
-            .and_then(|extra| extra.resend.as_ref())
-            .map(SavedRequest::from_request);
-        let now = self.timer.wall_clock();
+        let mut token = ResumeToken::new(self.protocol.save()?, self.monitor.url().clone());
+        token.origin = self.monitor.origin().to_string();
+        token.request = self.monitor.resend().map(SavedRequest::from_request);
+        let now = self.clock.wall_clock();
         token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
-        token.polls = self.polls;
+        token.polls = self.schedule.polls();
         Some(token)
     }
 
     /// The URL polled now. It can hold a credential in its query: do not log
-    /// it (use [`crate::redact`]).
+    /// it.
     pub fn monitor_url(&self) -> &Url {
-        &self.monitor
+        self.monitor.url()
     }
 
     /// Polls sent so far (including failed ones).
     pub fn polls(&self) -> u32 {
-        self.polls
+        self.schedule.polls()
     }
 
     /// Time since the operation started, on its timer.
     pub fn elapsed(&self) -> Duration {
-        elapsed(&*self.timer, self.started, self.carried)
+        self.clock.elapsed()
     }
 
     /// The last status read, if any.
@@ -214,7 +281,7 @@ impl Stream for Operation {
                     status.release_answer();
                     Some(Ok(yielded))
                 }
-                None => Some(Err(Error::Config(NO_OUTCOME.into()))),
+                None => Some(Err(crate::protocol::ProtocolError::new(NO_OUTCOME).into())),
             },
             Some(Err(error)) => Some(Err(error)),
             None => None,
@@ -240,9 +307,9 @@ impl fmt::Debug for Operation {
         };
         f.debug_struct("Operation")
             .field("protocol", &self.protocol.name())
-            .field("monitor", &redact(&self.monitor))
+            .field("monitor", &redact(self.monitor.url()))
             .field("state", &state)
-            .field("polls", &self.polls)
+            .field("polls", &self.schedule.polls())
             .field("last_status", &self.last_status)
             .finish_non_exhaustive()
     }

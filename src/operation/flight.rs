@@ -3,27 +3,20 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 
 use crate::timer::{Sleep, Timer};
-use crate::transport::TransportError;
+use crate::transport::{Transport, TransportError};
 
 /// How long the poll sent exactly at the deadline may take before it is cut.
-pub const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 
-pub(super) type ResponseFuture =
+type ResponseFuture =
     Pin<Box<dyn Future<Output = Result<http::Response<Bytes>, TransportError>> + Send>>;
-
-/// Time since `started` on `timer`, plus what a resumed operation carried.
-pub(super) fn elapsed(timer: &dyn Timer, started: Instant, carried: Duration) -> Duration {
-    timer
-        .now()
-        .saturating_duration_since(started)
-        .saturating_add(carried)
-}
 
 /// How long a request sent `elapsed` into an operation may take: until the
 /// deadline, or [`LAST_POLL_GRACE`] for the poll sent at the deadline.
@@ -40,12 +33,21 @@ pub(super) fn cutoff(deadline: Option<Duration>, elapsed: Duration) -> Option<Du
 
 /// A request on its way, raced against the deadline.
 pub(super) struct InFlight {
-    pub(super) response: ResponseFuture,
+    response: ResponseFuture,
     /// The deadline's sleep, made the first time the request is pending.
-    pub(super) deadline: Option<Sleep>,
+    deadline: Option<Sleep>,
 }
 
 impl InFlight {
+    /// `request` sent over `transport`, not yet raced against anything.
+    pub(super) fn send(transport: &Arc<dyn Transport>, request: http::Request<Bytes>) -> Self {
+        let transport = Arc::clone(transport);
+        InFlight {
+            response: Box::pin(async move { (*transport).send(request).await }),
+            deadline: None,
+        }
+    }
+
     /// The answer, or `Ready(None)` when the deadline came first. `cutoff` is
     /// how long the request may take (see [`Operation::cutoff`]); it is read
     /// the first time the request is pending, right after it was sent.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use bytes::Bytes;
 
 use super::core::Operation;
-use crate::error::Error;
+use crate::error::{Error, GaveUpCause};
 use crate::policy::{ConstantBuilder, DEFAULT_MIN_INTERVAL, from_delays};
 use crate::policy::{PollPolicy, RetryAfterMode};
 use crate::testing::{ScriptedTransport, VirtualTimer};
@@ -134,7 +134,7 @@ fn the_last_poll_at_the_deadline_respects_the_floor() {
     let (sleeps, error) = never_ending(PollPolicy::new(ConstantBuilder::new(ten)));
     assert_eq!(sleeps, [ten, ten]);
     assert!(
-        matches!(error, Error::DeadlineExceeded { polls: 3, .. }),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 3),
         "{error:?}"
     );
     // Without the floor, the last poll comes at the deadline, 0.5 s later.
@@ -142,7 +142,7 @@ fn the_last_poll_at_the_deadline_respects_the_floor() {
         never_ending(PollPolicy::new(ConstantBuilder::new(ten)).with_min_interval(Duration::ZERO));
     assert_eq!(sleeps, [ten, ten, Duration::from_millis(500)]);
     assert!(
-        matches!(error, Error::DeadlineExceeded { polls: 4, .. }),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 4),
         "{error:?}"
     );
 }
@@ -153,15 +153,13 @@ fn a_backoff_that_stops_ends_the_operation_with_its_reason() {
     let (sleeps, error) = never_ending(PollPolicy::new(two));
     assert_eq!(sleeps, [Duration::from_secs(2); 2]);
     match error {
-        Error::BackoffStopped {
-            reason,
-            polls,
-            resume,
-            ..
-        } => {
-            assert_eq!(reason, "the backoff ran out of delays after 2");
-            assert_eq!(polls, 3);
-            assert!(resume.is_some(), "a token to go on later");
+        Error::GaveUp(ref g) => {
+            assert_eq!(
+                *g.cause(),
+                GaveUpCause::BackoffStopped("the backoff ran out of delays after 2".into())
+            );
+            assert_eq!(g.polls(), 3);
+            assert!(error.resume_token().is_some(), "a token to go on later");
         }
         other => panic!("{other:?}"),
     }

@@ -11,21 +11,25 @@
 
 mod builder;
 mod cancel;
+mod clock;
 mod core;
 mod flight;
 #[cfg(test)]
 mod floor_tests;
 mod machine;
+mod mapped;
+mod monitor;
 mod outcome;
-mod retry_rule;
+mod schedule;
 mod start;
+mod start_request;
 mod start_retry;
 #[cfg(test)]
 mod tests;
+mod unbuilt;
 
 pub use builder::OperationBuilder;
-pub use cancel::CancelFuture;
 pub use core::Operation;
-pub use flight::LAST_POLL_GRACE;
-pub use outcome::{Outcome, OutcomeFuture};
-pub use retry_rule::{StartRetry, StartRetryNotice, is_idempotent};
+pub use mapped::Mapped;
+pub use outcome::Outcome;
+pub use start_request::{StartRetry, StartRetryNotice};

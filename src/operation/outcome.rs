@@ -9,11 +9,11 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
+use crate::protocol::ProtocolError;
 use crate::protocol::ResultSource;
 use crate::status::AsyncJobStatus;
-use crate::timer::Timer;
 use crate::transport::{RequestKind, RequestMeta, Transport};
 
 use super::core::{End, NO_OUTCOME, Operation};
@@ -22,7 +22,7 @@ pub(super) type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, E
 
 /// The future of an operation's [`Outcome`] (what `.await` on an
 /// [`Operation`] runs).
-pub type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
+pub(crate) type OutcomeFuture = Pin<Box<dyn Future<Output = Result<Outcome, Error>> + Send>>;
 
 impl Operation {
     /// returns the outcome: `Ok` when the job completed, the service's error in
@@ -38,29 +38,28 @@ impl Operation {
                 .await
                 .is_some()
             {
-                if let Some(status) = &mut self.last_status {
+                if let Some(status) = self.last_status_mut() {
                     status.release_answer();
                 }
             }
-            let mut success = match self.end.take().map(|end| *end) {
-                Some(End::Succeeded(success)) => success,
+            let (location, result) = match self.take_end() {
+                Some(End::Succeeded { location, result }) => (location, result),
                 Some(End::Failed(error)) => return Err(error),
-                None => return Err(Error::Config(NO_OUTCOME.into())),
+                None => return Err(Error::from(ProtocolError::new(NO_OUTCOME))),
             };
-            // Only the box lives across the await, not its contents.
-            let body = self
-                .result_body(std::mem::take(&mut success.result))
-                .await?;
-            let location = success.location.take();
+            // Only a box lives across the await, not the URL.
+            let location = location.map(Box::new);
+            let body = self.result_body(result).await?;
+            let location = location.map(|location| *location);
             let status = self
-                .last_status
+                .last_status_mut()
                 .take()
-                .ok_or_else(|| Error::Config(NO_OUTCOME.into()))?;
+                .ok_or_else(|| Error::from(ProtocolError::new(NO_OUTCOME)))?;
             Ok(Outcome {
                 status,
                 location,
                 body,
-                polls: self.polls,
+                polls: self.polls(),
                 elapsed: self.elapsed(),
             })
         }
@@ -75,15 +74,15 @@ impl Operation {
             ResultSource::Body(body) => return Box::pin(async move { Ok(Some(body)) }),
             _ => return Box::pin(async { Ok(None) }),
         };
-        if let Err(error) = self.follow(&url) {
+        if let Err(error) = self.watch().follow(&url) {
             return Box::pin(async move { Err(error) });
         }
         let meta = self.meta(RequestKind::Result, &url);
-        let fetch = fetch_result(Arc::clone(&self.transport), url, meta);
+        let fetch = fetch_result(Arc::clone(self.transport()), url, meta);
         let Some(cutoff) = self.cutoff() else {
             return Box::pin(async move { fetch.await.map(Some) });
         };
-        let deadline = self.timer.timeout(cutoff);
+        let deadline = self.clock().timeout(cutoff);
         let late = self.deadline_error();
         Box::pin(async move {
             let fetch = std::pin::pin!(fetch);
@@ -102,21 +101,19 @@ pub(super) async fn fetch_result(
 ) -> Result<Bytes, Error> {
     let mut request = crate::protocol::get_json(&url);
     request.extensions_mut().insert(meta);
-    let response = transport
-        .send(request)
-        .await
-        .map_err(|source| Error::Transport {
-            kind: RequestKind::Result,
-            attempts: 1,
-            source,
-            resume: None,
-        })?;
-    let code = response.status();
-    if code.is_client_error() || code.is_server_error() {
-        return Err(Error::Http(Box::new(HttpError::new(
-            code,
+    let response = transport.send(request).await.map_err(|source| {
+        Error::Request(Box::new(RequestError::transport(
             RequestKind::Result,
             redact(&url),
+            source,
+        )))
+    })?;
+    let code = response.status();
+    if code.is_client_error() || code.is_server_error() {
+        return Err(Error::Request(Box::new(RequestError::answer(
+            RequestKind::Result,
+            redact(&url),
+            code,
             response.body(),
         ))));
     }
@@ -146,7 +143,7 @@ impl Outcome {
     }
 
     /// The URL of the resource the job produced, when the service said. It can
-    /// hold a credential: do not log it (use [`crate::redact`]).
+    /// hold a credential: do not log it.
     pub fn location(&self) -> Option<&Url> {
         self.location.as_ref()
     }
@@ -156,17 +153,11 @@ impl Outcome {
         self.body.as_ref()
     }
 
-    /// The final result body parsed as JSON into `T`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, Error> {
-        let body = self.body.as_deref().unwrap_or_default();
-        serde_json::from_slice(body).map_err(|e| {
-            Error::protocol(
-                format!("the result is not the expected JSON: {e}"),
-                None,
-                None,
-                body,
-            )
-        })
+    /// The final result body parsed as JSON into `T`. A body that is not
+    /// a `T` is the caller's deserialisation error, not the service's: it
+    /// comes back as it is.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_slice(self.body.as_deref().unwrap_or_default())
     }
 
     /// Polls sent.

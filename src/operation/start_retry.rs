@@ -16,13 +16,14 @@
 
 use bytes::Bytes;
 
-use crate::error::{Error, HttpError};
+use crate::error::{Error, RequestError};
 use crate::origin::redact;
 use crate::policy::FailureClass;
 use crate::transport::{RequestKind, TransportError};
 
-use super::core::{Operation, PendingStart, StartSetup, State};
-use super::retry_rule::StartRetryNotice;
+use super::core::{Operation, State};
+use super::start_request::StartRetryNotice;
+use super::start_request::StartSetup;
 
 impl Operation {
     /// While the operation is starting, the last retry of the start request
@@ -30,12 +31,9 @@ impl Operation {
     /// on its way). `None` once the start request has been answered, and
     /// when it never failed.
     pub fn start_retry(&self) -> Option<&StartRetryNotice> {
-        match &self.state {
-            State::Starting { setup, .. } => setup.notice.as_deref(),
-            _ => self
-                .start
-                .as_ref()
-                .and_then(|start| start.notice.as_deref()),
+        match self.state() {
+            State::Starting { setup, .. } => setup.notice(),
+            _ => self.pending_start().and_then(|start| start.notice()),
         }
     }
 
@@ -48,54 +46,52 @@ impl Operation {
         setup: Box<StartSetup>,
     ) -> bool {
         let failure = match &answer {
-            Err(source) => Some((self.errors().classify_transport(source), None)),
+            Err(source) => Some((self.schedule().errors().classify_transport(source), None)),
             Ok(response) if response.status().as_u16() >= 400 => Some((
-                self.errors().classify_status(response.status()),
+                self.schedule().errors().classify_status(response.status()),
                 self.retry_after(response),
             )),
             Ok(_) => None,
         };
         let Some((class, retry_after)) = failure else {
-            self.failures = 0;
-            return self.on_start(answer, setup.request);
+            self.schedule_mut().set_failures(0);
+            return self.on_start(answer, setup.into_request());
         };
-        let attempts = self.failures.saturating_add(1);
-        let again = setup.may_repeat
+        let attempts = self.schedule().failures().saturating_add(1);
+        let again = setup.may_repeat()
             && class == FailureClass::Transient
-            && self.errors().may_retry(attempts);
+            && self.schedule().errors().may_retry(attempts);
         if !again && attempts == 1 {
             // Never retried: the answer is read as it is.
-            return self.on_start(answer, setup.request);
+            return self.on_start(answer, setup.into_request());
         }
         let error = self.start_error(answer, attempts);
-        let StartSetup { request, retry, .. } = *setup;
         if !again {
             self.fail(error);
             return false;
         }
         #[cfg(feature = "tracing")]
         tracing::debug!(
-            parent: &self.span,
+            parent: self.span(),
             error = %error,
             attempts,
             retry_after = ?retry_after,
             "the start request failed; sending it again"
         );
-        self.failures = attempts;
-        self.start = Some(Box::new(PendingStart {
-            request,
-            retry,
-            notice: None,
-        }));
+        self.schedule_mut().set_failures(attempts);
+        self.set_start(Box::new(setup.again()));
         // A limit or the deadline may end the operation here: the start
         // stays unanswered (and the operation has no resume token).
-        self.schedule(retry_after);
-        if let (State::Sleeping(_), Some(start)) = (&self.state, &mut self.start) {
-            start.notice = Some(Box::new(StartRetryNotice {
-                attempt: attempts.saturating_add(1),
-                delay: self.previous_delay.unwrap_or_default(),
-                error,
-            }));
+        self.schedule_next(retry_after);
+        if matches!(self.state(), State::Sleeping(_)) {
+            let delay = self.schedule().previous_delay().unwrap_or_default();
+            if let Some(start) = self.pending_start_mut() {
+                start.set_notice(StartRetryNotice {
+                    attempt: attempts.saturating_add(1),
+                    delay,
+                    error,
+                });
+            }
         }
         false
     }
@@ -107,22 +103,19 @@ impl Operation {
         attempts: u32,
     ) -> Error {
         match answer {
-            Err(source) => Error::Transport {
-                kind: RequestKind::Start,
-                attempts,
-                source,
-                resume: None,
-            },
-            Ok(response) => {
-                let mut http = HttpError::new(
-                    response.status(),
+            Err(source) => Error::Request(Box::new(
+                RequestError::transport(RequestKind::Start, redact(self.watch().origin()), source)
+                    .with_attempts(attempts),
+            )),
+            Ok(response) => Error::Request(Box::new(
+                RequestError::answer(
                     RequestKind::Start,
-                    redact(self.origin()),
+                    redact(self.watch().origin()),
+                    response.status(),
                     response.body(),
-                );
-                http.attempts = attempts;
-                Error::Http(Box::new(http))
-            }
+                )
+                .with_attempts(attempts),
+            )),
         }
     }
 }
@@ -133,9 +126,8 @@ mod tests {
     use std::time::Duration;
 
     use super::super::builder::OperationBuilder;
-    use super::super::retry_rule::{StartRetry, is_idempotent};
+    use super::super::start_request::{StartRetry, is_idempotent};
     use super::*;
-    use crate::TransportErrorKind;
     use crate::policy::ConstantBuilder;
     use crate::policy::{ErrorPolicy, PollPolicy};
     use crate::testing::{ScriptedTransport, VirtualTimer};
@@ -167,10 +159,7 @@ mod tests {
     fn a_transient_failure_is_retried_after_the_policy_and_retry_after() {
         let transport = ScriptedTransport::new();
         transport.push_response(503, &[("retry-after", "7")], "busy");
-        transport.push(Err(TransportError::msg(
-            TransportErrorKind::Connect,
-            "refused",
-        )));
+        transport.push(Err(TransportError::connect("refused")));
         transport.push_response(200, &[], "{\"id\":\"1\"}");
         let timer = VirtualTimer::new();
         let mut op = started(
@@ -218,10 +207,10 @@ mod tests {
         .build()
         .unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => {
-                assert_eq!(http.status, 500);
-                assert_eq!(http.kind, RequestKind::Start);
-                assert_eq!(http.attempts, 3);
+            Err(Error::Request(http)) => {
+                assert_eq!(http.status().unwrap(), 500);
+                assert_eq!(http.kind(), RequestKind::Start);
+                assert_eq!(http.attempts(), 3);
             }
             other => panic!("{other:?}"),
         }
@@ -243,7 +232,10 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert!(op.resume_token().is_none(), "the job was never started");
         let error = block_on(op.outcome()).unwrap_err();
-        assert!(matches!(error, Error::DeadlineExceeded { .. }), "{error:?}");
+        assert!(
+            matches!(&error, Error::GaveUp(g) if *g.cause() == crate::GaveUpCause::Deadline),
+            "{error:?}"
+        );
         assert!(error.resume_token().is_none());
         // 0 s, 30 s, then 45 s (the last try at the deadline).
         assert_eq!(transport.requests().len(), 3);
@@ -259,7 +251,7 @@ mod tests {
         plain.push_response(200, &[], "");
         let op = started(&plain, &timer, "POST", policy()).build().unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => assert_eq!(http.attempts, 1),
+            Err(Error::Request(http)) => assert_eq!(http.attempts(), 1),
             other => panic!("{other:?}"),
         }
         assert_eq!(plain.requests().len(), 1);
@@ -288,15 +280,12 @@ mod tests {
     fn a_permanent_failure_is_not_retried() {
         let transport = ScriptedTransport::new();
         transport.push_response(400, &[], r#"{"error":{"code":"BadRequest"}}"#);
-        transport.push(Err(TransportError::msg(
-            TransportErrorKind::InvalidRequest,
-            "bad",
-        )));
+        transport.push(Err(TransportError::invalid_request("bad")));
         let timer = VirtualTimer::new();
         let op = started(&transport, &timer, "PUT", PollPolicy::default())
             .build()
             .unwrap();
-        assert!(matches!(block_on(op.outcome()), Err(Error::Http(_))));
+        assert!(matches!(block_on(op.outcome()), Err(Error::Request(e)) if e.status().is_some()));
         assert_eq!(transport.requests().len(), 1);
         // A transient failure, then a permanent one: the permanent one ends it.
         let transport = ScriptedTransport::new();
@@ -311,9 +300,9 @@ mod tests {
         .build()
         .unwrap();
         match block_on(op.outcome()) {
-            Err(Error::Http(http)) => {
-                assert_eq!(http.status, 403);
-                assert_eq!(http.attempts, 2);
+            Err(Error::Request(http)) => {
+                assert_eq!(http.status().unwrap(), 403);
+                assert_eq!(http.attempts(), 2);
             }
             other => panic!("{other:?}"),
         }

@@ -8,11 +8,13 @@ use url::Url;
 
 use super::core::Operation;
 use super::outcome::OutcomeFuture;
-use crate::TransportErrorKind;
-use crate::error::Error;
+use crate::TransportError;
+use crate::build_error::BuildError;
+use crate::error::{Error, GaveUpCause};
 use crate::policy::{ConstantBuilder, ExponentialBuilder};
 use crate::policy::{ErrorPolicy, PollPolicy};
-use crate::protocol::{Interpretation, Protocol, Reading, ResultSource};
+use crate::protocol::ProtocolError;
+use crate::protocol::{Polled, Protocol, Reading, ResultSource};
 use crate::status::AsyncJobStatus;
 use crate::status::JobState;
 use crate::testing::{ScriptedTransport, VirtualTimer};
@@ -110,7 +112,7 @@ fn failed_job_ends_with_the_service_error() {
 #[test]
 fn transient_failures_are_retried_then_permanent_ones_end() {
     let transport = ScriptedTransport::new()
-        .with_error(TransportErrorKind::Connect)
+        .with_error(TransportError::connect("scripted failure"))
         .with_json(503, r#"{"error":{"code":"busy"}}"#)
         .with_json(200, r#"{"status":"inProgress"}"#)
         .with_json(403, r#"{"error":{"code":"accessDenied","message":"no"}}"#);
@@ -144,7 +146,7 @@ fn retries_stop_at_the_limit() {
         .unwrap();
     let error = block_on(op.outcome()).unwrap_err();
     assert!(
-        matches!(&error, Error::Http(e) if e.attempts == 4),
+        matches!(&error, Error::Request(e) if e.attempts() == 4),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 4);
@@ -159,7 +161,10 @@ fn expired_monitor_is_typed_and_not_retried() {
     let timer = VirtualTimer::new();
     let op = operation(&transport, &timer, PollPolicy::default());
     let error = block_on(op.outcome()).unwrap_err();
-    assert!(matches!(error, Error::MonitorExpired(_)), "{error:?}");
+    assert!(
+        matches!(&error, Error::Request(e) if e.monitor_expired()),
+        "{error:?}"
+    );
     assert_eq!(transport.remaining(), 1);
 }
 
@@ -193,7 +198,7 @@ fn deadline_polls_once_at_the_deadline_then_gives_up() {
     let policy = PollPolicy::new(ConstantBuilder::new(secs(10))).with_deadline(secs(25));
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
-        matches!(error, Error::DeadlineExceeded { elapsed, polls: 4, .. } if elapsed == secs(25)),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 4 && g.elapsed() == secs(25)),
         "{error:?}"
     );
     assert_eq!(timer.sleeps(), [secs(10), secs(10), secs(5)]);
@@ -209,7 +214,7 @@ fn poll_limit_ends_the_operation() {
     let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_max_polls(3);
     let error = block_on(operation(&transport, &timer, policy).outcome()).unwrap_err();
     assert!(
-        matches!(error, Error::PollLimitExceeded { polls: 3, .. }),
+        matches!(&error, Error::GaveUp(g) if *g.cause() == GaveUpCause::PollLimit && g.polls() == 3),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 3);
@@ -270,19 +275,22 @@ fn dropping_stops_polling() {
 }
 
 #[test]
-fn bad_setup_is_a_config_error() {
+fn bad_setup_is_a_build_error() {
     let transport = ScriptedTransport::new();
     assert!(matches!(
         Operation::monitor(transport.clone(), "not a url")
             .with_timer(VirtualTimer::new())
             .build(),
-        Err(Error::Config(_))
+        Err(BuildError::InvalidUrl {
+            role: "monitor",
+            ..
+        })
     ));
     assert!(matches!(
         Operation::monitor(transport, "ftp://host/x")
             .with_timer(VirtualTimer::new())
             .build(),
-        Err(Error::Config(_))
+        Err(BuildError::UnsupportedScheme { role: "monitor", ref scheme, .. }) if scheme == "ftp"
     ));
 }
 
@@ -306,11 +314,16 @@ impl Protocol for WithResult {
         "with-result"
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        let Reading::Status(reading) = crate::protocol::Graph.interpret(url, response)? else {
-            return Ok(Reading::ReadFailure);
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
+        let Polled::Status(reading) = crate::protocol::Graph::new().read_poll(url, response)?
+        else {
+            return Ok(Polled::ReadFailure);
         };
-        Ok(Reading::Status(if reading.status.status.is_terminal() {
+        Ok(Polled::Status(if reading.status.status.is_terminal() {
             reading.with_result(self.0.clone())
         } else {
             reading
@@ -379,19 +392,23 @@ impl Protocol for DoneTooSoon {
         "done-too-soon"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, Error> {
-        Ok(crate::protocol::Start::done(Interpretation::new(
+    ) -> Result<crate::protocol::Next, ProtocolError> {
+        Ok(crate::protocol::Next::done(Reading::new(
             AsyncJobStatus::new(JobState::InProgress),
         )))
     }
 
-    fn interpret(&self, _url: &Url, _response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        Ok(Reading::ReadFailure)
+    fn read_poll(
+        &self,
+        _url: &Url,
+        _response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
+        Ok(Polled::ReadFailure)
     }
 }
 
@@ -411,7 +428,7 @@ fn a_start_said_done_with_a_running_status_is_a_protocol_error() {
     )
     .unwrap_err();
     assert!(
-        matches!(&error, Error::Protocol(p) if p.message.contains("done-too-soon")),
+        matches!(&error, Error::Protocol(p) if p.message().contains("done-too-soon")),
         "{error:?}"
     );
     assert_eq!(transport.requests().len(), 1);
@@ -472,24 +489,26 @@ impl Protocol for Resend {
         "resend"
     }
 
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         _url: &Url,
         _response: &http::Response<Bytes>,
-    ) -> Result<crate::protocol::Start, Error> {
-        Ok(crate::protocol::Start::resend())
+    ) -> Result<crate::protocol::Next, ProtocolError> {
+        Ok(crate::protocol::Next::resend())
     }
 
-    fn interpret(&self, _url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        _url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         let state = if response.body().as_ref() == b"ready" {
             JobState::Completed
         } else {
             JobState::InProgress
         };
-        Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
-            state,
-        ))))
+        Ok(Polled::Status(Reading::new(AsyncJobStatus::new(state))))
     }
 }
 
@@ -527,4 +546,29 @@ fn a_resend_start_polls_with_copies_of_the_start_request() {
             }
         );
     }
+}
+
+#[test]
+fn an_operation_that_could_not_be_built_says_so_at_its_first_poll_and_at_its_end() {
+    let transport = ScriptedTransport::new();
+    let mut op = Operation::monitor(transport.clone(), "ftp://host/x")
+        .with_timer(VirtualTimer::new())
+        .into_operation();
+    assert!(op.resume_token().is_none());
+    let first = block_on(op.next()).expect("an item");
+    let Err(Error::Build(error)) = first else {
+        panic!("{first:?}");
+    };
+    assert!(matches!(*error, BuildError::UnsupportedScheme { .. }));
+    assert!(block_on(op.next()).is_none());
+    assert!(matches!(block_on(op.outcome()), Err(Error::Build(_))));
+    // Awaited without polling the stream: the same error.
+    let op = Operation::monitor(transport.clone(), "not a url")
+        .with_timer(VirtualTimer::new())
+        .into_operation();
+    assert!(matches!(
+        block_on(IntoFuture::into_future(op)),
+        Err(Error::Build(_))
+    ));
+    assert!(transport.requests().is_empty(), "nothing was sent");
 }

@@ -15,7 +15,7 @@ pub enum Step {
     /// still applies `Retry-After`, its floor and its limits on top).
     Wait(Duration),
     /// Poll no more: the operation ends with
-    /// [`Error::BackoffStopped`](crate::Error::BackoffStopped) carrying this
+    /// [`Error::GaveUp`](crate::Error::GaveUp) carrying this
     /// reason.
     Stop(Cow<'static, str>),
 }

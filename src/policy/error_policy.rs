@@ -46,7 +46,7 @@ fn bit(status: StatusCode) -> Option<(usize, u64)> {
 }
 
 /// The default number of retries of consecutive transient failures.
-const DEFAULT_MAX_RETRIES: u32 = 5;
+pub(crate) const DEFAULT_MAX_RETRIES: u32 = 5;
 
 // Configuration to share across threads: a compile-time proof.
 const _: () = {
@@ -155,9 +155,9 @@ mod tests {
                 FailureClass::Permanent
             );
         }
-        let io = TransportError::msg(TransportErrorKind::Connect, "refused");
+        let io = TransportError::connect("refused");
         assert_eq!(p.classify_transport(&io), FailureClass::Transient);
-        let big = TransportError::msg(TransportErrorKind::BodyTooLarge, "2 MiB");
+        let big = TransportError::body_too_large("2 MiB");
         assert_eq!(p.classify_transport(&big), FailureClass::Permanent);
     }
 

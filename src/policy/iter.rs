@@ -22,7 +22,7 @@ impl<F> fmt::Debug for Delays<F> {
 /// A backoff over the iterators `make` returns: each operation gets a fresh
 /// iterator, takes one delay after each poll, and stops when the iterator
 /// ends ([`Step::Stop`], so the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped)).
+/// [`Error::GaveUp`](crate::Error::GaveUp)).
 ///
 /// backon's backoffs are iterators of `Duration`, so a backon builder becomes
 /// a backoff with `from_fn`:

@@ -77,7 +77,7 @@ pub(crate) const DEFAULT_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// after the start request is floored too; the first poll of a monitored or
 /// resumed job follows the initial delay alone. When the time left before the
 /// deadline is shorter than the floor, the operation ends with
-/// [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded) instead of
+/// [`Error::GaveUp`](crate::Error::GaveUp) instead of
 /// polling sooner.
 ///
 /// ```

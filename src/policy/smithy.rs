@@ -55,7 +55,7 @@ const SMITHY_MAX_DELAY: Duration = Duration::from_secs(120);
 /// As a [`BackoffBuilder`], each operation gets its own random generator;
 /// the time left is the smaller of the maximum wait time (from the
 /// operation's start) and the policy's deadline, and the operation ends with
-/// [`Error::BackoffStopped`](crate::Error::BackoffStopped) when none is left
+/// [`Error::GaveUp`](crate::Error::GaveUp) when none is left
 /// (or at the policy's deadline first). A `PollPolicy` still puts its floor
 /// (1 s by default) under the delays. The default is the spec's 2 s and
 /// 120 s, within 5 minutes.

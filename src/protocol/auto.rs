@@ -12,103 +12,62 @@ use super::google::{Google, google_start, looks_like_operation};
 use super::graph::{Graph, terminal_report};
 use super::provisioning::{provisioning_status, resource_status};
 use super::read::{claims_json, is_blank, url_header};
-use super::seam::{
-    Protocol, Reading, ResultSource, Start, completed, is_put_like, no_monitor, not_accepted,
-};
-use crate::error::Error;
+use super::reading::{Polled, ResultSource};
+use super::seam::Next;
+use super::seam::{Protocol, completed, is_put_like, no_monitor, not_accepted};
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::AsyncJobStatus;
 use crate::transport::RequestKind;
 
 /// The default protocol: detects the family.
 ///
-/// **From a start answer** ([`Protocol::start`]): `Azure-AsyncOperation` or
+/// **From a start answer** ([`Protocol::read_start`]): `Azure-AsyncOperation` or
 /// `Operation-Location` → [`Azure`]; a body that is a Google `Operation` →
 /// [`Google`]; `202` + `Location` → Azure's Location pattern when the answer
 /// carries ARM's `x-ms-request-id` or `x-ms-correlation-request-id`, else
 /// [`Graph`]; a `PUT`/`PATCH` answered `200`/`201` with a running
 /// `properties.provisioningState` → Azure body polling; any other `2xx` → a
-/// completed operation. The operation goes on with the detected protocol.
-/// [`Detect`] is the same detection with settings (Azure's patterns only,
-/// where the final result comes from).
+/// completed operation. The operation goes on with the detected protocol
+/// (the one case where a start answer switches protocols).
 ///
-/// **For a monitor URL** ([`Protocol::interpret`]): each answer that looks
+/// Its settings are its own builder methods: [`azure_only`](Self::azure_only)
+/// detects among Azure's patterns only (a bare `202` + `Location` is ARM's
+/// Location pattern; a finished `PUT` reads its provisioning state), and
+/// [`with_final_state_via`](Self::with_final_state_via) says where a detected
+/// Azure operation's final result comes from.
+///
+/// ```
+/// use lro_poller::protocol::{Auto, FinalStateVia};
+///
+/// let azure = Auto::new()
+///     .azure_only()
+///     .with_final_state_via(FinalStateVia::OperationLocation);
+/// # let _ = azure;
+/// ```
+///
+/// **For a monitor URL** ([`Protocol::read_poll`]): each answer that looks
 /// like a Google `Operation` is read as one, every other answer as a
 /// [`Graph`] status report (which also understands Azure's status monitors).
 /// Polls carry no credentials, as for Graph.
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct Auto;
-
-impl Auto {
-    /// The default protocol.
-    pub fn new() -> Self {
-        Auto
-    }
-}
-
-impl Protocol for Auto {
-    fn name(&self) -> &'static str {
-        "auto"
-    }
-
-    fn start(
-        &self,
-        request: &http::Request<Bytes>,
-        url: &Url,
-        response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        Detect::new().start(request, url, response)
-    }
-
-    fn save(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::new(self.name()))
-    }
-
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Ok(Box::new(Auto))
-    }
-
-    fn wants_credentials(&self, kind: RequestKind) -> bool {
-        Graph.wants_credentials(kind)
-    }
-
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        // A status report is the common case: read it as one, and look for a
-        // Google `Operation` only in what is not.
-        match Graph.interpret(url, response) {
-            Err(_) if looks_like_operation(response.body()) => Google.interpret(url, response),
-            reading => reading,
-        }
-    }
-}
-
-/// [`Auto`]'s detection of the family from a start answer, with settings:
-/// [`Detect::azure`] detects only among Azure's patterns (a bare `202` +
-/// `Location` is ARM's Location pattern; a finished `PUT` reads its
-/// provisioning state), and [`with_final_state_via`](Self::with_final_state_via)
-/// says where a detected Azure operation's final result comes from. It reads
-/// a monitor as [`Auto`] does, under the same name.
-#[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct Detect {
+pub struct Auto {
     final_state: Option<FinalStateVia>,
     azure_only: bool,
 }
 
-impl Detect {
-    /// Detection among every family, as [`Auto`].
+impl Auto {
+    /// Detection among every family.
     pub fn new() -> Self {
-        Detect::default()
+        Auto::default()
     }
 
-    /// Detection among Azure's patterns only.
-    pub fn azure() -> Self {
-        Detect {
-            azure_only: true,
-            ..Detect::default()
-        }
+    /// Detects among Azure's patterns only.
+    pub fn azure_only(mut self) -> Self {
+        self.azure_only = true;
+        self
     }
 
     /// Where a detected Azure operation's final result comes from (default:
@@ -119,47 +78,60 @@ impl Detect {
     }
 }
 
-impl Protocol for Detect {
+impl Protocol for Auto {
     fn name(&self) -> &'static str {
-        Auto.name()
+        "auto"
     }
 
-    fn start(
+    fn prefers_respond_async(&self) -> bool {
+        true
+    }
+
+    fn read_start(
         &self,
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         detect(self, request.method(), url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
-        Auto.save()
+        Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Auto.restore(saved)
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
+        Ok(Box::new(Auto::new()))
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
-        Auto.wants_credentials(kind)
+        Graph::new().wants_credentials(kind)
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        Auto.interpret(url, response)
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
+        // A status report is the common case: read it as one, and look for a
+        // Google `Operation` only in what is not.
+        match Graph::new().read_poll(url, response) {
+            Err(_) if looks_like_operation(response.body()) => Google.read_poll(url, response),
+            reading => reading,
+        }
     }
 }
 
-/// Reads a start answer for [`Detect`].
+/// Reads a start answer for [`Auto`].
 fn detect(
-    auto: &Detect,
+    auto: &Auto,
     method: &Method,
     url: &Url,
     response: &http::Response<Bytes>,
-) -> Result<Start, Error> {
+) -> Result<Next, ProtocolError> {
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
+        return Ok(Next::refused());
     }
     not_accepted(url, response)?;
     let headers = response.headers();
@@ -170,11 +142,11 @@ fn detect(
     let accepted = code == StatusCode::ACCEPTED;
     let put_like = is_put_like(method);
     let azure_only = auto.azure_only;
-    let azure = |mode, monitor: Url| -> Start {
+    let azure = |mode, monitor: Url| -> Next {
         let via = auto
             .final_state
             .unwrap_or_else(|| FinalStateVia::default_for(method));
-        Start::poll(monitor).with_protocol(Azure::new(mode, via, url.clone(), location.clone()))
+        Next::poll(monitor).with_protocol(Azure::new(mode, via, url.clone(), location.clone()))
     };
     let azure_body_polling = || -> Option<AsyncJobStatus> {
         if !is_put_like(method) || !(code == StatusCode::OK || code == StatusCode::CREATED) {
@@ -210,14 +182,14 @@ fn detect(
                 }
                 reading.status.status = status.status;
                 reading.status.error = status.error;
-                return Ok(Start::done(reading).with_protocol(azure_body()));
+                return Ok(Next::done(reading).with_protocol(azure_body()));
             }
             // No monitor: the state is in the body, and a body that cannot
             // be read is no proof of success.
             Err(message)
                 if !has_monitor && (claims_json(headers, body) || (azure_only && put_like)) =>
             {
-                return Err(Error::protocol(
+                return Err(ProtocolError::with_parts(
                     format!("the start answer cannot be read: {message}"),
                     Some(code),
                     Some(redact(url)),
@@ -234,7 +206,7 @@ fn detect(
         return Ok(azure(AzureMode::OperationLocation, monitor));
     }
     if !azure_only && looks_like_operation(body) {
-        return google_start(url, response);
+        return Ok(google_start(url, response)?.with_protocol(Google));
     }
     if accepted {
         let Some(monitor) = location.clone() else {
@@ -246,9 +218,9 @@ fn detect(
             return Ok(azure(AzureMode::Location, monitor));
         }
         if let Some(reading) = terminal_report(body) {
-            return Ok(Start::done(reading).with_protocol(Graph));
+            return Ok(Next::done(reading).with_protocol(Graph::new()));
         }
-        return Ok(Start::poll(monitor).with_protocol(Graph));
+        return Ok(Next::poll(monitor).with_protocol(Graph::new()));
     }
     if let Some(status) = azure_body_polling() {
         return Ok(azure(AzureMode::Body, url.clone()).with_status(status));
@@ -260,31 +232,32 @@ fn detect(
     }
     let reading = completed(body, location);
     Ok(if azure_only {
-        Start::done(reading).with_protocol(azure_body())
+        Next::done(reading).with_protocol(azure_body())
     } else {
-        Start::done(reading).with_protocol(Graph)
+        Next::done(reading).with_protocol(Graph::new())
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::read::test_response as response;
-    use super::super::seam::{Next, ResultSource};
+    use super::super::reading::ResultSource;
+    use super::super::seam::Route;
     use super::*;
     use crate::status::JobState;
 
-    fn start(method: Method, response: http::Response<Bytes>) -> Result<Start, Error> {
+    fn start(method: Method, response: http::Response<Bytes>) -> Result<Next, ProtocolError> {
         let url = Url::parse("https://api.example/v1/things/1?x=1").unwrap();
         let mut request = http::Request::new(Bytes::new());
         *request.method_mut() = method;
-        Auto::new().start(&request, &url, &response)
+        Auto::new().read_start(&request, &url, &response)
     }
 
-    fn poll(started: Result<Start, Error>) -> (&'static str, String) {
+    fn poll(started: Result<Next, ProtocolError>) -> (&'static str, String) {
         let started = started.unwrap();
         let name = started.protocol().map_or("auto", |p| p.name());
-        match started.next() {
-            Next::Poll(monitor) => (name, monitor.to_string()),
+        match started.route() {
+            Route::Poll(monitor) => (name, monitor.to_string()),
             other => panic!("{other:?}"),
         }
     }
@@ -355,8 +328,8 @@ mod tests {
             response(200, &[], r#"{"id":"01NEW","name":"copy"}"#),
         )
         .unwrap();
-        match started.next() {
-            Next::Done(reading) => {
+        match started.route() {
+            Route::Done(reading) => {
                 assert_eq!(reading.status.status, JobState::Completed);
                 assert_eq!(reading.status.resource_id.as_deref(), Some("01NEW"));
                 assert!(matches!(reading.result, ResultSource::Body(_)));
@@ -366,8 +339,8 @@ mod tests {
         assert!(matches!(
             start(Method::DELETE, response(204, &[], ""))
                 .unwrap()
-                .next(),
-            Next::Done(_)
+                .route(),
+            Route::Done(_)
         ));
     }
 
@@ -385,8 +358,8 @@ mod tests {
         assert!(matches!(
             start(Method::POST, response(409, &[], "{}"))
                 .unwrap()
-                .next(),
-            Next::Refused
+                .route(),
+            Route::Refused
         ));
     }
 
@@ -394,21 +367,21 @@ mod tests {
         kind: &str,
         method: Method,
         response: http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         let url = Url::parse("https://api.example/v1/things/1").unwrap();
         let mut request = http::Request::new(Bytes::new());
         *request.method_mut() = method;
         let protocol: Box<dyn Protocol> = match kind {
-            "azure" => Box::new(Detect::azure()),
-            "graph" => Box::new(Graph),
-            _ => Box::new(Auto),
+            "azure" => Box::new(Auto::new().azure_only()),
+            "graph" => Box::new(Graph::new()),
+            _ => Box::new(Auto::new()),
         };
-        protocol.start(&request, &url, &response)
+        protocol.read_start(&request, &url, &response)
     }
 
-    fn done_state(started: Result<Start, Error>) -> JobState {
-        match started.unwrap().next() {
-            Next::Done(reading) => reading.status.status.clone(),
+    fn done_state(started: Result<Next, ProtocolError>) -> JobState {
+        match started.unwrap().route() {
+            Route::Done(reading) => reading.status.status.clone(),
             other => panic!("expected done, got {other:?}"),
         }
     }
@@ -429,9 +402,9 @@ mod tests {
             let failed = r#"{"properties":{"provisioningState":"Failed"},"error":{"code":500}}"#;
             match start_as(kind, Method::PUT, response(201, &headers, failed))
                 .unwrap()
-                .next()
+                .route()
             {
-                Next::Done(reading) => {
+                Route::Done(reading) => {
                     assert_eq!(reading.status.status, JobState::Failed);
                     assert_eq!(
                         reading.status.error.as_ref().unwrap().code.as_deref(),
@@ -446,8 +419,8 @@ mod tests {
             assert!(matches!(
                 start_as(kind, Method::PUT, response(201, &headers, creating))
                     .unwrap()
-                    .next(),
-                Next::Poll(_)
+                    .route(),
+                Route::Poll(_)
             ));
         }
         // Graph: a terminal status report on the 202 needs no poll.
@@ -470,10 +443,7 @@ mod tests {
             for method in [Method::PUT, Method::PATCH, Method::POST] {
                 let answer = response(200, &[("content-type", "application/json")], truncated);
                 assert!(
-                    matches!(
-                        start_as(kind, method.clone(), answer),
-                        Err(Error::Protocol(_))
-                    ),
+                    start_as(kind, method.clone(), answer).is_err(),
                     "{kind} {method}"
                 );
             }
@@ -484,15 +454,17 @@ mod tests {
         // With a monitor, the body is not needed: the monitor is polled.
         let with_monitor = response(201, &[("azure-asyncoperation", "/ops/1")], truncated);
         assert!(matches!(
-            start_as("azure", Method::PUT, with_monitor).unwrap().next(),
-            Next::Poll(_)
+            start_as("azure", Method::PUT, with_monitor)
+                .unwrap()
+                .route(),
+            Route::Poll(_)
         ));
         // A body that is not JSON and not needed is the result, kept raw.
         match start_as("auto", Method::POST, response(200, &[], "plain text"))
             .unwrap()
-            .next()
+            .route()
         {
-            Next::Done(reading) => {
+            Route::Done(reading) => {
                 assert_eq!(
                     reading.result,
                     ResultSource::Body(Bytes::from("plain text"))
@@ -521,8 +493,8 @@ mod tests {
         let succeeded = r#"{"properties":{"provisioningState":"Succeeded"}}"#;
         let accepted = response(202, &[("azure-asyncoperation", "/ops/1")], succeeded);
         assert!(matches!(
-            start_as("azure", Method::PUT, accepted).unwrap().next(),
-            Next::Poll(_)
+            start_as("azure", Method::PUT, accepted).unwrap().route(),
+            Route::Poll(_)
         ));
         // A Location on a 200 is no monitor: the garbled body is an error.
         let truncated = response(200, &[("location", "/things/1")], r#"{"properties":{"#);
@@ -546,8 +518,8 @@ mod tests {
             let started = start_as("azure", Method::PUT, response(201, &[], body)).unwrap();
             assert_eq!(started.protocol().map(|p| p.name()), Some("azure"));
             assert!(started.first_status().is_none());
-            match started.next() {
-                Next::Poll(monitor) => {
+            match started.route() {
+                Route::Poll(monitor) => {
                     assert_eq!(monitor.as_str(), "https://api.example/v1/things/1")
                 }
                 other => panic!("expected a poll of the resource, got {other:?}"),

@@ -7,10 +7,12 @@ use url::Url;
 use super::azure_modes::{AzureMode, FinalStateVia};
 use super::provisioning::{provisioning_status, resource_status};
 use super::read::{claims_json, header_url, is_blank, post_cancel, read_status, url_header};
-use super::seam::{Interpretation, Protocol, Reading, ResultSource};
-use crate::error::Error;
+use super::reading::{Polled, Reading, ResultSource};
+use super::seam::Protocol;
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState};
 
 /// How a resume token records an [`Azure`] protocol (the `lro1` form).
@@ -89,13 +91,13 @@ impl Azure {
         &self,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Reading, Error> {
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         let body = response.body();
         let status = read_status(url, response, "an Azure operation status", |code| {
             (code == StatusCode::ACCEPTED).then(|| AsyncJobStatus::new(JobState::InProgress))
         })?;
-        let mut reading = Interpretation::new(status);
+        let mut reading = Reading::new(status);
         if reading.status.status.is_success() {
             let resource = reading
                 .status
@@ -122,18 +124,22 @@ impl Azure {
             }
             reading = reading.with_result(result);
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 
-    fn location(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn location(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if code == StatusCode::ACCEPTED {
-            return Ok(Reading::Status(Interpretation::new(AsyncJobStatus::new(
+            return Ok(Polled::Status(Reading::new(AsyncJobStatus::new(
                 JobState::InProgress,
             ))));
         }
         if !code.is_success() {
-            return Err(Error::protocol(
+            return Err(ProtocolError::with_parts(
                 "unexpected status from an Azure Location monitor",
                 Some(code),
                 Some(redact(url)),
@@ -142,8 +148,8 @@ impl Azure {
         }
         let body = response.body();
         if is_blank(body) {
-            return Ok(Reading::Status(
-                Interpretation::new(AsyncJobStatus::new(JobState::Completed))
+            return Ok(Polled::Status(
+                Reading::new(AsyncJobStatus::new(JobState::Completed))
                     .with_result_location(url.clone()),
             ));
         }
@@ -152,32 +158,33 @@ impl Azure {
         // read could hide a `Failed`: it is an error, never a success.
         let mut status = AsyncJobStatus::new(JobState::Completed);
         if claims_json(response.headers(), body) {
-            let (read, _) = resource_status(body)
-                .map_err(|message| Error::protocol(message, Some(code), Some(redact(url)), body))?;
+            let (read, _) = resource_status(body).map_err(|message| {
+                ProtocolError::with_parts(message, Some(code), Some(redact(url)), body)
+            })?;
             status = read;
         }
-        let mut reading = Interpretation::new(status);
+        let mut reading = Reading::new(status);
         if reading.status.status.is_success() {
             reading = reading
                 .with_result_location(url.clone())
                 .with_result(ResultSource::Body(body.clone()));
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 
-    fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn body(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if is_blank(response.body()) {
             return match code {
-                StatusCode::ACCEPTED => Ok(Reading::Status(Interpretation::new(
-                    AsyncJobStatus::new(JobState::InProgress),
-                ))),
-                StatusCode::NO_CONTENT => Ok(Reading::Status(Interpretation::new(
-                    AsyncJobStatus::new(JobState::Completed),
-                ))),
+                StatusCode::ACCEPTED => Ok(Polled::Status(Reading::new(AsyncJobStatus::new(
+                    JobState::InProgress,
+                )))),
+                StatusCode::NO_CONTENT => Ok(Polled::Status(Reading::new(AsyncJobStatus::new(
+                    JobState::Completed,
+                )))),
                 // No state and no resource: nothing says the job succeeded,
                 // and there is nothing to return.
-                _ => Err(Error::protocol(
+                _ => Err(ProtocolError::with_parts(
                     "the resource answered with no body: no provisioning state and no resource to return",
                     Some(code),
                     Some(redact(url)),
@@ -186,26 +193,26 @@ impl Azure {
             };
         }
         let status = provisioning_status(response.body()).map_err(|message| {
-            Error::protocol(message, Some(code), Some(redact(url)), response.body())
+            ProtocolError::with_parts(message, Some(code), Some(redact(url)), response.body())
         })?;
-        let mut reading = Interpretation::new(status);
+        let mut reading = Reading::new(status);
         if reading.status.status.is_success() {
             reading = reading
                 .with_result_location(url.clone())
                 .with_result(ResultSource::Body(response.body().clone()));
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 }
 
 impl Azure {
     /// The protocol a token saved ([`Protocol::save`]).
-    pub(crate) fn from_saved(saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    pub(crate) fn from_saved(saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         let state: SavedAzure = saved.state_as()?;
-        let url = |text: &str| -> Result<Url, Error> {
+        let url = |text: &str| -> Result<Url, TokenError> {
             match Url::parse(text) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(url),
-                _ => Err(Error::InvalidToken(format!(
+                _ => Err(TokenError::new(format!(
                     "the Azure protocol's saved URL {:?} is not an http(s) URL",
                     Url::parse(text).map(|u| redact(&u)).unwrap_or_default()
                 ))),
@@ -225,6 +232,10 @@ impl Protocol for Azure {
         "azure"
     }
 
+    fn prefers_respond_async(&self) -> bool {
+        true
+    }
+
     fn save(&self) -> Option<SavedProtocol> {
         SavedProtocol::from_state(
             self.name(),
@@ -238,7 +249,7 @@ impl Protocol for Azure {
         .ok()
     }
 
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Azure::from_saved(saved)
     }
 
@@ -259,10 +270,14 @@ impl Protocol for Azure {
         }
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let mut reading = match self.mode {
             AzureMode::AsyncOperation | AzureMode::OperationLocation => {
@@ -272,7 +287,7 @@ impl Protocol for Azure {
             AzureMode::Body => self.body(url, response)?,
         };
         // A new monitor header on a running answer replaces the monitor.
-        if let (Reading::Status(interpretation), Some(name)) = (&mut reading, self.monitor_header())
+        if let (Polled::Status(interpretation), Some(name)) = (&mut reading, self.monitor_header())
         {
             if !interpretation.status.status.is_terminal() {
                 let next = url_header(response.headers(), name, url, code)?;
@@ -305,10 +320,10 @@ mod tests {
         )
     }
 
-    fn read(azure: &Azure, response: http::Response<Bytes>) -> Interpretation {
+    fn read(azure: &Azure, response: http::Response<Bytes>) -> Reading {
         let url = Url::parse("https://management.example/ops/1").unwrap();
-        match azure.interpret(&url, &response).unwrap() {
-            Reading::Status(i) => i,
+        match azure.read_poll(&url, &response).unwrap() {
+            Polled::Status(i) => i,
             other => panic!("{other:?}"),
         }
     }
@@ -433,10 +448,7 @@ mod tests {
         // Garbled JSON is an error; a body that is not JSON is the result.
         let url = Url::parse("https://management.example/ops/1").unwrap();
         let garbled = response(200, &[("content-type", "application/json")], r#"{"a":"#);
-        assert!(matches!(
-            az.interpret(&url, &garbled),
-            Err(Error::Protocol(_))
-        ));
+        assert!(az.read_poll(&url, &garbled).is_err());
         let text = read(
             &az,
             response(200, &[("content-type", "text/csv")], "a,b\n1,2"),
@@ -448,8 +460,8 @@ mod tests {
         );
         let url = Url::parse("https://management.example/ops/1").unwrap();
         assert!(matches!(
-            az.interpret(&url, &response(500, &[], "")),
-            Ok(Reading::ReadFailure)
+            az.read_poll(&url, &response(500, &[], "")),
+            Ok(Polled::ReadFailure)
         ));
     }
 
@@ -474,13 +486,10 @@ mod tests {
         );
         assert_eq!(failed.status.status, JobState::Failed);
         let url = Url::parse("https://management.example/ops/1").unwrap();
-        assert!(az.interpret(&url, &response(200, &[], "<html>")).is_err());
+        assert!(az.read_poll(&url, &response(200, &[], "<html>")).is_err());
         // No body: no state and no resource, so no success; 204 is done.
-        assert!(matches!(
-            az.interpret(&url, &response(200, &[], "")),
-            Err(Error::Protocol(_))
-        ));
-        assert!(az.interpret(&url, &response(201, &[], " ")).is_err());
+        assert!(az.read_poll(&url, &response(200, &[], "")).is_err());
+        assert!(az.read_poll(&url, &response(201, &[], " ")).is_err());
         assert_eq!(
             read(&az, response(204, &[], "")).status.status,
             JobState::Completed

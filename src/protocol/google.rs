@@ -5,14 +5,17 @@ use serde::Deserialize;
 use url::Url;
 
 use super::read::post_cancel;
-use super::seam::{Interpretation, Protocol, Reading, ResultSource, Start, not_accepted};
-use crate::error::Error;
+use super::reading::{Polled, Reading, ResultSource};
+use super::seam::Next;
+use super::seam::{Protocol, not_accepted};
 use crate::origin::redact;
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState, ServiceError};
 
 /// The `google.rpc.Code` of a cancelled operation.
-pub const CANCELLED_CODE: i64 = 1;
+pub(crate) const CANCELLED_CODE: i64 = 1;
 
 /// The Google protocol: the monitor is `GET {version}/{operation name}` and
 /// answers an `Operation`: `name`, `metadata` (progress lives there, under a
@@ -170,9 +173,9 @@ pub(crate) fn read_operation(
     url: &Url,
     code: http::StatusCode,
     body: &Bytes,
-) -> Result<(Interpretation, Option<String>), Error> {
+) -> Result<(Reading, Option<String>), ProtocolError> {
     let operation: Operation = serde_json::from_slice(body).map_err(|e| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("not a google.longrunning.Operation: {e}"),
             Some(code),
             Some(redact(url)),
@@ -194,7 +197,7 @@ pub(crate) fn read_operation(
             status.error = Some(error.clone());
         }
     }
-    let mut interpretation = Interpretation::new(status);
+    let mut interpretation = Reading::new(status);
     if done && operation.error.is_none() {
         if let Some(response) = &operation.response {
             interpretation.status.resource_id = response
@@ -271,16 +274,20 @@ fn counter(object: &serde_json::Map<String, serde_json::Value>) -> Option<f64> {
 }
 
 /// Google's start: a terminal `Operation` is done; a running one is polled
-/// at its name.
-pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+/// at its name. It never switches protocols: a wrapper around [`Google`]
+/// keeps reading every poll.
+pub(super) fn google_start(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<Next, ProtocolError> {
     let code = response.status();
     let body = response.body();
     let (reading, name) = read_operation(url, code, body)?;
     if reading.status.status.is_terminal() {
-        return Ok(Start::done(reading).with_protocol(Google));
+        return Ok(Next::done(reading));
     }
     let name = name.ok_or_else(|| {
-        Error::protocol(
+        ProtocolError::with_parts(
             "the operation has no name",
             Some(code),
             Some(redact(url)),
@@ -288,10 +295,8 @@ pub(super) fn google_start(url: &Url, response: &http::Response<Bytes>) -> Resul
         )
     })?;
     let monitor = Google::monitor_url(url, &name)
-        .map_err(|m| Error::protocol(m, Some(code), Some(redact(url)), body))?;
-    Ok(Start::poll(monitor)
-        .with_reading(reading)
-        .with_protocol(Google))
+        .map_err(|m| ProtocolError::with_parts(m, Some(code), Some(redact(url)), body))?;
+    Ok(Next::poll(monitor).with_reading(reading))
 }
 
 impl Protocol for Google {
@@ -300,14 +305,14 @@ impl Protocol for Google {
     }
 
     /// A running `Operation`: poll it at its name; a done one: over.
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         if response.status().is_client_error() || response.status().is_server_error() {
-            return Ok(Start::refused());
+            return Ok(Next::refused());
         }
         not_accepted(url, response)?;
         google_start(url, response)
@@ -317,7 +322,7 @@ impl Protocol for Google {
         Some(SavedProtocol::new(self.name()))
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         Ok(Box::new(Google))
     }
 
@@ -327,13 +332,17 @@ impl Protocol for Google {
         vec![post_cancel(monitor)]
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let (interpretation, _) = read_operation(url, code, response.body())?;
-        Ok(Reading::Status(interpretation))
+        Ok(Polled::Status(interpretation))
     }
 }
 
@@ -341,12 +350,12 @@ impl Protocol for Google {
 mod tests {
     use super::*;
 
-    fn read(body: &str) -> Result<Interpretation, Error> {
+    fn read(body: &str) -> Result<Reading, ProtocolError> {
         let url = Url::parse("https://svc.example/v1/operations/1").unwrap();
         let mut response = http::Response::new(Bytes::copy_from_slice(body.as_bytes()));
         *response.status_mut() = http::StatusCode::OK;
-        match Google.interpret(&url, &response)? {
-            Reading::Status(i) => Ok(i),
+        match Google.read_poll(&url, &response)? {
+            Polled::Status(i) => Ok(i),
             other => panic!("{other:?}"),
         }
     }
@@ -421,8 +430,8 @@ mod tests {
         for code in [404, 429, 500, 503] {
             let response = super::super::read::test_response(code, &[], r#"{"error":{}}"#);
             assert!(matches!(
-                Google.interpret(&url, &response),
-                Ok(Reading::ReadFailure)
+                Google.read_poll(&url, &response),
+                Ok(Polled::ReadFailure)
             ));
         }
         let running = read(r#"{"name":"o","done":false,"response":{"x":1}}"#).unwrap();

@@ -5,9 +5,12 @@ use http::StatusCode;
 use url::Url;
 
 use super::read::{read_status, url_header};
-use super::seam::{Interpretation, Protocol, Reading, Start, completed, no_monitor, not_accepted};
-use crate::error::Error;
+use super::reading::{Polled, Reading};
+use super::seam::Next;
+use super::seam::{Protocol, completed, no_monitor, not_accepted};
+use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
+use crate::resume::TokenError;
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
 
@@ -24,48 +27,87 @@ use crate::transport::RequestKind;
 /// - `4xx`/`5xx`: a failure to read the status (`404`: the monitor expired).
 /// - Monitor polls carry no credentials: the monitor needs none, and it is
 ///   often on another host.
+/// - With [`with_item_fetch`](Self::with_item_fetch), the item at the final
+///   `Location` is fetched (with credentials) once the job completed: it is
+///   the outcome's [`body`](crate::Outcome::body).
 #[derive(Debug, Clone, Copy, Default)]
-#[non_exhaustive]
-pub struct Graph;
+pub struct Graph {
+    fetch_item: bool,
+}
 
 impl Graph {
     /// The Graph protocol.
     pub fn new() -> Self {
-        Graph
+        Graph::default()
+    }
+
+    /// Fetches the item the job made — a `GET` of the final `Location`, with
+    /// the caller's credentials when it is on the start request's origin —
+    /// once the job completed, within the deadline: the outcome's
+    /// [`body`](crate::Outcome::body) is the new item (read it with
+    /// [`Outcome::json`](crate::Outcome::json)).
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::Operation;
+    /// use lro_poller::protocol::Graph;
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let transport = ScriptedTransport::new();
+    /// transport.push_response(303, &[("location", "https://api.example/items/01NEW")], "");
+    /// transport.push_response(200, &[], r#"{"id":"01NEW","name":"copy.txt"}"#);
+    /// let copy = Operation::monitor(transport.clone(), "https://api.example/monitor/1")
+    ///     .with_protocol(Graph::new().with_item_fetch())
+    ///     .with_timer(VirtualTimer::new())
+    ///     .build()
+    ///     .unwrap();
+    /// let outcome = futures::executor::block_on(copy.outcome()).unwrap();
+    /// let item: serde_json::Value = outcome.json().unwrap();
+    /// assert_eq!(item["name"], "copy.txt");
+    /// assert_eq!(transport.requests()[1].uri, "https://api.example/items/01NEW");
+    /// # }
+    /// ```
+    pub fn with_item_fetch(mut self) -> Self {
+        self.fetch_item = true;
+        self
     }
 }
 
 /// Graph's start: `202` + `Location` is polled; any other `2xx` is done.
-fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Next, ProtocolError> {
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
+        return Ok(Next::refused());
     }
     not_accepted(url, response)?;
     let location = url_header(response.headers(), "location", url, code)?;
     Ok(match (code == StatusCode::ACCEPTED, location) {
         (true, Some(monitor)) => match terminal_report(response.body()) {
-            Some(reading) => Start::done(reading).with_protocol(Graph),
-            None => Start::poll(monitor).with_protocol(Graph),
+            Some(reading) => Next::done(reading),
+            None => Next::poll(monitor),
         },
         (true, None) => return Err(no_monitor(url, response)),
-        (false, location) => Start::done(completed(response.body(), location)).with_protocol(Graph),
+        (false, location) => Next::done(completed(response.body(), location)),
     })
 }
 
 /// A status report in a start answer whose state is terminal: the job ended
 /// before the caller could poll (the body's state wins over the monitor
 /// headers).
-pub(super) fn terminal_report(body: &[u8]) -> Option<Interpretation> {
+pub(super) fn terminal_report(body: &[u8]) -> Option<Reading> {
     AsyncJobStatus::from_json(body)
         .ok()
         .filter(|status| status.status.is_terminal())
-        .map(Interpretation::new)
+        .map(Reading::new)
 }
 
 impl Protocol for Graph {
     fn name(&self) -> &'static str {
         "graph"
+    }
+
+    fn prefers_respond_async(&self) -> bool {
+        true
     }
 
     fn wants_credentials(&self, kind: RequestKind) -> bool {
@@ -74,27 +116,36 @@ impl Protocol for Graph {
 
     /// `202` + `Location`: poll it; another `2xx`: done, the body is the
     /// result; `4xx`/`5xx`: refused.
-    fn start(
+    fn read_start(
         &self,
         _request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         graph_start(url, response)
     }
 
     fn save(&self) -> Option<SavedProtocol> {
-        Some(SavedProtocol::new(self.name()))
+        let saved = SavedProtocol::new(self.name());
+        Some(match self.fetch_item {
+            true => saved.with("fetchItem", true),
+            false => saved,
+        })
     }
 
-    fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Ok(Box::new(Graph))
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
+        let fetch_item = saved.state().get("fetchItem") == Some(&serde_json::Value::Bool(true));
+        Ok(Box::new(Graph { fetch_item }))
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         let code = response.status();
         if code.is_client_error() || code.is_server_error() {
-            return Ok(Reading::ReadFailure);
+            return Ok(Polled::ReadFailure);
         }
         let location = url_header(response.headers(), "location", url, code)?;
         let has_location = location.is_some();
@@ -103,15 +154,18 @@ impl Protocol for Graph {
             StatusCode::ACCEPTED => Some(AsyncJobStatus::new(JobState::InProgress)),
             _ => None,
         })?;
-        let mut reading = Interpretation::new(status);
+        let mut reading = Reading::new(status);
         if let Some(location) = location {
             if reading.status.status.is_terminal() {
+                if self.fetch_item && reading.status.status.is_success() {
+                    reading = reading.with_result_at(location.clone());
+                }
                 reading = reading.with_result_location(location);
             } else if &location != url {
                 reading = reading.with_next_monitor(location);
             }
         }
-        Ok(Reading::Status(reading))
+        Ok(Polled::Status(reading))
     }
 }
 
@@ -119,15 +173,24 @@ impl Protocol for Graph {
 mod tests {
     use super::*;
 
-    fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Reading, Error> {
-        let response = super::super::read::test_response(code, headers, body);
-        let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
-        Graph.interpret(&url, &response)
+    #[test]
+    fn the_item_fetch_is_kept_in_the_token() {
+        let fetching = Graph::new().with_item_fetch();
+        let saved = fetching.save().unwrap();
+        let restored = Graph::new().restore(&saved).unwrap();
+        assert_eq!(restored.save(), Some(saved));
+        assert_eq!(Graph::new().save().unwrap().state().len(), 0);
     }
 
-    fn status(reading: Result<Reading, Error>) -> Interpretation {
+    fn answer(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Polled, ProtocolError> {
+        let response = super::super::read::test_response(code, headers, body);
+        let url = Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
+        Graph::new().read_poll(&url, &response)
+    }
+
+    fn status(reading: Result<Polled, ProtocolError>) -> Reading {
         match reading {
-            Ok(Reading::Status(i)) => i,
+            Ok(Polled::Status(i)) => i,
             other => panic!("expected a status, got {other:?}"),
         }
     }
@@ -174,33 +237,29 @@ mod tests {
 
     #[test]
     fn errors_are_read_failures_and_garbage_is_a_protocol_error() {
-        assert!(matches!(answer(503, &[], "busy"), Ok(Reading::ReadFailure)));
-        assert!(matches!(answer(404, &[], ""), Ok(Reading::ReadFailure)));
+        assert!(matches!(answer(503, &[], "busy"), Ok(Polled::ReadFailure)));
+        assert!(matches!(answer(404, &[], ""), Ok(Polled::ReadFailure)));
         let garbage = answer(200, &[], "<html>502 Bad Gateway</html>").unwrap_err();
-        assert!(matches!(garbage, Error::Protocol(_)));
         let text = garbage.to_string();
         assert!(
             text.contains("<html>") && !text.contains("secret"),
             "{text}"
         );
-        assert!(matches!(answer(200, &[], ""), Err(Error::Protocol(_))));
-        assert!(matches!(
-            answer(200, &[], r#"{"status":"#),
-            Err(Error::Protocol(_))
-        ));
-        assert!(matches!(
+        assert!(answer(200, &[], "").is_err());
+        assert!(answer(200, &[], r#"{"status":"#).is_err());
+        assert!(
             answer(
                 202,
                 &[("location", "ftp://x/y")],
                 r#"{"status":"inProgress"}"#
-            ),
-            Err(Error::Protocol(_))
-        ));
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn polls_carry_no_credentials() {
-        assert!(!Graph.wants_credentials(RequestKind::Poll));
-        assert!(Graph.wants_credentials(RequestKind::Start));
+        assert!(!Graph::new().wants_credentials(RequestKind::Poll));
+        assert!(Graph::new().wants_credentials(RequestKind::Start));
     }
 }

@@ -1,12 +1,15 @@
 //! What the service's answers mean: the start, each poll, the saved state.
 //!
-//! A [`Protocol`] owns the conversation with one family of services. It reads
-//! the answer to the start request ([`Protocol::start`] → a [`Start`]: done
-//! now, poll a monitor, poll by re-sending the request, or an error), builds
-//! each poll ([`Protocol::poll_request`], any method), reads each answer
-//! ([`Protocol::interpret`] → a [`Reading`]: a status report, or a failure to
-//! read the status that the [`ErrorPolicy`](crate::policy::ErrorPolicy)
-//! judges), saves and restores its own state for resume tokens
+//! The flow, and the words for it: **start → poll → read → next**. A
+//! [`Protocol`] owns the conversation with one family of services. It reads
+//! the answer to the start request ([`Protocol::read_start`] → a [`Next`]: done
+//! now, poll a monitor, poll by re-sending the request, or refused), builds
+//! each poll ([`Protocol::poll_request`], any method), reads each poll's
+//! answer ([`Protocol::read_poll`] → [`Polled::Status`] with a [`Reading`] —
+//! what one answer says — or [`Polled::ReadFailure`], a failure to read the
+//! status that the [`ErrorPolicy`](crate::policy::ErrorPolicy) judges), says
+//! whether the start asks for `Prefer: respond-async`
+//! ([`Protocol::prefers_respond_async`]), saves and restores its own state for resume tokens
 //! ([`Protocol::save`], [`Protocol::restore`]) and says how to cancel
 //! ([`Protocol::cancel_requests`]). Protocols own no timing and do no I/O;
 //! the [`Operation`](crate::Operation) state machine does both.
@@ -19,10 +22,11 @@
 //!   body polling on `provisioningState`, with [`FinalStateVia`];
 //! - [`Google`]: AIP-151 `google.longrunning.Operation`.
 //!
-//! They use nothing a protocol of your own cannot: the trait, [`Start`],
-//! [`Interpretation`], the readers in this module ([`read_status`],
-//! [`url_header`], [`get_json`], [`post_cancel`]), [`Error::malformed`] and
-//! [`SavedProtocol`].
+//! They use nothing a protocol of your own cannot: the trait, [`Next`] (and
+//! [`Next::from_headers`], the default reading of a start answer),
+//! [`Reading`], [`Polled`], [`ProtocolError::malformed`] and
+//! [`SavedProtocol`]. A protocol that wraps a built-in one keeps reading
+//! every poll: only detection ([`Auto`]) switches protocols after the start.
 //!
 //! # Writing a protocol
 //!
@@ -33,19 +37,19 @@
 //! URL, no body: nothing a built-in family understands. Four methods make it
 //! a family of the crate:
 //!
-//! 1. **[`start`](Protocol::start)** reads the start answer: here a `202`
-//!    means "poll the blob's own URL" ([`Start::poll`]); an error answer is
-//!    [`Start::refused`] (the operation ends with the service's error). Other
-//!    families say [`Start::done`] (a synchronous answer), [`Start::resend`]
+//! 1. **[`read_start`](Protocol::read_start)** reads the start answer: here a `202`
+//!    means "poll the blob's own URL" ([`Next::poll`]); an error answer is
+//!    [`Next::refused`] (the operation ends with the service's error). Other
+//!    families say [`Next::done`] (a synchronous answer), [`Next::resend`]
 //!    (poll by re-sending the request), or carry a first status and go on with
-//!    another protocol ([`Start::with_status`], [`Start::with_protocol`]).
+//!    another protocol ([`Next::with_status`], [`Next::with_protocol`]).
 //! 2. **[`poll_request`](Protocol::poll_request)** builds each poll: a `HEAD`.
-//! 3. **[`interpret`](Protocol::interpret)** reads each answer into an
+//! 3. **[`read_poll`](Protocol::read_poll)** reads each answer into an
 //!    [`AsyncJobStatus`](crate::AsyncJobStatus) (the state decides the end: `completed` succeeds,
-//!    `failed`/`cancelled` fail with the status as [`Error::Failed`]),
-//!    attaches typed [details](Interpretation::with_details) for the caller,
-//!    answers [`Reading::ReadFailure`] for an error status (retried per the
-//!    error policy) and [`Error::malformed`] for an answer it cannot read.
+//!    `failed`/`cancelled` fail with the status as [`Error::Failed`](crate::Error::Failed)),
+//!    attaches typed [details](Reading::with_details) for the caller,
+//!    answers [`Polled::ReadFailure`] for an error status (retried per the
+//!    error policy) and [`ProtocolError::malformed`] for an answer it cannot read.
 //! 4. **[`save`](Protocol::save) / [`restore`](Protocol::restore)** make it
 //!    resumable: the token records the name and the saved state; resuming
 //!    hands the state back to the protocol the caller passes with
@@ -54,8 +58,11 @@
 //! ```
 //! # #[cfg(feature = "test-util")] {
 //! use futures::StreamExt;
-//! use lro_poller::protocol::{Interpretation, Protocol, Reading, Start};
-//! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, SavedProtocol, Url, bytes::Bytes};
+//! use lro_poller::protocol::{Reading, Protocol, ProtocolError, Polled, Next};
+//! use lro_poller::TokenError;
+//! use lro_poller::{AsyncJobStatus, Error, JobState, Operation, bytes::Bytes};
+//! use lro_poller::protocol::SavedProtocol;
+//! use lro_poller::url::Url;
 //! use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 //!
 //! /// What the caller can read from each status: bytes copied of how many.
@@ -68,12 +75,12 @@
 //! impl Protocol for BlobCopy {
 //!     fn name(&self) -> &'static str { "blob-copy" }
 //!
-//!     fn start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
-//!         -> Result<Start, Error> {
+//!     fn read_start(&self, _request: &http::Request<Bytes>, url: &Url, response: &http::Response<Bytes>)
+//!         -> Result<Next, ProtocolError> {
 //!         match response.status().as_u16() {
-//!             202 => Ok(Start::poll(url.clone())), // the blob's own URL
-//!             400..=599 => Ok(Start::refused()),
-//!             _ => Err(Error::malformed("expected 202 Accepted", url, response)),
+//!             202 => Ok(Next::poll(url.clone())), // the blob's own URL
+//!             400..=599 => Ok(Next::refused()),
+//!             _ => Err(ProtocolError::malformed("expected 202 Accepted", url, response)),
 //!         }
 //!     }
 //!
@@ -81,9 +88,9 @@
 //!         http::Request::head(monitor.as_str()).body(Bytes::new()).unwrap()
 //!     }
 //!
-//!     fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+//!     fn read_poll(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Polled, ProtocolError> {
 //!         if !response.status().is_success() {
-//!             return Ok(Reading::ReadFailure);
+//!             return Ok(Polled::ReadFailure);
 //!         }
 //!         let header = |name| response.headers().get(name).and_then(|v| v.to_str().ok());
 //!         let state = match header("x-copy-status") {
@@ -91,7 +98,7 @@
 //!             Some("success") => JobState::Completed,
 //!             Some("failed") => JobState::Failed,
 //!             Some("aborted") => JobState::Cancelled,
-//!             _ => return Err(Error::malformed("no usable x-copy-status", url, response)),
+//!             _ => return Err(ProtocolError::malformed("no usable x-copy-status", url, response)),
 //!         };
 //!         let mut status = AsyncJobStatus::new(state);
 //!         let progress = header("x-copy-progress")
@@ -100,8 +107,8 @@
 //!         if let Some(p) = progress.filter(|p| p.total > 0 && p.copied <= p.total) {
 //!             status = status.with_percentage(100.0 * p.copied as f64 / p.total as f64);
 //!         }
-//!         let reading = Interpretation::new(status);
-//!         Ok(Reading::Status(match progress {
+//!         let reading = Reading::new(status);
+//!         Ok(Polled::Status(match progress {
 //!             Some(progress) => reading.with_details(progress),
 //!             None => reading,
 //!         }))
@@ -109,7 +116,7 @@
 //!
 //!     fn save(&self) -> Option<SavedProtocol> { Some(SavedProtocol::new(self.name())) }
 //!
-//!     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+//!     fn restore(&self, _saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
 //!         Ok(Box::new(BlobCopy))
 //!     }
 //! }
@@ -151,50 +158,53 @@ mod google;
 mod graph;
 mod provisioning;
 mod read;
+mod reading;
 mod seam;
 
 use std::fmt;
 
 use url::Url;
 
-pub use auto::{Auto, Detect};
+pub use crate::protocol_error::ProtocolError;
+pub use crate::resume::SavedProtocol;
+pub use auto::Auto;
 pub use azure::Azure;
 pub use azure_modes::{AzureMode, FinalStateVia};
 pub use google::{Google, OperationDetails};
 pub use graph::Graph;
-pub use read::{claims_json, get_json, header_url, is_blank, post_cancel, read_status, url_header};
-pub use seam::{
-    Interpretation, Next, Protocol, Reading, ResultSource, Start, completed, start_from_headers,
-};
+pub(crate) use read::get_json;
+pub(crate) use reading::ResultSource;
+pub use reading::{Polled, Reading};
+pub(crate) use seam::Route;
+pub use seam::{Next, Protocol};
 
-use crate::error::Error;
-use crate::resume::SavedProtocol;
+use crate::build_error::BuildError;
 
 /// The protocol a resume token's `saved` state stands for: the first of
 /// `protocols` (the caller's) with the saved name, else the built-in family of
 /// that name, restored from the state ([`Protocol::restore`]). A name nobody
-/// knows is [`Error::UnknownProtocol`].
-pub fn restore(
+/// knows is [`BuildError::UnknownProtocol`].
+pub(crate) fn restore(
     saved: &SavedProtocol,
     protocols: &[Box<dyn Protocol>],
-) -> Result<Box<dyn Protocol>, Error> {
+) -> Result<Box<dyn Protocol>, BuildError> {
     if let Some(protocol) = protocols.iter().find(|p| p.name() == saved.name()) {
-        return protocol.restore(saved);
+        return Ok(protocol.restore(saved)?);
     }
-    match saved.name() {
-        "graph" => Graph.restore(saved),
-        "auto" => Auto::new().restore(saved),
-        "google" => Google.restore(saved),
-        "azure" => Azure::from_saved(saved),
+    Ok(match saved.name() {
+        "graph" => Graph::new().restore(saved)?,
+        "auto" => Auto::new().restore(saved)?,
+        "google" => Google.restore(saved)?,
+        "azure" => Azure::from_saved(saved)?,
         name => {
-            let mut known: Vec<&str> = protocols.iter().map(|p| p.name()).collect();
+            let mut known: Vec<&'static str> = protocols.iter().map(|p| p.name()).collect();
             known.extend(["graph", "azure", "google", "auto"]);
-            Err(Error::UnknownProtocol {
+            return Err(BuildError::UnknownProtocol {
                 name: name.to_owned(),
-                known: known.join(", "),
-            })
+                known,
+            });
         }
-    }
+    })
 }
 
 /// Which protocol family to use.
@@ -229,19 +239,18 @@ impl ProtocolKind {
         }
     }
 
-    /// The protocol that reads the start answer: [`Auto`] (or [`Detect`]
-    /// with `final_state`), [`Detect::azure`], [`Graph`] or [`Google`];
+    /// The protocol that reads the start answer: [`Auto`] (with
+    /// `final_state`), [`Auto::azure_only`], [`Graph`] or [`Google`];
     /// `final_state` applies to a detected Azure operation.
     pub fn for_start(&self, final_state: Option<FinalStateVia>) -> Box<dyn Protocol> {
-        let detect = |detect: Detect| match final_state {
+        let detect = |detect: Auto| match final_state {
             Some(via) => detect.with_final_state_via(via),
             None => detect,
         };
         match (self, final_state) {
-            (ProtocolKind::Auto, None) => Box::new(Auto),
-            (ProtocolKind::Auto, Some(_)) => Box::new(detect(Detect::new())),
-            (ProtocolKind::Azure, _) => Box::new(detect(Detect::azure())),
-            (ProtocolKind::Graph, _) => Box::new(Graph),
+            (ProtocolKind::Auto, _) => Box::new(detect(Auto::new())),
+            (ProtocolKind::Azure, _) => Box::new(detect(Auto::new().azure_only())),
+            (ProtocolKind::Graph, _) => Box::new(Graph::new()),
             (ProtocolKind::Google, _) => Box::new(Google),
         }
     }
@@ -253,7 +262,7 @@ impl ProtocolKind {
     pub fn for_monitor(&self, monitor: &Url) -> Box<dyn Protocol> {
         match self {
             ProtocolKind::Auto => Box::new(Auto::new()),
-            ProtocolKind::Graph => Box::new(Graph),
+            ProtocolKind::Graph => Box::new(Graph::new()),
             ProtocolKind::Azure => Box::new(Azure::new(
                 AzureMode::AsyncOperation,
                 FinalStateVia::AzureAsyncOperation,
@@ -290,6 +299,7 @@ impl std::str::FromStr for ProtocolKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resume::TokenError;
 
     #[derive(Debug)]
     struct Mine(&'static str);
@@ -298,14 +308,14 @@ mod tests {
         fn name(&self) -> &'static str {
             self.0
         }
-        fn interpret(
+        fn read_poll(
             &self,
             _url: &Url,
             _response: &http::Response<bytes::Bytes>,
-        ) -> Result<Reading, Error> {
-            Ok(Reading::ReadFailure)
+        ) -> Result<Polled, ProtocolError> {
+            Ok(Polled::ReadFailure)
         }
-        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+        fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
             assert_eq!(saved.state()["v"], 1);
             Ok(Box::new(Mine("restored")))
         }
@@ -326,14 +336,17 @@ mod tests {
             );
         }
         let error = restore(&SavedProtocol::new("azure"), &[]).unwrap_err();
-        assert!(matches!(error, Error::InvalidToken(_)), "{error}");
+        assert!(matches!(error, BuildError::InvalidToken(_)), "{error}");
         let error = restore(&SavedProtocol::new("blob"), &mine).unwrap_err();
-        let Error::UnknownProtocol { name, known } = &error else {
+        let BuildError::UnknownProtocol { name, known } = &error else {
             panic!("{error:?}");
         };
         assert_eq!(name, "blob");
-        assert_eq!(known, "graph, mine, graph, azure, google, auto");
-        assert!(!error.job_may_still_run());
+        assert_eq!(
+            known,
+            &["graph", "mine", "graph", "azure", "google", "auto"]
+        );
+        assert!(!crate::Error::from(error).job_may_still_run());
     }
 
     #[test]
@@ -344,12 +357,12 @@ mod tests {
             fn name(&self) -> &'static str {
                 "plain"
             }
-            fn interpret(
+            fn read_poll(
                 &self,
                 _url: &Url,
                 _response: &http::Response<bytes::Bytes>,
-            ) -> Result<Reading, Error> {
-                Ok(Reading::ReadFailure)
+            ) -> Result<Polled, ProtocolError> {
+                Ok(Polled::ReadFailure)
             }
         }
         assert!(Plain.save().is_none());
@@ -367,7 +380,7 @@ mod tests {
     #[test]
     fn a_boxed_protocol_answers_as_the_protocol_inside() {
         let url = Url::parse("https://a.example/operations/1").unwrap();
-        let graph: Box<dyn Protocol> = Box::new(Graph);
+        let graph: Box<dyn Protocol> = Box::new(Graph::new());
         assert!(!graph.wants_credentials(crate::RequestKind::Poll));
         assert!(graph.wants_credentials(crate::RequestKind::Start));
         let google: Box<Box<dyn Protocol>> = Box::new(Box::new(Google));

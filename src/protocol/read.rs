@@ -5,12 +5,12 @@
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::Error;
 use crate::origin::{redact, resolve_header_url};
+use crate::protocol_error::ProtocolError;
 use crate::status::AsyncJobStatus;
 
 /// A `GET` of `url` with `Accept: application/json`.
-pub fn get_json(url: &Url) -> http::Request<Bytes> {
+pub(crate) fn get_json(url: &Url) -> http::Request<Bytes> {
     let mut request = http::Request::new(Bytes::new());
     *request.method_mut() = http::Method::GET;
     if let Ok(uri) = url.as_str().parse() {
@@ -29,7 +29,7 @@ pub fn get_json(url: &Url) -> http::Request<Bytes> {
 
 /// `POST {url}:cancel`: the custom method of Google's and Azure's newer
 /// guidelines, appended to the path (the query is kept).
-pub fn post_cancel(url: &Url) -> http::Request<Bytes> {
+pub(crate) fn post_cancel(url: &Url) -> http::Request<Bytes> {
     let mut target = url.clone();
     let path = format!("{}:cancel", url.path());
     target.set_path(&path);
@@ -42,7 +42,7 @@ pub fn post_cancel(url: &Url) -> http::Request<Bytes> {
 }
 
 /// Whether a body is empty or only white space.
-pub fn is_blank(body: &[u8]) -> bool {
+pub(crate) fn is_blank(body: &[u8]) -> bool {
     body.iter().all(u8::is_ascii_whitespace)
 }
 
@@ -50,7 +50,7 @@ pub fn is_blank(body: &[u8]) -> bool {
 /// (`application/json`, `…+json`), or it starts with `{` or `[`. A protocol
 /// that reads such a body and cannot parse it has a garbled answer, never a
 /// result to pass on as it is.
-pub fn claims_json(headers: &http::HeaderMap, body: &[u8]) -> bool {
+pub(crate) fn claims_json(headers: &http::HeaderMap, body: &[u8]) -> bool {
     let declared = headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -69,17 +69,17 @@ pub fn claims_json(headers: &http::HeaderMap, body: &[u8]) -> bool {
 /// Reads a status report from a monitor's answer. An empty body is read by
 /// `when_empty` (a protocol error when it has no meaning for the status
 /// code); anything else must be a status report (`what` names the kind).
-pub fn read_status(
+pub(crate) fn read_status(
     url: &Url,
     response: &http::Response<Bytes>,
     what: &str,
     when_empty: impl FnOnce(http::StatusCode) -> Option<AsyncJobStatus>,
-) -> Result<AsyncJobStatus, Error> {
+) -> Result<AsyncJobStatus, ProtocolError> {
     let code = response.status();
     let body = response.body();
     if is_blank(body) {
         return when_empty(code).ok_or_else(|| {
-            Error::protocol(
+            ProtocolError::with_parts(
                 format!("empty answer where {what} was expected"),
                 Some(code),
                 Some(redact(url)),
@@ -88,7 +88,7 @@ pub fn read_status(
         });
     }
     AsyncJobStatus::from_json(body).map_err(|e| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("not {what}: {e}"),
             Some(code),
             Some(redact(url)),
@@ -118,17 +118,17 @@ pub(crate) fn test_response(
 /// The URL in the response header `name`, resolved against `base` (the URL
 /// of the request it answered); a protocol error when it is not text or not a
 /// URL the crate follows.
-pub fn url_header(
+pub(crate) fn url_header(
     headers: &http::HeaderMap,
     name: &str,
     base: &Url,
     code: http::StatusCode,
-) -> Result<Option<Url>, Error> {
+) -> Result<Option<Url>, ProtocolError> {
     let Some(value) = headers.get(name) else {
         return Ok(None);
     };
     let text = value.to_str().map_err(|_| {
-        Error::protocol(
+        ProtocolError::with_parts(
             format!("{name} header is not text"),
             Some(code),
             Some(redact(base)),
@@ -140,7 +140,11 @@ pub fn url_header(
 
 /// Resolves a URL from a header or body against `base`, as a protocol error
 /// when it is unusable.
-pub fn header_url(base: &Url, value: &str, code: http::StatusCode) -> Result<Url, Error> {
+pub(crate) fn header_url(
+    base: &Url,
+    value: &str,
+    code: http::StatusCode,
+) -> Result<Url, ProtocolError> {
     resolve_header_url(base, value)
-        .map_err(|message| Error::protocol(message, Some(code), Some(redact(base)), b""))
+        .map_err(|message| ProtocolError::with_parts(message, Some(code), Some(redact(base)), b""))
 }

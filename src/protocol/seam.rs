@@ -1,7 +1,7 @@
-//! The seam between the operation and a family: the [`Protocol`] trait and
-//! the values it answers — a [`Start`] for the start answer, a [`Reading`]
-//! of each poll's answer — and the default reading of a start answer by its
-//! headers.
+//! The seam between the operation and a family: the [`Protocol`] trait,
+//! whose methods follow the flow — read the start answer into a [`Next`],
+//! build each poll, read each poll's answer into a [`Polled`] — and the
+//! default reading of a start answer by its headers.
 
 use std::fmt;
 
@@ -10,10 +10,10 @@ use http::{Method, StatusCode};
 use url::Url;
 
 use super::read::{get_json, is_blank, url_header};
-use crate::answer::Details;
-use crate::error::Error;
+use super::reading::{Polled, Reading, ResultSource};
 use crate::origin::redact;
-use crate::resume::SavedProtocol;
+use crate::protocol_error::ProtocolError;
+use crate::resume::{SavedProtocol, TokenError};
 use crate::status::{AsyncJobStatus, JobState};
 use crate::transport::RequestKind;
 
@@ -24,27 +24,36 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     /// looks the protocol up by it.
     fn name(&self) -> &'static str;
 
+    /// Whether the start request asks the service to answer at once and
+    /// finish in the background (`Prefer: respond-async`, RFC 7240), unless
+    /// it already has a `Prefer` header. The default says no: Graph, Azure
+    /// and detection ([`Auto`](super::Auto)) say yes; a protocol that
+    /// re-sends its request (a waiter) has no use for it.
+    fn prefers_respond_async(&self) -> bool {
+        false
+    }
+
     /// Reads the answer to the start request: `request` is what was sent
     /// (its method, headers and body), `url` its absolute URL. Called for
     /// every answer, `2xx` or not, once transient failures were retried.
     ///
-    /// The default reads headers only ([`start_from_headers`]): a `4xx`/`5xx`
+    /// The default reads headers only ([`Next::from_headers`]): a `4xx`/`5xx`
     /// is refused; `Azure-AsyncOperation`, `Operation-Location` or (on a
     /// `202`) `Location` is polled; a `202` without any is a protocol error;
     /// another `2xx` is done, its body the result.
-    fn start(
+    fn read_start(
         &self,
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         let _ = request;
         start_from_headers(url, response)
     }
 
     /// The request that polls `monitor`. The default is a `GET` that accepts
     /// JSON; any method will do (`HEAD` for a status in headers). Not called
-    /// when the start said [`Start::resend`]: each poll then re-sends the
+    /// when the start said [`Next::resend`]: each poll then re-sends the
     /// start request.
     fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
         get_json(monitor)
@@ -58,7 +67,11 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     }
 
     /// Reads the answer to a poll of `url`, whatever its status code.
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error>;
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError>;
 
     /// The protocol's state for a resume token, named [`name`](Self::name);
     /// `None` (the default) makes operations with this protocol not
@@ -70,8 +83,8 @@ pub trait Protocol: Send + Sync + fmt::Debug {
     /// The protocol again from a token's `saved` state (called on the
     /// protocol whose name the token records). The default refuses: a
     /// protocol that saves itself restores itself too.
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
-        Err(Error::InvalidToken(format!(
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
+        Err(TokenError::new(format!(
             "protocol `{}` cannot be restored from a token",
             saved.name()
         )))
@@ -90,13 +103,16 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
     fn name(&self) -> &'static str {
         (**self).name()
     }
-    fn start(
+    fn read_start(
         &self,
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
-        (**self).start(request, url, response)
+    ) -> Result<Next, ProtocolError> {
+        (**self).read_start(request, url, response)
+    }
+    fn prefers_respond_async(&self) -> bool {
+        (**self).prefers_respond_async()
     }
     fn poll_request(&self, monitor: &Url) -> http::Request<Bytes> {
         (**self).poll_request(monitor)
@@ -104,13 +120,17 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
     fn wants_credentials(&self, kind: RequestKind) -> bool {
         (**self).wants_credentials(kind)
     }
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
-        (**self).interpret(url, response)
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
+        (**self).read_poll(url, response)
     }
     fn save(&self) -> Option<SavedProtocol> {
         (**self).save()
     }
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         (**self).restore(saved)
     }
     fn cancel_requests(&self, monitor: &Url) -> Vec<http::Request<Bytes>> {
@@ -118,154 +138,82 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
     }
 }
 
-/// What one answer from a monitor says.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-#[allow(clippy::large_enum_variant)] // read once per poll; boxing would add an allocation
-pub enum Reading {
-    /// A status report.
-    Status(Interpretation),
-    /// The answer was a failure to read the status (an error status code); the
-    /// error policy decides whether to retry.
-    ReadFailure,
-}
-
-/// Where an operation's final result comes from.
-#[derive(Debug, Clone, Default, PartialEq)]
-#[non_exhaustive]
-pub enum ResultSource {
-    /// The protocol defines no result body.
-    #[default]
-    None,
-    /// The result body came with the answer.
-    Body(Bytes),
-    /// The result is fetched with a `GET` of this URL once the job succeeded.
-    Fetch(Url),
-}
-
-/// A status report read from an answer, with what it says about URLs.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Interpretation {
-    /// The status.
-    pub status: AsyncJobStatus,
-    /// A new monitor URL to poll from now on.
-    pub next_monitor: Option<Url>,
-    /// The URL of the resource the job produced.
-    pub result_location: Option<Url>,
-    /// Where the final result body comes from.
-    pub result: ResultSource,
-    /// Typed data for the caller ([`with_details`](Self::with_details)).
-    pub details: Details,
-}
-
-impl Interpretation {
-    /// A report of `status` with nothing else.
-    pub fn new(status: AsyncJobStatus) -> Self {
-        Interpretation {
-            status,
-            next_monitor: None,
-            result_location: None,
-            result: ResultSource::None,
-            details: Details::none(),
-        }
-    }
-
-    /// Attaches typed data read from the answer (a progress counter from a
-    /// header, Google's `metadata`, the acceptor that matched…). The caller
-    /// reaches it with [`AsyncJobStatus::details`] on the status the stream
-    /// yields, on the outcome's status and on a failed job's status.
-    pub fn with_details<T: std::any::Any + Send + Sync + fmt::Debug>(mut self, details: T) -> Self {
-        self.details = Details::new(details);
-        self
-    }
-
-    /// Polls `url` from now on.
-    pub fn with_next_monitor(mut self, url: Url) -> Self {
-        self.next_monitor = Some(url);
-        self
-    }
-
-    /// The produced resource is at `url`.
-    pub fn with_result_location(mut self, url: Url) -> Self {
-        self.result_location = Some(url);
-        self
-    }
-
-    /// Where the result body comes from.
-    pub fn with_result(mut self, result: ResultSource) -> Self {
-        self.result = result;
-        self
-    }
-}
-
-/// Where an operation goes after its start answer; see [`Start`].
+/// The route after the start answer (the inside of a [`Next`]).
 #[derive(Debug)]
-#[non_exhaustive]
 #[allow(clippy::large_enum_variant)] // made once per operation, read at once
-pub enum Next {
+pub(crate) enum Route {
     /// The job is over: the reading's status is terminal (success or not).
-    Done(Interpretation),
+    Done(Reading),
     /// Poll this monitor URL with [`Protocol::poll_request`].
     Poll(Url),
     /// Poll by re-sending the start request (same method, headers and body)
-    /// to its URL; [`Protocol::interpret`] reads each answer.
+    /// to its URL; [`Protocol::read_poll`] reads each answer.
     Resend,
     /// The answer is an error (`4xx`/`5xx`): the operation ends with
-    /// [`Error::Http`], keeping the status code and the service's error.
+    /// [`Error::Request`](crate::Error::Request), keeping the status code and the service's error.
     Refused,
 }
 
-/// What a [`Protocol`] makes of the answer to the start request
-/// ([`Protocol::start`]): where to go next, perhaps a first status to yield,
-/// and perhaps another protocol to go on with (a detected family, or a copy
-/// of the protocol holding what it read from the start).
+/// Where an operation goes after its start answer, what
+/// [`Protocol::read_start`] returns: the job is [`done`](Self::done), or
+/// the operation [`poll`](Self::poll)s a monitor, polls by re-sending the
+/// start request ([`resend`](Self::resend)), or ends with the service's
+/// error answer ([`refused`](Self::refused)). It may carry a first reading
+/// to yield before polling ([`with_status`](Self::with_status),
+/// [`with_reading`](Self::with_reading)).
+///
+/// The protocol that reads the polls is the one that read the start (the
+/// caller's, wrappers included), unless the answer names another with
+/// [`with_protocol`](Self::with_protocol): detection ([`Auto`](super::Auto))
+/// does, to go on with the family it recognised; the built-in families
+/// themselves never do, so a protocol that wraps one keeps reading every
+/// poll.
 ///
 /// ```
-/// use lro_poller::protocol::{Interpretation, Next, Start};
-/// use lro_poller::{AsyncJobStatus, JobState, Url};
+/// use lro_poller::protocol::{Next, Reading};
+/// use lro_poller::{AsyncJobStatus, JobState, url::Url};
 ///
 /// let monitor = Url::parse("https://api.example/copies/7").unwrap();
-/// let start = Start::poll(monitor.clone())
+/// let next = Next::poll(monitor.clone())
 ///     .with_status(AsyncJobStatus::new(JobState::NotStarted));
-/// assert!(matches!(start.next(), Next::Poll(url) if *url == monitor));
-/// assert_eq!(start.first_status().unwrap().status, JobState::NotStarted);
+/// assert_eq!(next.monitor(), Some(&monitor));
+/// assert_eq!(next.first_status().unwrap().status, JobState::NotStarted);
 ///
-/// let done = Start::done(Interpretation::new(AsyncJobStatus::new(JobState::Completed)));
-/// assert!(matches!(done.next(), Next::Done(_)));
+/// let done = Next::done(Reading::new(AsyncJobStatus::new(JobState::Completed)));
+/// assert!(done.monitor().is_none());
 /// ```
 #[non_exhaustive]
-pub struct Start {
-    next: Next,
-    first: Option<Interpretation>,
+pub struct Next {
+    route: Route,
+    first: Option<Reading>,
     protocol: Option<Box<dyn Protocol>>,
 }
 
-impl Start {
+impl Next {
     /// The job is over; `reading`'s status must be terminal (an operation
-    /// given a running status here ends with [`Error::Protocol`]).
-    pub fn done(reading: Interpretation) -> Start {
-        Start::to(Next::Done(reading))
+    /// given a running status here ends with [`Error::Protocol`](crate::Error::Protocol)).
+    pub fn done(reading: Reading) -> Next {
+        Next::to(Route::Done(reading))
     }
 
     /// Poll `monitor`.
-    pub fn poll(monitor: Url) -> Start {
-        Start::to(Next::Poll(monitor))
+    pub fn poll(monitor: Url) -> Next {
+        Next::to(Route::Poll(monitor))
     }
 
     /// Poll by re-sending the start request to its URL.
-    pub fn resend() -> Start {
-        Start::to(Next::Resend)
+    pub fn resend() -> Next {
+        Next::to(Route::Resend)
     }
 
-    /// The answer is an error; the operation ends with [`Error::Http`].
-    pub fn refused() -> Start {
-        Start::to(Next::Refused)
+    /// The answer is an error; the operation ends with [`Error::Request`](crate::Error::Request).
+    pub fn refused() -> Next {
+        Next::to(Route::Refused)
     }
 
-    fn to(next: Next) -> Start {
-        Start {
-            next,
+    fn to(route: Route) -> Next {
+        Next {
+            route,
             first: None,
             protocol: None,
         }
@@ -273,31 +221,52 @@ impl Start {
 
     /// A first, running status the start answer carried; the operation
     /// yields it before it polls.
-    pub fn with_status(self, status: AsyncJobStatus) -> Start {
-        self.with_reading(Interpretation::new(status))
+    pub fn with_status(self, status: AsyncJobStatus) -> Next {
+        self.with_reading(Reading::new(status))
     }
 
     /// Like [`with_status`](Self::with_status), with the details the protocol
-    /// read ([`Interpretation::with_details`]).
-    pub fn with_reading(mut self, reading: Interpretation) -> Start {
+    /// read ([`Reading::with_details`]).
+    pub fn with_reading(mut self, reading: Reading) -> Next {
         self.first = Some(reading);
         self
     }
 
-    /// Goes on with `protocol` instead of the one that read the start.
-    pub fn with_protocol(self, protocol: impl Protocol + 'static) -> Start {
-        self.with_boxed_protocol(Box::new(protocol))
-    }
-
-    /// Like [`with_protocol`](Self::with_protocol), for a boxed protocol.
-    pub fn with_boxed_protocol(mut self, protocol: Box<dyn Protocol>) -> Start {
-        self.protocol = Some(protocol);
+    /// Goes on with `protocol` instead of the one that read the start: for
+    /// detection, or a protocol that keeps what it read from the start
+    /// answer in a copy of itself. (A protocol that wraps one that does so
+    /// loses its wrapper; the built-in families never do.)
+    pub fn with_protocol(mut self, protocol: impl Protocol + 'static) -> Next {
+        self.protocol = Some(Box::new(protocol));
         self
     }
 
-    /// Where the operation goes next.
-    pub fn next(&self) -> &Next {
-        &self.next
+    /// The start answer read by its headers alone, as the default
+    /// [`Protocol::read_start`] does: a `4xx`/`5xx` is refused; a monitor in
+    /// `Azure-AsyncOperation`, `Operation-Location` or (on a `202`)
+    /// `Location`, resolved against `url`, is polled; a `202` without one is
+    /// a protocol error; any other `2xx` is done, its body the result (its
+    /// `id` the resource id); anything else (a `3xx`) is a protocol error.
+    /// For a protocol that reads the start as usual and adds to it.
+    pub fn from_headers(
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Next, ProtocolError> {
+        start_from_headers(url, response)
+    }
+
+    /// The monitor to poll, when the operation polls one.
+    pub fn monitor(&self) -> Option<&Url> {
+        match &self.route {
+            Route::Poll(url) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// The route, for tests.
+    #[cfg(test)]
+    pub(crate) fn route(&self) -> &Route {
+        &self.route
     }
 
     /// The first status, if the start answer carried one.
@@ -310,21 +279,21 @@ impl Start {
         self.protocol.as_deref()
     }
 
-    /// The parts: next, first reading, protocol.
-    pub(crate) fn into_parts(self) -> (Next, Option<Interpretation>, Option<Box<dyn Protocol>>) {
-        (self.next, self.first, self.protocol)
+    /// The parts: route, first reading, protocol.
+    pub(crate) fn into_parts(self) -> (Route, Option<Reading>, Option<Box<dyn Protocol>>) {
+        (self.route, self.first, self.protocol)
     }
 }
 
-impl fmt::Debug for Start {
+impl fmt::Debug for Next {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let next = match &self.next {
-            Next::Done(reading) => format!("Done({})", reading.status.status),
-            Next::Poll(url) => format!("Poll({})", redact(url)),
-            Next::Resend => "Resend".into(),
-            Next::Refused => "Refused".into(),
+        let next = match &self.route {
+            Route::Done(reading) => format!("Done({})", reading.status.status),
+            Route::Poll(url) => format!("Poll({})", redact(url)),
+            Route::Resend => "Resend".into(),
+            Route::Refused => "Refused".into(),
         };
-        f.debug_struct("Start")
+        f.debug_struct("Next")
             .field("next", &next)
             .field("first", &self.first_status().map(|s| &s.status))
             .field("protocol", &self.protocol.as_ref().map(|p| p.name()))
@@ -334,12 +303,12 @@ impl fmt::Debug for Start {
 
 /// A synchronous answer: the operation is complete and the body, if any, is
 /// its result (its `id`, when it has one, is the resource id).
-pub fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
+pub(crate) fn completed(body: &Bytes, location: Option<Url>) -> Reading {
     let mut status = AsyncJobStatus::new(JobState::Completed);
     status.resource_id = serde_json::from_slice::<serde_json::Value>(body)
         .ok()
         .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_owned));
-    let mut reading = Interpretation::new(status);
+    let mut reading = Reading::new(status);
     if !is_blank(body) {
         reading = reading.with_result(ResultSource::Body(body.clone()));
     }
@@ -350,15 +319,18 @@ pub fn completed(body: &Bytes, location: Option<Url>) -> Interpretation {
 }
 
 /// The start answer read by its headers alone, the default of
-/// [`Protocol::start`]: a `4xx`/`5xx` is refused; a monitor in
+/// [`Protocol::read_start`]: a `4xx`/`5xx` is refused; a monitor in
 /// `Azure-AsyncOperation`, `Operation-Location` or (on a `202`) `Location` is
 /// polled; a `202` without one is a protocol error; any other `2xx` is a
 /// completed operation whose body is the result; anything else (a `3xx`) is
 /// a protocol error.
-pub fn start_from_headers(url: &Url, response: &http::Response<Bytes>) -> Result<Start, Error> {
+pub(crate) fn start_from_headers(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<Next, ProtocolError> {
     let code = response.status();
     if code.is_client_error() || code.is_server_error() {
-        return Ok(Start::refused());
+        return Ok(Next::refused());
     }
     not_accepted(url, response)?;
     let headers = response.headers();
@@ -369,21 +341,24 @@ pub fn start_from_headers(url: &Url, response: &http::Response<Bytes>) -> Result
     };
     let location = url_header(headers, "location", url, code)?;
     Ok(match (monitor, accepted) {
-        (Some(monitor), _) => Start::poll(monitor),
+        (Some(monitor), _) => Next::poll(monitor),
         (None, true) => match location {
-            Some(monitor) => Start::poll(monitor),
+            Some(monitor) => Next::poll(monitor),
             None => return Err(no_monitor(url, response)),
         },
-        (None, false) => Start::done(completed(response.body(), location)),
+        (None, false) => Next::done(completed(response.body(), location)),
     })
 }
 
 /// A protocol error unless the answer is a `2xx`.
-pub(super) fn not_accepted(url: &Url, response: &http::Response<Bytes>) -> Result<(), Error> {
+pub(super) fn not_accepted(
+    url: &Url,
+    response: &http::Response<Bytes>,
+) -> Result<(), ProtocolError> {
     if response.status().is_success() {
         return Ok(());
     }
-    Err(Error::protocol(
+    Err(ProtocolError::with_parts(
         "the start request was not accepted (expected 2xx)",
         Some(response.status()),
         Some(redact(url)),
@@ -392,8 +367,8 @@ pub(super) fn not_accepted(url: &Url, response: &http::Response<Bytes>) -> Resul
 }
 
 /// The error of a `202 Accepted` that names no monitor.
-pub(super) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> Error {
-    Error::protocol(
+pub(super) fn no_monitor(url: &Url, response: &http::Response<Bytes>) -> ProtocolError {
+    ProtocolError::with_parts(
         "202 Accepted without a monitor URL (Location, Operation-Location or Azure-AsyncOperation)",
         Some(response.status()),
         Some(redact(url)),
@@ -411,14 +386,14 @@ mod tests {
     use super::super::read::test_response as response;
     use super::*;
 
-    fn read(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Start, Error> {
+    fn read(code: u16, headers: &[(&str, &str)], body: &str) -> Result<Next, ProtocolError> {
         let url = Url::parse("https://api.example/v1/things/1").unwrap();
         start_from_headers(&url, &response(code, headers, body))
     }
 
-    fn monitor(start: Result<Start, Error>) -> String {
-        match start.unwrap().next() {
-            Next::Poll(url) => url.to_string(),
+    fn monitor(start: Result<Next, ProtocolError>) -> String {
+        match start.unwrap().route() {
+            Route::Poll(url) => url.to_string(),
             other => panic!("expected a monitor, got {other:?}"),
         }
     }
@@ -445,7 +420,7 @@ mod tests {
     fn other_answers_are_done_refused_or_errors() {
         // A `Location` on a 201 is the created resource, not a monitor.
         let created = read(201, &[("location", "/things/1")], r#"{"id":"7"}"#).unwrap();
-        let Next::Done(reading) = created.next() else {
+        let Route::Done(reading) = created.route() else {
             panic!("{created:?}");
         };
         assert_eq!(reading.status.status, JobState::Completed);
@@ -456,11 +431,11 @@ mod tests {
         );
         assert!(matches!(reading.result, ResultSource::Body(_)));
         let empty = read(204, &[], "").unwrap();
-        assert!(matches!(empty.next(), Next::Done(r) if r.result == ResultSource::None));
+        assert!(matches!(empty.route(), Route::Done(r) if r.result == ResultSource::None));
         for code in [400, 404, 409, 500, 503] {
             assert!(matches!(
-                read(code, &[], "{}").unwrap().next(),
-                Next::Refused
+                read(code, &[], "{}").unwrap().route(),
+                Route::Refused
             ));
         }
         let bare = read(202, &[], "").unwrap_err();
@@ -471,10 +446,10 @@ mod tests {
 
     #[test]
     fn a_start_shows_what_it_decided() {
-        let start = Start::resend()
+        let start = Next::resend()
             .with_status(AsyncJobStatus::new(JobState::Waiting))
-            .with_protocol(super::super::Graph);
-        assert!(matches!(start.next(), Next::Resend));
+            .with_protocol(super::super::Graph::new());
+        assert!(matches!(start.route(), Route::Resend));
         assert_eq!(start.first_status().unwrap().status, JobState::Waiting);
         assert_eq!(start.protocol().map(|p| p.name()), Some("graph"));
         let shown = format!("{start:?}");
@@ -482,9 +457,9 @@ mod tests {
             shown.contains("Resend") && shown.contains("graph"),
             "{shown}"
         );
-        let poll = Start::poll(Url::parse("https://a.example/m?sig=SECRET").unwrap());
+        let poll = Next::poll(Url::parse("https://a.example/m?sig=SECRET").unwrap());
         assert!(!format!("{poll:?}").contains("SECRET"));
         assert!(poll.first_status().is_none() && poll.protocol().is_none());
-        assert!(matches!(Start::refused().next(), Next::Refused));
+        assert!(matches!(Next::refused().route(), Route::Refused));
     }
 }

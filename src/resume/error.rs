@@ -4,7 +4,7 @@ use std::fmt;
 
 /// Why a resume token cannot be used: damaged, from a newer version, or
 /// holding a URL the crate does not follow. It converts into
-/// [`Error::InvalidToken`](crate::Error::InvalidToken).
+/// [`BuildError::InvalidToken`](crate::BuildError::InvalidToken).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenError(String);
 

@@ -20,6 +20,7 @@ mod saved;
 mod token;
 
 pub use error::TokenError;
-pub use saved::{SavedProtocol, SavedRequest};
+pub use saved::SavedProtocol;
+pub(crate) use saved::SavedRequest;
+pub use token::ResumeToken;
 pub(crate) use token::to_ms;
-pub use token::{MAX_TOKEN_LEN, ResumeToken, TOKEN_VERSION};

@@ -17,7 +17,7 @@ use crate::origin::redact;
 /// ...state}`, the form every `lro1` token has had.
 ///
 /// ```
-/// use lro_poller::SavedProtocol;
+/// use lro_poller::protocol::SavedProtocol;
 ///
 /// let saved = SavedProtocol::new("blob-copy").with("container", "photos");
 /// assert_eq!(saved.name(), "blob-copy");
@@ -136,21 +136,20 @@ impl<'de> Deserialize<'de> for SavedProtocol {
 }
 
 /// A request a token records so that polls can re-send it
-/// ([`Start::resend`](crate::protocol::Start::resend)): its method, the
+/// ([`Next::resend`](crate::protocol::Next::resend)): its method, the
 /// headers the caller set (never `Authorization`, `Cookie` or
 /// `Proxy-Authorization`: the transport adds credentials again) and its body.
 /// The URL is the token's monitor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct SavedRequest {
+pub(crate) struct SavedRequest {
     /// The method.
-    pub method: String,
+    pub(crate) method: String,
     /// Header names and values (values as text; others are not kept).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// The body, base64url without padding.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub body: String,
+    pub(crate) body: String,
 }
 
 /// Headers a token never records.
@@ -158,7 +157,7 @@ const SECRET_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorizati
 
 impl SavedRequest {
     /// Records `request` (see the type's docs for what is kept).
-    pub fn from_request<B: AsRef<[u8]>>(request: &http::Request<B>) -> Self {
+    pub(crate) fn from_request<B: AsRef<[u8]>>(request: &http::Request<B>) -> Self {
         SavedRequest {
             method: request.method().as_str().to_owned(),
             headers: request
@@ -174,7 +173,7 @@ impl SavedRequest {
     }
 
     /// The request again, sent to `url`.
-    pub fn to_request(&self, url: &Url) -> Result<http::Request<bytes::Bytes>, TokenError> {
+    pub(crate) fn to_request(&self, url: &Url) -> Result<http::Request<bytes::Bytes>, TokenError> {
         let damaged = |what: &str| TokenError::new(format!("the token's request has a bad {what}"));
         let body = URL_SAFE_NO_PAD
             .decode(&self.body)

@@ -13,13 +13,13 @@ use super::error::TokenError;
 use super::saved::{SavedProtocol, SavedRequest, redact_text};
 
 /// The token format this version writes and reads.
-pub const TOKEN_VERSION: u32 = 1;
+pub(crate) const TOKEN_VERSION: u32 = 1;
 
 const PREFIX: &str = "lro";
 
 /// The most bytes a token string may have (tokens are small; this bounds the
 /// work done on untrusted input).
-pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_LEN: usize = 16 * 1024;
 
 fn token_url(text: &str) -> Result<Url, TokenError> {
     let url = Url::parse(text).map_err(|e| TokenError::new(format!("bad URL in token: {e}")))?;
@@ -34,7 +34,8 @@ fn token_url(text: &str) -> Result<Url, TokenError> {
 /// What is needed to go on polling an operation, in another process or later.
 ///
 /// ```
-/// use lro_poller::{ResumeToken, SavedProtocol};
+/// use lro_poller::{ResumeToken};
+/// use lro_poller::protocol::SavedProtocol;
 ///
 /// let monitor = url::Url::parse("https://api.example/monitor/1?tempauth=secret").unwrap();
 /// let token = ResumeToken::new(SavedProtocol::new("graph"), monitor);
@@ -48,7 +49,7 @@ fn token_url(text: &str) -> Result<Url, TokenError> {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ResumeToken {
-    /// The format version ([`TOKEN_VERSION`]).
+    /// The format version (1 for now).
     #[serde(rename = "v")]
     pub version: u32,
     /// The protocol and its settings.
@@ -65,7 +66,7 @@ pub struct ResumeToken {
     /// The request each poll re-sends, for an operation that polls by
     /// re-sending its start request; `None` when it polls a monitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request: Option<SavedRequest>,
+    pub(crate) request: Option<SavedRequest>,
 }
 
 impl ResumeToken {
@@ -85,6 +86,16 @@ impl ResumeToken {
     /// The monitor URL (it can hold a credential).
     pub fn monitor_url(&self) -> Result<Url, TokenError> {
         token_url(&self.monitor)
+    }
+
+    /// The request each poll re-sends (to the monitor URL), for an operation
+    /// that polls by re-sending its start request; `None` when it polls a
+    /// monitor. Credentials (`Authorization`, `Cookie`) are never kept.
+    pub fn request(&self) -> Result<Option<http::Request<bytes::Bytes>>, TokenError> {
+        match &self.request {
+            Some(saved) => saved.to_request(&self.monitor_url()?).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The origin URL.
@@ -228,8 +239,8 @@ mod tests {
         let error = text.parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");
         assert!(matches!(
-            crate::Error::from(error),
-            crate::Error::InvalidToken(_)
+            crate::BuildError::from(error),
+            crate::BuildError::InvalidToken(_)
         ));
         let error = "lro9.xyz".parse::<ResumeToken>().unwrap_err();
         assert!(error.to_string().contains("newer version"), "{error}");

@@ -4,10 +4,9 @@ use std::fmt;
 use std::sync::Arc;
 
 /// What kind of failure a [`TransportError`] is; the error policy retries all
-/// but [`TransportErrorKind::BodyTooLarge`] by default.
+/// but a body too large and an invalid request by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransportErrorKind {
+pub(crate) enum TransportErrorKind {
     /// The connection could not be made.
     Connect,
     /// The request or response took longer than the transport allows.
@@ -34,7 +33,20 @@ impl fmt::Display for TransportErrorKind {
 }
 
 /// A failure to exchange one request and response, as a [`crate::Transport`]
-/// reports it.
+/// reports it: made with the constructor of its kind
+/// ([`connect`](Self::connect), [`timeout`](Self::timeout),
+/// [`body_too_large`](Self::body_too_large),
+/// [`invalid_request`](Self::invalid_request), [`other`](Self::other)) and
+/// told apart with the `is_*` methods, as reqwest's errors are. The error
+/// policy retries every kind but a body too large and an invalid request.
+///
+/// ```
+/// use lro_poller::TransportError;
+///
+/// let error = TransportError::connect("connection refused");
+/// assert!(error.is_connect() && !error.is_timeout());
+/// assert_eq!(error.to_string(), "connection failed: connection refused");
+/// ```
 #[derive(Debug, Clone)]
 pub struct TransportError {
     kind: TransportErrorKind,
@@ -43,8 +55,54 @@ pub struct TransportError {
 }
 
 impl TransportError {
+    /// The connection could not be made.
+    pub fn connect(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError::new(TransportErrorKind::Connect, source)
+    }
+
+    /// The request or response took longer than the transport allows.
+    pub fn timeout(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError::new(TransportErrorKind::Timeout, source)
+    }
+
+    /// The response body was larger than the transport reads (not retried).
+    pub fn body_too_large(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError::new(TransportErrorKind::BodyTooLarge, source)
+    }
+
+    /// The request could not be built or sent as given (a bug or a bad
+    /// URL): retrying cannot help.
+    pub fn invalid_request(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError::new(TransportErrorKind::InvalidRequest, source)
+    }
+
+    /// Anything else (connection reset, protocol error, …).
+    pub fn other(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        TransportError::new(TransportErrorKind::Other, source)
+    }
+
+    /// Whether the connection could not be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+
+    /// Whether the exchange timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+
+    /// Whether the response body was too large.
+    pub fn is_body_too_large(&self) -> bool {
+        self.kind == TransportErrorKind::BodyTooLarge
+    }
+
+    /// Whether the request could not be built or sent as given.
+    pub fn is_invalid_request(&self) -> bool {
+        self.kind == TransportErrorKind::InvalidRequest
+    }
+
     /// An error of `kind` caused by `source`.
-    pub fn new(
+    pub(crate) fn new(
         kind: TransportErrorKind,
         source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
     ) -> Self {
@@ -55,17 +113,8 @@ impl TransportError {
         }
     }
 
-    /// An error of `kind` described by `message`.
-    pub fn msg(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        TransportError {
-            kind,
-            source: None,
-            message: Some(message.into()),
-        }
-    }
-
     /// What kind of failure this is.
-    pub fn kind(&self) -> TransportErrorKind {
+    pub(crate) fn kind(&self) -> TransportErrorKind {
         self.kind
     }
 }

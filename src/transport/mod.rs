@@ -15,9 +15,10 @@ mod seam;
 #[cfg(feature = "tower")]
 mod tower;
 
-pub use self::error::{TransportError, TransportErrorKind};
+pub use self::error::TransportError;
+pub(crate) use self::error::TransportErrorKind;
 #[cfg(feature = "reqwest")]
 pub use self::reqwest::ReqwestTransport;
-pub use self::seam::{DEFAULT_BODY_LIMIT, RequestKind, RequestMeta, Transport};
+pub use self::seam::{RequestKind, RequestMeta, Transport};
 #[cfg(feature = "tower")]
 pub use self::tower::TowerTransport;

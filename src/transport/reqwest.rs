@@ -15,7 +15,7 @@ type Credentials = Arc<dyn Fn(&mut http::HeaderMap) + Send + Sync>;
 /// A [`Transport`] over a caller-provided `reqwest::Client`.
 ///
 /// - Response bodies are read up to a limit (1 MiB by default); a larger body
-///   is a [`TransportErrorKind::BodyTooLarge`] error, read no further.
+///   is a [`TransportError::body_too_large`] error, read no further.
 /// - The credentials hook runs only on requests whose [`RequestMeta`] allows
 ///   credentials: the start request, and polls or result fetches that go to the
 ///   start request's origin and whose protocol wants credentials. It never runs
@@ -127,10 +127,9 @@ fn classify(error: reqwest::Error) -> TransportError {
 }
 
 fn too_large(limit: usize) -> TransportError {
-    TransportError::msg(
-        TransportErrorKind::BodyTooLarge,
-        format!("the response body is larger than the limit of {limit} bytes"),
-    )
+    TransportError::body_too_large(format!(
+        "the response body is larger than the limit of {limit} bytes"
+    ))
 }
 
 #[async_trait]

@@ -10,7 +10,8 @@ use bytes::Bytes;
 use super::error::TransportError;
 
 /// The default limit on a response body a built-in transport reads: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+#[cfg(any(feature = "reqwest", feature = "tower"))]
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// Sends one HTTP request and returns its response, body read whole.
 ///

@@ -21,7 +21,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The request body is built from `Bytes` (`B: From<Bytes>`, as
 /// `http_body_util::Full<Bytes>` is). The response body is collected up to a
 /// limit (1 MiB by default); a larger body is a
-/// [`TransportErrorKind::BodyTooLarge`] error. The service is cloned for each
+/// [`TransportError::body_too_large`] error. The service is cloned for each
 /// request and driven to readiness first (`ServiceExt::oneshot`).
 ///
 /// The crate's [`RequestMeta`](crate::RequestMeta) travels in the request's
@@ -114,13 +114,10 @@ where
             .await
             .map_err(|error| {
                 if error.is::<http_body_util::LengthLimitError>() {
-                    TransportError::msg(
-                        TransportErrorKind::BodyTooLarge,
-                        format!(
-                            "the response body is larger than the limit of {} bytes",
-                            self.body_limit
-                        ),
-                    )
+                    TransportError::body_too_large(format!(
+                        "the response body is larger than the limit of {} bytes",
+                        self.body_limit
+                    ))
                 } else {
                     TransportError::new(TransportErrorKind::Other, error)
                 }

@@ -209,7 +209,7 @@ fn rename(schema: Option<&Schema>, value: Value) -> Value {
 mod tests {
     use super::*;
     use crate::JobState;
-    use crate::protocol::{Interpretation, Protocol, Reading};
+    use crate::protocol::{Polled, Protocol, Reading};
     use crate::waiter::{Attempt, WaiterProtocol, Waiters};
     use bytes::Bytes;
     use serde_json::json;
@@ -229,10 +229,10 @@ mod tests {
             .unwrap()
     }
 
-    fn status_of(p: &WaiterProtocol, code: u16, body: &str) -> Interpretation {
-        match p.interpret(&url(), &answer(code, body)).unwrap() {
-            Reading::Status(reading) => reading,
-            Reading::ReadFailure => panic!("a failure to read"),
+    fn status_of(p: &WaiterProtocol, code: u16, body: &str) -> Reading {
+        match p.read_poll(&url(), &answer(code, body)).unwrap() {
+            Polled::Status(reading) => reading,
+            Polled::ReadFailure => panic!("a failure to read"),
         }
     }
 
@@ -356,8 +356,8 @@ mod tests {
         // Through a resume token too.
         let restored = p.restore(&p.save().unwrap()).unwrap();
         assert!(matches!(
-            restored.interpret(&url(), &answer(200, active)).unwrap(),
-            Reading::Status(r) if r.status.status == JobState::Completed
+            restored.read_poll(&url(), &answer(200, active)).unwrap(),
+            Polled::Status(r) if r.status.status == JobState::Completed
         ));
         // The trait alone, without the model's shapes, sees no `Table`: it
         // would retry for ever.

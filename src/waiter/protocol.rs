@@ -2,8 +2,8 @@
 //! attempt, and each answer is read by the acceptors.
 //!
 //! This file uses only the crate's public protocol API, the one any
-//! protocol of a user's own gets: [`Protocol`], [`Start`], [`Reading`],
-//! [`Interpretation`], [`AsyncJobStatus`], [`SavedProtocol`] and [`Error`].
+//! protocol of a user's own gets: [`Protocol`], [`Next`], [`Polled`],
+//! [`Reading`], [`AsyncJobStatus`], [`SavedProtocol`] and [`ProtocolError`].
 
 use std::sync::Arc;
 
@@ -12,8 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use crate::protocol::{Interpretation, Protocol, Reading, ResultSource, Start};
-use crate::{AsyncJobStatus, Error, JobState, SavedProtocol, ServiceError};
+use crate::protocol::ProtocolError;
+use crate::protocol::SavedProtocol;
+use crate::protocol::{Next, Polled, Protocol, Reading, ResultSource};
+use crate::resume::TokenError;
+use crate::{AsyncJobStatus, JobState, ServiceError};
 
 use super::acceptor::{AcceptorState, Matcher};
 use super::attempt::Attempt;
@@ -110,7 +113,7 @@ impl WaiterProtocol {
     }
 
     /// Reads one answer: the decision and the interpretation to report.
-    fn read(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Read, Error> {
+    fn read(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Read, ProtocolError> {
         let input = self.input.as_ref().unwrap_or(&Value::Null);
         let code = response.status();
         let (decision, kind) = if code.is_success() {
@@ -118,7 +121,7 @@ impl WaiterProtocol {
                 Ok(body) => body,
                 Err(_) if !self.reads_outputs() => Value::Null,
                 Err(error) => {
-                    return Err(Error::malformed(
+                    return Err(ProtocolError::malformed(
                         format!("the answer's output cannot be read: {error}"),
                         url,
                         response,
@@ -151,7 +154,7 @@ impl WaiterProtocol {
             http_status: code.as_u16(),
         };
         let status = self.status(&decision, &attempt);
-        let mut interpretation = Interpretation::new(status);
+        let mut interpretation = Reading::new(status);
         if decision.state == AcceptorState::Success {
             interpretation =
                 interpretation.with_result(ResultSource::Body(response.body().clone()));
@@ -204,7 +207,7 @@ impl WaiterProtocol {
 /// transient failure to read.
 #[allow(clippy::large_enum_variant)] // made and taken apart at once, once per answer
 enum Read {
-    Decided(AcceptorState, Interpretation),
+    Decided(AcceptorState, Reading),
     Transient,
 }
 
@@ -223,31 +226,35 @@ impl Protocol for WaiterProtocol {
         PROTOCOL_NAME
     }
 
-    fn start(
+    fn read_start(
         &self,
         request: &http::Request<Bytes>,
         url: &Url,
         response: &http::Response<Bytes>,
-    ) -> Result<Start, Error> {
+    ) -> Result<Next, ProtocolError> {
         let mut this = self.clone();
         if this.input.is_none() {
             this.input = Some(input(self.waiter.wire_names(), request.body()));
         }
         match this.read(url, response)? {
             Read::Decided(state, interpretation) if state.is_terminal() => {
-                Ok(Start::done(interpretation))
+                Ok(Next::done(interpretation))
             }
-            Read::Decided(_, interpretation) => Ok(Start::resend()
+            Read::Decided(_, interpretation) => Ok(Next::resend()
                 .with_reading(interpretation)
                 .with_protocol(this)),
-            Read::Transient => Ok(Start::resend().with_protocol(this)),
+            Read::Transient => Ok(Next::resend().with_protocol(this)),
         }
     }
 
-    fn interpret(&self, url: &Url, response: &http::Response<Bytes>) -> Result<Reading, Error> {
+    fn read_poll(
+        &self,
+        url: &Url,
+        response: &http::Response<Bytes>,
+    ) -> Result<Polled, ProtocolError> {
         Ok(match self.read(url, response)? {
-            Read::Decided(_, interpretation) => Reading::Status(interpretation),
-            Read::Transient => Reading::ReadFailure,
+            Read::Decided(_, interpretation) => Polled::Status(interpretation),
+            Read::Transient => Polled::ReadFailure,
         })
     }
 
@@ -260,7 +267,7 @@ impl Protocol for WaiterProtocol {
         SavedProtocol::from_state(PROTOCOL_NAME, &saved).ok()
     }
 
-    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, Error> {
+    fn restore(&self, saved: &SavedProtocol) -> Result<Box<dyn Protocol>, TokenError> {
         let saved: Saved = saved.state_as()?;
         Ok(Box::new(WaiterProtocol {
             name: saved.name,
@@ -274,7 +281,7 @@ impl Protocol for WaiterProtocol {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::Next;
+    use crate::protocol::Route;
 
     const INSTANCE: &str = include_str!("../../tests/fixtures/waiters/instance_running.json");
     const BUCKET: &str = include_str!("../../tests/fixtures/waiters/bucket_not_exists.json");
@@ -315,10 +322,10 @@ mod tests {
         )
     }
 
-    fn status(protocol: &WaiterProtocol, code: u16, body: &str) -> Interpretation {
-        match protocol.interpret(&url(), &answer(code, body)).unwrap() {
-            Reading::Status(reading) => reading,
-            Reading::ReadFailure => panic!("a failure to read"),
+    fn status(protocol: &WaiterProtocol, code: u16, body: &str) -> Reading {
+        match protocol.read_poll(&url(), &answer(code, body)).unwrap() {
+            Polled::Status(reading) => reading,
+            Polled::ReadFailure => panic!("a failure to read"),
         }
     }
 
@@ -399,8 +406,8 @@ mod tests {
         for code in [429, 500, 502, 503, 504] {
             assert!(
                 matches!(
-                    p.interpret(&url(), &answer(code, "")).unwrap(),
-                    Reading::ReadFailure
+                    p.read_poll(&url(), &answer(code, "")).unwrap(),
+                    Polled::ReadFailure
                 ),
                 "{code}"
             );
@@ -423,9 +430,12 @@ mod tests {
     fn a_body_that_is_not_json_is_a_protocol_error_when_paths_read_it() {
         let p = protocol(INSTANCE, "InstanceRunning");
         let error = p
-            .interpret(&url(), &answer(200, "<DescribeInstancesResponse/>"))
+            .read_poll(&url(), &answer(200, "<DescribeInstancesResponse/>"))
             .unwrap_err();
-        assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+        assert!(
+            error.to_string().contains("unexpected response"),
+            "{error:?}"
+        );
         // A waiter that does not read outputs does not care.
         let p = protocol(BUCKET, "BucketExists");
         assert_eq!(status(&p, 200, "<ok/>").status.status, JobState::Completed);
@@ -435,28 +445,32 @@ mod tests {
     fn the_start_answer_is_read_by_the_acceptors_too() {
         let p = protocol(INSTANCE, "InstanceRunning");
         let start = p
-            .start(
+            .read_start(
                 &request("{}"),
                 &url(),
                 &answer(200, &instances(&["pending"])),
             )
             .unwrap();
-        assert!(matches!(start.next(), Next::Resend));
+        assert!(matches!(start.route(), Route::Resend));
         assert_eq!(start.first_status().unwrap().status, JobState::InProgress);
         assert_eq!(start.protocol().unwrap().name(), PROTOCOL_NAME);
 
         let done = p
-            .start(
+            .read_start(
                 &request("{}"),
                 &url(),
                 &answer(200, &instances(&["running"])),
             )
             .unwrap();
-        assert!(matches!(done.next(), Next::Done(r) if r.status.status == JobState::Completed));
-        let failed = p.start(&request("{}"), &url(), &answer(403, "")).unwrap();
-        assert!(matches!(failed.next(), Next::Done(r) if r.status.status == JobState::Failed));
-        let throttled = p.start(&request("{}"), &url(), &answer(503, "")).unwrap();
-        assert!(matches!(throttled.next(), Next::Resend));
+        assert!(matches!(done.route(), Route::Done(r) if r.status.status == JobState::Completed));
+        let failed = p
+            .read_start(&request("{}"), &url(), &answer(403, ""))
+            .unwrap();
+        assert!(matches!(failed.route(), Route::Done(r) if r.status.status == JobState::Failed));
+        let throttled = p
+            .read_start(&request("{}"), &url(), &answer(503, ""))
+            .unwrap();
+        assert!(matches!(throttled.route(), Route::Resend));
         assert!(throttled.first_status().is_none());
     }
 
@@ -470,28 +484,28 @@ mod tests {
         .unwrap();
         let p = WaiterProtocol::named(&waiters, "GroupExists").unwrap();
         let start = p
-            .start(
+            .read_start(
                 &request(r#"{"groups":["a","b"]}"#),
                 &url(),
                 &answer(200, r#"{"groups":["a"]}"#),
             )
             .unwrap();
-        assert!(matches!(start.next(), Next::Resend));
+        assert!(matches!(start.route(), Route::Resend));
         let next = start.protocol().unwrap();
         let done = next
-            .interpret(&url(), &answer(200, r#"{"groups":["a","b"]}"#))
+            .read_poll(&url(), &answer(200, r#"{"groups":["a","b"]}"#))
             .unwrap();
-        assert!(matches!(done, Reading::Status(r) if r.status.status == JobState::Completed));
+        assert!(matches!(done, Polled::Status(r) if r.status.status == JobState::Completed));
         // Given explicitly, the input wins over the body.
         let p = p.with_input(serde_json::json!({"groups": ["x"]}));
         let done = p
-            .start(
+            .read_start(
                 &request(r#"{"groups":["a","b"]}"#),
                 &url(),
                 &answer(200, r#"{"groups":["a"]}"#),
             )
             .unwrap();
-        assert!(matches!(done.next(), Next::Done(_)));
+        assert!(matches!(done.route(), Route::Done(_)));
     }
 
     #[test]
@@ -504,9 +518,9 @@ mod tests {
         let again: SavedProtocol = serde_json::from_str(&text).unwrap();
         let restored = p.restore(&again).unwrap();
         let pending = restored
-            .interpret(&url(), &answer(200, &instances(&["pending"])))
+            .read_poll(&url(), &answer(200, &instances(&["pending"])))
             .unwrap();
-        let Reading::Status(pending) = pending else {
+        let Polled::Status(pending) = pending else {
             panic!()
         };
         assert_eq!(
@@ -514,7 +528,7 @@ mod tests {
             Some("InstanceRunning")
         );
         let broken = SavedProtocol::new(PROTOCOL_NAME).with("waiter", 3);
-        assert!(matches!(p.restore(&broken), Err(Error::InvalidToken(_))));
+        assert!(p.restore(&broken).is_err());
     }
 
     #[test]
@@ -556,10 +570,7 @@ mod tests {
             operation.outcome().await
         });
         assert!(
-            matches!(
-                outcome,
-                Err(Error::BackoffStopped { .. } | Error::DeadlineExceeded { .. })
-            ),
+            matches!(outcome, Err(crate::Error::GaveUp(_))),
             "{outcome:?}"
         );
         let sleeps = timer.sleeps();

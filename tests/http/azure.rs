@@ -311,11 +311,11 @@ async fn a_failed_result_fetch_is_an_http_error() {
     server.on("/ops/r", vec![reply(200).json(r#"{"status":"Succeeded"}"#)]);
     let (_, outcome) = run(start("PUT", &server.url("/vm"), "{}")).await;
     match outcome.unwrap_err() {
-        Error::Http(e) => {
-            assert_eq!(e.status, 403);
-            assert_eq!(e.kind, lro_poller::RequestKind::Result);
+        Error::Request(e) => {
+            assert_eq!(e.status().unwrap(), 403);
+            assert_eq!(e.kind(), lro_poller::RequestKind::Result);
             assert_eq!(
-                e.service_error.unwrap().code.as_deref(),
+                e.service_error().cloned().unwrap().code.as_deref(),
                 Some("AuthorizationFailed")
             );
         }

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use backon::BackoffBuilder as _;
-use lro_poller::Error;
 use lro_poller::policy::{PollPolicy, from_fn};
+use lro_poller::{Error, GaveUpCause};
 
 use super::{Server, reply, run, start};
 
@@ -24,9 +24,12 @@ async fn a_backon_exponential_backoff_paces_the_polls_and_ends_them() {
     assert_eq!(server.requests_to("/m").len(), 4);
     assert_eq!(items.iter().filter(|item| item.is_ok()).count(), 4);
     match outcome.unwrap_err() {
-        Error::BackoffStopped { reason, polls, .. } => {
-            assert_eq!(polls, 4);
-            assert_eq!(reason, "the backoff ran out of delays after 3");
+        Error::GaveUp(g) => {
+            assert_eq!(g.polls(), 4);
+            assert_eq!(
+                *g.cause(),
+                GaveUpCause::BackoffStopped("the backoff ran out of delays after 3".into())
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use lro_poller::policy::{ConstantBuilder, ErrorPolicy, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
-use lro_poller::{Error, Operation, RequestKind, TransportErrorKind};
+use lro_poller::{Error, GaveUpCause, Operation, RequestKind};
 
 use crate::{Server, fast, reply, request, run, start};
 
@@ -29,10 +29,10 @@ async fn start_rejected_with_the_service_error() {
     let (items, outcome) = run(start("POST", &server.url("/start"), "{}")).await;
     assert_eq!(items.len(), 1);
     match outcome.unwrap_err() {
-        Error::Http(e) => {
-            assert_eq!(e.status, 400);
-            assert_eq!(e.kind, RequestKind::Start);
-            let service = e.service_error.unwrap();
+        Error::Request(e) => {
+            assert_eq!(e.status().unwrap(), 400);
+            assert_eq!(e.kind(), RequestKind::Start);
+            let service = e.service_error().cloned().unwrap();
             assert_eq!(service.code.as_deref(), Some("invalidRequest"));
             assert_eq!(service.message.as_deref(), Some("name is required"));
         }
@@ -62,7 +62,7 @@ async fn garbage_json_is_a_protocol_error_with_an_excerpt() {
     let Error::Protocol(protocol) = &error else {
         panic!("{error:?}")
     };
-    assert_eq!(protocol.excerpt.as_deref(), Some(r#"{"status":"inProg"#));
+    assert_eq!(protocol.excerpt(), Some(r#"{"status":"inProg"#));
     assert!(!error.to_string().contains("SECRET"), "{error}");
     assert_eq!(server.requests_to(MONITOR).len(), 1);
 }
@@ -122,10 +122,10 @@ async fn transient_failures_past_the_limit_end_the_operation() {
         .with_error_policy(ErrorPolicy::default().with_max_retries(2));
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::Http(e) => {
-            assert_eq!(e.status, 500);
-            assert_eq!(e.attempts, 3);
-            assert!(!e.url.contains("SECRET"));
+        Error::Request(e) => {
+            assert_eq!(e.status().unwrap(), 500);
+            assert_eq!(e.attempts(), 3);
+            assert!(!e.url().contains("SECRET"));
         }
         other => panic!("{other:?}"),
     }
@@ -161,9 +161,9 @@ async fn a_body_over_the_limit_is_a_typed_error() {
         .with_policy(fast());
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::Transport { source, kind, .. } => {
-            assert_eq!(source.kind(), TransportErrorKind::BodyTooLarge);
-            assert_eq!(kind, RequestKind::Poll);
+        Error::Request(e) if e.transport_error().is_some() => {
+            assert!(e.transport_error().unwrap().is_body_too_large());
+            assert_eq!(e.kind(), RequestKind::Poll);
         }
         other => panic!("{other:?}"),
     }
@@ -192,11 +192,9 @@ async fn connection_refused_is_retried_then_reported() {
     let error = outcome.unwrap_err();
     assert!(!format!("{error} {error:?}").contains("SECRET"), "{error}");
     match error {
-        Error::Transport {
-            source, attempts, ..
-        } => {
-            assert_eq!(source.kind(), TransportErrorKind::Connect);
-            assert_eq!(attempts, 3);
+        Error::Request(e) if e.transport_error().is_some() => {
+            assert!(e.transport_error().unwrap().is_connect());
+            assert_eq!(e.attempts(), 3);
         }
         other => panic!("{other:?}"),
     }
@@ -237,7 +235,8 @@ async fn a_job_that_never_ends_meets_the_deadline() {
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
     let (items, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::DeadlineExceeded { elapsed, polls, .. } => {
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline => {
+            let (elapsed, polls) = (g.elapsed(), g.polls());
             assert!(elapsed >= Duration::from_millis(300));
             assert_eq!(polls as usize, server.requests_to(MONITOR).len());
             assert_eq!(
@@ -268,7 +267,7 @@ async fn a_hanging_poll_is_cut_at_the_deadline() {
     let builder = start("POST", &server.url("/start"), "{}").with_policy(policy);
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::DeadlineExceeded { polls, .. } => assert_eq!(polls, 1),
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline => assert_eq!(g.polls(), 1),
         other => panic!("{other:?}"),
     }
 }
@@ -464,7 +463,7 @@ async fn a_server_that_keeps_dropping_connections_ends_in_a_transport_error() {
         .with_error_policy(ErrorPolicy::default().with_max_retries(3));
     let (items, outcome) = run(builder).await;
     assert_eq!(items.len(), 1, "exactly one terminal item");
-    assert!(matches!(outcome.unwrap_err(), Error::Transport { .. }));
+    assert!(matches!(outcome.unwrap_err(), Error::Request(e) if e.transport_error().is_some()));
     assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 4);
 }
 
@@ -489,7 +488,7 @@ async fn the_deadline_also_bounds_the_start_and_the_result_fetch() {
     assert_eq!(items.len(), 1);
     assert!(matches!(
         outcome.unwrap_err(),
-        Error::DeadlineExceeded { polls: 0, .. }
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 0
     ));
 
     let slow_result = Server::start().await;
@@ -506,6 +505,6 @@ async fn the_deadline_also_bounds_the_start_and_the_result_fetch() {
     assert!(items.last().unwrap().is_ok(), "the job itself succeeded");
     assert!(matches!(
         outcome.unwrap_err(),
-        Error::DeadlineExceeded { polls: 1, .. }
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline && g.polls() == 1
     ));
 }

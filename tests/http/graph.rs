@@ -238,7 +238,10 @@ async fn expired_monitor_is_a_typed_error_not_a_retry_loop() {
     );
     let (_, outcome) = run(start("POST", &server.url(COPY), "{}")).await;
     let error = outcome.unwrap_err();
-    assert!(matches!(error, Error::MonitorExpired(_)), "{error:?}");
+    assert!(
+        matches!(&error, Error::Request(e) if e.monitor_expired()),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("operationNotFound"));
     assert_eq!(server.requests_to("/monitor/x").len(), 2);
 }

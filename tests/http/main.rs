@@ -9,6 +9,7 @@ mod google;
 mod graph;
 mod lifecycle;
 mod sad_paths;
+mod sdk;
 mod server;
 mod start_retry;
 mod tower;

@@ -149,8 +149,8 @@ async fn a_truncated_json_put_answer_is_never_a_success() {
         assert!(items.iter().all(Result::is_err), "{items:?}");
         match outcome.unwrap_err() {
             Error::Protocol(e) => {
-                assert_eq!(e.status, Some(http::StatusCode::OK));
-                assert!(e.excerpt.as_deref().unwrap().contains("Creating"));
+                assert_eq!(e.status(), Some(http::StatusCode::OK));
+                assert!(e.excerpt().unwrap().contains("Creating"));
             }
             other => panic!("{kind}: {other:?}"),
         }
@@ -174,7 +174,7 @@ async fn a_put_that_ends_with_no_resource_is_an_error() {
     .with_protocol_kind(ProtocolKind::Azure);
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::Protocol(e) => assert!(e.message.contains("no resource"), "{}", e.message),
+        Error::Protocol(e) => assert!(e.message().contains("no resource"), "{}", e.message()),
         other => panic!("{other:?}"),
     }
     assert_eq!(
@@ -306,10 +306,8 @@ async fn a_garbled_result_is_kept_raw_and_is_not_json() {
     let (_, outcome) = run(start("PUT", &server.url("/vaults/r"), "{}")).await;
     let outcome = outcome.unwrap();
     assert_eq!(outcome.body().unwrap().as_ref(), garbled.as_bytes());
-    assert!(matches!(
-        outcome.json::<serde_json::Value>(),
-        Err(Error::Protocol(_))
-    ));
+    // The caller's own deserialisation error comes back as it is.
+    assert!(outcome.json::<serde_json::Value>().unwrap_err().is_eof());
     assert_eq!(
         methods(&server),
         ["PUT /vaults/r", "GET /ops/r", "GET /vaults/r"]

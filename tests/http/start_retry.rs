@@ -85,10 +85,10 @@ async fn a_post_is_sent_once_unless_keyed_or_opted_in() {
     server.on("/ops/p", vec![reply(200).json(r#"{"status":"Succeeded"}"#)]);
     let (_, outcome) = run(start("POST", &server.url(path), BODY)).await;
     match outcome.unwrap_err() {
-        Error::Http(http) => {
-            assert_eq!(http.status, 503);
-            assert_eq!(http.kind, RequestKind::Start);
-            assert_eq!(http.attempts, 1);
+        Error::Request(http) => {
+            assert_eq!(http.status().unwrap(), 503);
+            assert_eq!(http.kind(), RequestKind::Start);
+            assert_eq!(http.attempts(), 1);
         }
         other => panic!("{other:?}"),
     }
@@ -147,11 +147,11 @@ async fn a_patch_is_not_retried_and_a_permanent_error_never_is() {
     );
     let (_, outcome) = run(start("PUT", &server.url("/things/2"), "{}")).await;
     match outcome.unwrap_err() {
-        Error::Http(http) => {
-            assert_eq!(http.status, 409);
-            assert_eq!(http.attempts, 1);
+        Error::Request(http) => {
+            assert_eq!(http.status().unwrap(), 409);
+            assert_eq!(http.attempts(), 1);
             assert_eq!(
-                http.service_error.unwrap().code.as_deref(),
+                http.service_error().cloned().unwrap().code.as_deref(),
                 Some("Conflict")
             );
         }
@@ -169,9 +169,9 @@ async fn retries_stop_at_the_error_policy_limit_with_the_count() {
     let (items, outcome) = run(builder).await;
     assert_eq!(items.len(), 1, "one error item");
     match outcome.unwrap_err() {
-        Error::Http(http) => {
-            assert_eq!(http.status, 503);
-            assert_eq!(http.attempts, 3);
+        Error::Request(http) => {
+            assert_eq!(http.status().unwrap(), 503);
+            assert_eq!(http.attempts(), 3);
         }
         other => panic!("{other:?}"),
     }
@@ -207,9 +207,9 @@ async fn a_dropped_connection_on_the_start_is_retried() {
     .with_policy(fast())
     .with_error_policy(ErrorPolicy::default().with_max_retries(1));
     match run(builder).await.1.unwrap_err() {
-        Error::Transport { kind, attempts, .. } => {
-            assert_eq!(kind, RequestKind::Start);
-            assert_eq!(attempts, 2);
+        Error::Request(e) if e.transport_error().is_some() => {
+            assert_eq!(e.kind(), RequestKind::Start);
+            assert_eq!(e.attempts(), 2);
         }
         other => panic!("{other:?}"),
     }

@@ -5,7 +5,7 @@ use http_body_util::Full;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use lro_poller::transport::TowerTransport;
-use lro_poller::{Error, JobState, Operation, RequestMeta, TransportErrorKind};
+use lro_poller::{Error, JobState, Operation, RequestMeta};
 use tower::ServiceBuilder;
 
 use crate::{Server, fast, reply, request, run, states};
@@ -84,8 +84,8 @@ async fn the_tower_transport_bounds_the_body() {
     let builder = Operation::monitor(transport, server.url("/monitor/big")).with_policy(fast());
     let (_, outcome) = run(builder).await;
     match outcome.unwrap_err() {
-        Error::Transport { source, .. } => {
-            assert_eq!(source.kind(), TransportErrorKind::BodyTooLarge)
+        Error::Request(e) if e.transport_error().is_some() => {
+            assert!(e.transport_error().unwrap().is_body_too_large())
         }
         other => panic!("{other:?}"),
     }

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use lro_poller::Error;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::testing::VirtualTimer;
+use lro_poller::{Error, GaveUpCause};
 
 use super::{Server, reply, run, start};
 
@@ -72,7 +72,8 @@ async fn moving_the_clock_past_the_deadline_cuts_the_request_in_flight() {
     let (_, outcome) = run(builder).await;
     mover.await.unwrap();
     match outcome.unwrap_err() {
-        Error::DeadlineExceeded { polls, elapsed, .. } => {
+        Error::GaveUp(g) if *g.cause() == GaveUpCause::Deadline => {
+            let (polls, elapsed) = (g.polls(), g.elapsed());
             assert_eq!(polls, 1);
             assert!(elapsed >= Duration::from_secs(3600), "{elapsed:?}");
         }

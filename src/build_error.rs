@@ -1,0 +1,97 @@
+//! What building an operation can fail with, before anything is sent.
+
+use std::fmt;
+
+use crate::resume::TokenError;
+
+/// Why an operation could not be built: returned by
+/// [`OperationBuilder::build`](crate::OperationBuilder::build), and by the
+/// first poll (and the awaited result) of an operation made with
+/// [`OperationBuilder::into_operation`](crate::OperationBuilder::into_operation)
+/// as [`Error::Build`](crate::Error::Build). Nothing was sent.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No timer was given and none of the timer features is on (or the
+    /// `tokio` feature is on but the operation was built outside a tokio
+    /// runtime with `futures-timer` off).
+    NoTimer,
+    /// The start or monitor URL is not an absolute URL.
+    #[non_exhaustive]
+    InvalidUrl {
+        /// Which URL: `"start"` or `"monitor"`.
+        role: &'static str,
+        /// Why it does not parse.
+        reason: url::ParseError,
+    },
+    /// The start or monitor URL is not `http` or `https`.
+    #[non_exhaustive]
+    UnsupportedScheme {
+        /// Which URL: `"start"` or `"monitor"`.
+        role: &'static str,
+        /// The scheme it has.
+        scheme: String,
+    },
+    /// The resume token cannot be used (damaged, from a newer version, or
+    /// its protocol's state does not restore).
+    InvalidToken(TokenError),
+    /// The resume token names a protocol the operation was not given (pass
+    /// it with [`OperationBuilder::with_protocol`](crate::OperationBuilder::with_protocol)).
+    #[non_exhaustive]
+    UnknownProtocol {
+        /// The protocol's name in the token.
+        name: String,
+        /// The names of the protocols the operation knew.
+        known: Vec<&'static str>,
+    },
+    /// The monitor URL (given, or in the token) is one the operation's
+    /// [`UrlPolicy`](crate::UrlPolicy) does not follow.
+    #[non_exhaustive]
+    UrlRejected {
+        /// The URL, redacted.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BuildError::NoTimer => f.write_str(
+                "invalid configuration: no timer: pass one with with_timer, or enable the `futures-timer` feature (or `tokio`, inside a tokio runtime)",
+            ),
+            BuildError::InvalidUrl { role, reason } => write!(
+                f,
+                "invalid configuration: the {role} URL is not a valid absolute URL: {reason}"
+            ),
+            BuildError::UnsupportedScheme { role, scheme } => write!(
+                f,
+                "invalid configuration: the {role} URL has scheme `{scheme}`: only http and https are supported"
+            ),
+            BuildError::InvalidToken(error) => write!(f, "invalid resume token: {error}"),
+            BuildError::UnknownProtocol { name, known } => write!(
+                f,
+                "the resume token is for protocol `{name}`, which this operation was not given (known: {})",
+                known.join(", ")
+            ),
+            BuildError::UrlRejected { url, reason } => write!(f, "refused to follow {url}: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for BuildError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BuildError::InvalidUrl { reason, .. } => Some(reason),
+            BuildError::InvalidToken(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<TokenError> for BuildError {
+    fn from(error: TokenError) -> Self {
+        BuildError::InvalidToken(error)
+    }
+}
