@@ -21,6 +21,7 @@ use crate::transport::Transport;
 use super::clock::Clock;
 use super::flight::InFlight;
 use super::monitor::Monitor;
+use super::retry::RetryHook;
 use super::schedule::Schedule;
 use super::start_request::{PendingStart, StartSetup};
 
@@ -73,6 +74,8 @@ pub struct Operation {
     state: State,
     last_status: Option<AsyncJobStatus>,
     end: Option<Box<End>>,
+    /// The caller's callback for each retry.
+    on_retry: Option<RetryHook>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
@@ -127,6 +130,7 @@ impl Operation {
             state: State::Idle,
             last_status: None,
             end: None,
+            on_retry: None,
             #[cfg(feature = "tracing")]
             span,
         }
@@ -171,10 +175,6 @@ impl Operation {
         self.start.as_deref()
     }
 
-    pub(super) fn pending_start_mut(&mut self) -> Option<&mut PendingStart> {
-        self.start.as_deref_mut()
-    }
-
     pub(super) fn take_start(&mut self) -> Option<Box<PendingStart>> {
         self.start.take()
     }
@@ -207,6 +207,15 @@ impl Operation {
 
     pub(super) fn take_end(&mut self) -> Option<End> {
         self.end.take().map(|end| *end)
+    }
+
+    /// The caller's callback for each retry.
+    pub(super) fn retry_hook(&self) -> Option<&RetryHook> {
+        self.on_retry.as_ref()
+    }
+
+    pub(super) fn set_retry_hook(&mut self, hook: Option<RetryHook>) {
+        self.on_retry = hook;
     }
 
     #[cfg(feature = "tracing")]

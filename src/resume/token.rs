@@ -67,6 +67,10 @@ pub struct ResumeToken {
     /// re-sending its start request; `None` when it polls a monitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) request: Option<SavedRequest>,
+    /// The URL of the final result, once the job has succeeded and only its
+    /// result is left to fetch; `None` while the job may still run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<String>,
 }
 
 impl ResumeToken {
@@ -80,7 +84,21 @@ impl ResumeToken {
             started_at_ms: to_ms(SystemTime::now()),
             polls: 0,
             request: None,
+            result: None,
         }
+    }
+
+    /// The same token, for a job that has succeeded and whose result is at
+    /// `result`, still to fetch.
+    pub(crate) fn with_result(mut self, result: &Url) -> Self {
+        self.result = Some(result.to_string());
+        self
+    }
+
+    /// Where the final result is, when the job has succeeded and only its
+    /// result is left to fetch; `None` while the job may still run.
+    pub fn result_url(&self) -> Result<Option<Url>, TokenError> {
+        self.result.as_deref().map(token_url).transpose()
     }
 
     /// The monitor URL (it can hold a credential).
@@ -121,6 +139,7 @@ impl ResumeToken {
         }
         self.monitor_url()?;
         self.origin_url()?;
+        self.result_url()?;
         Ok(())
     }
 }
@@ -141,6 +160,7 @@ impl fmt::Debug for ResumeToken {
             .field("started_at_ms", &self.started_at_ms)
             .field("polls", &self.polls)
             .field("request", &self.request.as_ref().map(|r| &r.method))
+            .field("result", &self.result.as_deref().map(redact_text))
             .finish()
     }
 }

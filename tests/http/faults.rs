@@ -64,7 +64,10 @@ async fn garbage_json_is_a_protocol_error_with_an_excerpt() {
     };
     assert_eq!(protocol.excerpt(), Some(r#"{"status":"inProg"#));
     assert!(!error.to_string().contains("SECRET"), "{error}");
-    assert_eq!(server.requests_to(MONITOR).len(), 1);
+    // Each unreadable answer is a failed read, retried: a run of them
+    // (the default 5 retries, then one more) ends, with a token.
+    assert_eq!(server.requests_to(MONITOR).len(), 6);
+    assert!(error.resume_token().is_some());
 }
 
 #[tokio::test]
