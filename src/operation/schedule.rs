@@ -70,6 +70,7 @@ impl Schedule {
     }
 
     /// The last delay slept.
+    #[cfg(feature = "tracing")]
     pub(super) fn previous_delay(&self) -> Option<Duration> {
         self.previous_delay
     }
