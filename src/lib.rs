@@ -89,7 +89,7 @@ pub use answer::Answer;
 pub use build_error::BuildError;
 pub use error::{Error, GaveUp, GaveUpCause, RequestError};
 pub use operation::{Mapped, Operation, OperationBuilder, Outcome, StartRetry, StartRetryNotice};
-pub use origin::UrlPolicy;
+pub use origin::{UrlPolicy, UrlRejection};
 pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport, TransportError};
