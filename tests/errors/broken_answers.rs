@@ -4,24 +4,7 @@
 use lro_poller::Error;
 use lro_poller::protocol::ProtocolKind;
 
-use crate::support::{Server, reply, run, start};
-
-const MONITOR: &str = "/monitor/1";
-
-fn monitor_start(server: &Server) {
-    server.on(
-        "/start",
-        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
-    );
-}
-
-fn methods(server: &Server) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
+use crate::support::{MONITOR, Server, methods, monitor_start, reply, run, start};
 
 #[tokio::test]
 async fn garbage_json_is_a_protocol_error_with_an_excerpt() {

@@ -4,16 +4,7 @@
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Error, Operation, RequestKind};
 
-use crate::support::{Server, fast, reply, request, run, start};
-
-const MONITOR: &str = "/monitor/1";
-
-fn monitor_start(server: &Server) {
-    server.on(
-        "/start",
-        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
-    );
-}
+use crate::support::{MONITOR, Server, fast, monitor_start, reply, request, run, start};
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_a_typed_error() {

@@ -7,16 +7,7 @@ use lro_poller::policy::ErrorPolicy;
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Error, Operation};
 
-use crate::support::{Server, fast, raw_server, reply, request, run};
-
-const MONITOR: &str = "/monitor/1";
-
-fn monitor_start(server: &Server) {
-    server.on(
-        "/start",
-        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
-    );
-}
+use crate::support::{MONITOR, Server, fast, monitor_start, raw_server, reply, request, run};
 
 #[tokio::test]
 async fn connection_refused_is_retried_then_reported() {

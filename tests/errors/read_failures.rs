@@ -1,21 +1,11 @@
 //! A poll that fails to read (5xx, 4xx, an expired monitor) is retried or ends
 //! the operation by the error policy, and is never taken for a failed job.
 
-use lro_poller::Error;
-use lro_poller::JobState;
 use lro_poller::policy::ErrorPolicy;
 use lro_poller::protocol::FinalStateVia;
+use lro_poller::{Error, JobState};
 
-use crate::support::{Server, reply, run, start, states};
-
-const MONITOR: &str = "/monitor/1";
-
-fn monitor_start(server: &Server) {
-    server.on(
-        "/start",
-        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
-    );
-}
+use crate::support::{MONITOR, Server, monitor_start, reply, run, start, states};
 
 const COPY: &str = "/v1.0/drive/items/01FOLDER/copy";
 

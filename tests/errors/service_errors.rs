@@ -4,17 +4,9 @@
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::{JobState, Operation};
 
-use crate::support::{Server, fast, reply, run, start, states, transport};
+use crate::support::{Server, fast, methods, reply, run, start, states, transport};
 
 const COPY: &str = "/v1.0/drive/items/01FOLDER/copy";
-
-fn methods(server: &Server) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
 
 #[tokio::test]
 async fn failure_reported_as_200_is_a_failed_job_with_the_service_error() {

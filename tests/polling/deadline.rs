@@ -6,16 +6,7 @@ use std::time::Duration;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::{Error, GaveUpCause};
 
-use crate::support::{Server, reply, run, start};
-
-const MONITOR: &str = "/monitor/1";
-
-fn monitor_start(server: &Server) {
-    server.on(
-        "/start",
-        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
-    );
-}
+use crate::support::{MONITOR, Server, monitor_start, reply, run, start};
 
 #[tokio::test]
 async fn a_job_that_never_ends_meets_the_deadline() {

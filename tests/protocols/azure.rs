@@ -4,15 +4,7 @@
 use lro_poller::protocol::{FinalStateVia, ProtocolKind};
 use lro_poller::{Error, JobState};
 
-use crate::support::{Server, TOKEN, auth, reply, run, start, states};
-
-fn methods(server: &Server) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
+use crate::support::{Server, TOKEN, auth, methods, reply, run, start, states};
 
 #[tokio::test]
 async fn put_with_azure_async_operation_reads_the_original_uri() {

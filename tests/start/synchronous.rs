@@ -3,17 +3,9 @@
 use lro_poller::protocol::ProtocolKind;
 use lro_poller::{JobState, Operation};
 
-use crate::support::{Server, fast, reply, request, run, start, states, transport};
+use crate::support::{Server, fast, methods, reply, request, run, start, states, transport};
 
 const COPY: &str = "/v1.0/drive/items/01FOLDER/copy";
-
-fn methods(server: &Server) -> Vec<String> {
-    server
-        .requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
 
 #[tokio::test]
 async fn server_that_ignores_prefer_answers_synchronously() {

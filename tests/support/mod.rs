@@ -106,3 +106,24 @@ pub async fn raw_server(
     });
     (base, count)
 }
+
+/// The monitor path `monitor_start` points the start at.
+pub const MONITOR: &str = "/monitor/1";
+
+/// Scripts `/start` to answer 202 with a Location to `MONITOR` (and a secret
+/// in the query).
+pub fn monitor_start(server: &Server) {
+    server.on(
+        "/start",
+        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
+    );
+}
+
+/// Every request the server saw, as `METHOD /path`, in order.
+pub fn methods(server: &Server) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
+}
