@@ -261,10 +261,7 @@ impl OperationBuilder {
         let origin = origin.filter(|origin| *origin != monitor);
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
-            .map_err(|reason| BuildError::UrlRejected {
-                url: redact(&monitor),
-                reason,
-            })?;
+            .map_err(BuildError::UrlRejected)?;
         let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
         let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
         let clock = Clock::new(timer, carried);
