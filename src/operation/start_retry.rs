@@ -305,6 +305,20 @@ mod tests {
     }
 
     #[test]
+    fn start_retries_do_not_count_against_the_poll_limit() {
+        let transport = ScriptedTransport::new();
+        for _ in 0..3 {
+            transport.push_response(503, &[], "busy");
+        }
+        transport.push_response(200, &[], "{}");
+        let timer = VirtualTimer::new();
+        let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_max_polls(1);
+        let op = started(&transport, &timer, "PUT", policy).build().unwrap();
+        assert!(block_on(op.outcome()).is_ok());
+        assert_eq!(transport.requests().len(), 4);
+    }
+
+    #[test]
     fn start_retries_back_off_attempt_after_attempt() {
         let transport = ScriptedTransport::new();
         for _ in 0..3 {

@@ -244,6 +244,28 @@ mod tests {
     }
 
     #[test]
+    fn a_result_left_to_fetch_round_trips_and_is_checked() {
+        let plain = azure();
+        assert_eq!(plain.result_url().unwrap(), None);
+        assert!(!plain.to_string().is_empty());
+        let result = Url::parse("https://api.example/things/1?sig=SECRET").unwrap();
+        let token = azure().with_result(&result);
+        assert_eq!(token.result_url().unwrap(), Some(result));
+        let back: ResumeToken = token.to_string().parse().unwrap();
+        assert_eq!(back, token);
+        let shown = format!("{token:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("things/1"),
+            "{shown}"
+        );
+        // A token without the field reads as before; a bad one is refused.
+        let mut bad = azure();
+        bad.result = Some("ftp://api.example/x".into());
+        assert!(bad.validate().is_err());
+        assert!(bad.to_string().parse::<ResumeToken>().is_err());
+    }
+
+    #[test]
     fn debug_redacts_the_urls() {
         let shown = format!("{:?}", azure());
         assert!(!shown.contains("SECRET"), "{shown}");
