@@ -57,6 +57,9 @@ fuzz_target!(|data: &[u8]| {
         .expect("a valid monitor");
     let outcome = block_on(operation.outcome());
     if answers > 0 && all_unreadable {
-        assert!(outcome.is_err(), "{kind:?}: success out of unreadable answers");
+        assert!(
+            outcome.is_err(),
+            "{kind:?}: success out of unreadable answers"
+        );
     }
 });
