@@ -26,7 +26,7 @@ pub const FLOOR: Duration = Duration::from_millis(50);
 /// The `Retry-After` of the `429` column.
 pub const RETRY_AFTER: Duration = Duration::from_secs(1);
 /// The transport's time-out per request (a stall lasts longer).
-const TIMEOUT: Duration = Duration::from_millis(300);
+const TIMEOUT: Duration = Duration::from_secs(1);
 /// The transport's limit on a body.
 const BODY_LIMIT: usize = 16 * 1024;
 
@@ -130,7 +130,7 @@ impl Column {
     fn steps(self) -> Vec<Step> {
         match self {
             Column::Reset => vec![Step::Reset],
-            Column::Stall => vec![Step::Stall(Duration::from_secs(3))],
+            Column::Stall => vec![Step::Stall(Duration::from_secs(4))],
             Column::Cut => vec![Step::Cut],
             Column::Unreadable => vec![json(200, r#"{"status":"Runn"#)],
             Column::Status408 => vec![json(408, "")],
