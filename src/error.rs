@@ -449,4 +449,24 @@ mod tests {
             std::mem::size_of::<Error>()
         );
     }
+
+    #[test]
+    fn a_refused_cancel_says_what_the_service_answered() {
+        let asked = Error::CancelUnsupported {
+            protocol: "azure",
+            http_status: Some(StatusCode::METHOD_NOT_ALLOWED),
+        };
+        assert_eq!(asked.http_status(), Some(StatusCode::METHOD_NOT_ALLOWED));
+        assert!(
+            asked
+                .to_string()
+                .ends_with("(the service answered 405 Method Not Allowed)")
+        );
+        let never_sent = Error::CancelUnsupported {
+            protocol: "graph",
+            http_status: None,
+        };
+        assert_eq!(never_sent.http_status(), None);
+        assert_eq!(never_sent.to_string(), "cancel is not supported by graph");
+    }
 }
