@@ -210,6 +210,7 @@ impl OperationBuilder {
         let mut polls = 0;
         let mut origin = None;
         let mut resend = None;
+        let mut saved_schedule = None;
         let mut protocols = self.protocols;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
             Target::Monitor(url) => {
@@ -227,6 +228,10 @@ impl OperationBuilder {
                     .duration_since(token.started_at())
                     .unwrap_or(Duration::ZERO);
                 polls = token.polls;
+                saved_schedule = token
+                    .schedule
+                    .as_ref()
+                    .map(|saved| (saved.clone(), token.started_at(), token.next_poll_at_ms));
                 origin = Some(token.origin_url()?);
                 let monitor = token.monitor_url()?;
                 if let Some(request) = &token.request {
@@ -250,7 +255,10 @@ impl OperationBuilder {
                 url: redact(&monitor),
                 reason,
             })?;
-        let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        let mut schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        if let Some((saved, started, due)) = &saved_schedule {
+            schedule.restore(saved, *started, *due);
+        }
         let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
         let clock = Clock::new(timer, carried);
         let operation =

@@ -5,7 +5,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::Stream;
 use url::Url;
@@ -13,7 +13,7 @@ use url::Url;
 use crate::error::Error;
 use crate::origin::redact;
 use crate::protocol::{Protocol, ResultSource};
-use crate::resume::{ResumeToken, SavedRequest, to_ms};
+use crate::resume::{ResumeToken, SavedRequest, from_ms, to_ms};
 use crate::status::AsyncJobStatus;
 use crate::timer::Sleep;
 use crate::transport::Transport;
@@ -232,9 +232,57 @@ impl Operation {
         token.origin = self.monitor.origin().to_string();
         token.request = self.monitor.resend().map(SavedRequest::from_request);
         let now = self.clock.wall_clock();
-        token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
+        let started = now.checked_sub(self.elapsed()).unwrap_or(now);
+        token.started_at_ms = to_ms(started);
         token.polls = self.schedule.polls();
+        let (schedule, due) = self.schedule.save(from_ms(token.started_at_ms));
+        token.schedule = Some(schedule);
+        token.next_poll_at_ms = due.filter(|_| matches!(self.state, State::Sleeping(_)));
         Some(token)
+    }
+
+    /// When the next poll is due, on the wall clock, while the operation
+    /// waits for it (after a status that is not the last, or a failure it
+    /// retries); `None` while a request is in flight, before the first
+    /// decision and after the end.
+    ///
+    /// A caller that polls once per wake-up (a job queue, a cron, a
+    /// serverless function) takes one status, stores the
+    /// [token](Operation::resume_token) (which records the same due time),
+    /// drops the operation, and comes back then: the resumed operation waits
+    /// until the due time itself, so coming back early costs nothing but the
+    /// wait. See `examples/one_poll_per_wakeup.rs`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use std::time::{Duration, SystemTime};
+    /// use futures::StreamExt;
+    /// use lro_poller::Operation;
+    /// use lro_poller::policy::{ConstantBuilder, PollPolicy};
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let transport = ScriptedTransport::new()
+    ///     .with_json(202, r#"{"status":"inProgress"}"#)
+    ///     .with_json(200, r#"{"status":"completed"}"#);
+    /// let mut operation = Operation::monitor(transport, "https://api.example/monitor/1")
+    ///     .with_policy(PollPolicy::new(ConstantBuilder::new(Duration::from_secs(30))))
+    ///     .with_timer(VirtualTimer::with_wall_clock(wall))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(operation.next_poll_at(), None); // nothing decided yet
+    /// futures::executor::block_on(operation.next()).unwrap().unwrap();
+    /// assert_eq!(operation.next_poll_at(), Some(wall + Duration::from_secs(30)));
+    /// futures::executor::block_on(operation.next()).unwrap().unwrap();
+    /// assert_eq!(operation.next_poll_at(), None); // completed
+    /// # }
+    /// ```
+    pub fn next_poll_at(&self) -> Option<SystemTime> {
+        if !matches!(self.state, State::Sleeping(_)) {
+            return None;
+        }
+        let wait = self.schedule.due()?.saturating_sub(self.elapsed());
+        self.clock.wall_clock().checked_add(wait)
     }
 
     /// The URL polled now. It can hold a credential in its query: do not log

@@ -1,0 +1,5 @@
+//! Operations that outlive the process: the token carries the schedule, the
+//! operation says when it is due, every new token reaches the caller's store.
+
+mod clocked;
+mod resume_waits;
