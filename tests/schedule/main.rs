@@ -2,4 +2,5 @@
 //! operation says when it is due, every new token reaches the caller's store.
 
 mod clocked;
+mod due_time;
 mod resume_waits;
