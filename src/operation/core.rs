@@ -18,6 +18,7 @@ use crate::status::AsyncJobStatus;
 use crate::timer::Sleep;
 use crate::transport::Transport;
 
+use super::checkpoint::{Saving, Store};
 use super::clock::Clock;
 use super::flight::InFlight;
 use super::monitor::Monitor;
@@ -73,6 +74,8 @@ pub struct Operation {
     state: State,
     last_status: Option<AsyncJobStatus>,
     end: Option<Box<End>>,
+    /// Where every new token goes.
+    checkpoint: Option<Store>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
@@ -86,6 +89,13 @@ pub(super) enum State {
     },
     Requesting(InFlight),
     Sleeping(Sleep),
+    /// The newest token is being saved; then the operation goes on in
+    /// `then` (yielding the status first, if `yield_status`).
+    Saving {
+        save: Saving,
+        then: Box<State>,
+        yield_status: bool,
+    },
     Failing(Box<Error>),
     Done,
 }
@@ -127,6 +137,7 @@ impl Operation {
             state: State::Idle,
             last_status: None,
             end: None,
+            checkpoint: None,
             #[cfg(feature = "tracing")]
             span,
         }
@@ -193,6 +204,18 @@ impl Operation {
         &self.state
     }
 
+    pub(super) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
+    pub(super) fn checkpoint(&self) -> Option<&Store> {
+        self.checkpoint.as_ref()
+    }
+
+    pub(super) fn set_checkpoint(&mut self, store: Option<Store>) {
+        self.checkpoint = store;
+    }
+
     pub(super) fn set_state(&mut self, state: State) -> State {
         std::mem::replace(&mut self.state, state)
     }
@@ -237,7 +260,7 @@ impl Operation {
         token.polls = self.schedule.polls();
         let (schedule, due) = self.schedule.save(from_ms(token.started_at_ms));
         token.schedule = Some(schedule);
-        token.next_poll_at_ms = due.filter(|_| matches!(self.state, State::Sleeping(_)));
+        token.next_poll_at_ms = due;
         Some(token)
     }
 
@@ -278,7 +301,7 @@ impl Operation {
     /// # }
     /// ```
     pub fn next_poll_at(&self) -> Option<SystemTime> {
-        if !matches!(self.state, State::Sleeping(_)) {
+        if matches!(self.state, State::Done | State::Failing(_)) {
             return None;
         }
         let wait = self.schedule.due()?.saturating_sub(self.elapsed());
@@ -350,6 +373,7 @@ impl fmt::Debug for Operation {
             State::Starting { .. } => "starting",
             State::Requesting(_) => "requesting",
             State::Sleeping(_) => "sleeping",
+            State::Saving { .. } => "saving",
             State::Failing(_) => "failing",
             State::Done => "done",
         };

@@ -282,7 +282,8 @@ impl Operation {
                     let State::Starting { setup, .. } = self.set_state(State::Done) else {
                         continue;
                     };
-                    if self.start_answered(answer, setup) {
+                    let yielded = self.start_answered(answer, setup);
+                    if !self.begin_checkpoint(yielded) && yielded {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
@@ -296,7 +297,8 @@ impl Operation {
                 }
                 State::Requesting(flight) => match ready!(flight.poll(clock.timer(), cutoff, cx)) {
                     Some(answer) => {
-                        if self.on_answer(answer) {
+                        let yielded = self.on_answer(answer);
+                        if !self.begin_checkpoint(yielded) && yielded {
                             return Poll::Ready(Some(Ok(())));
                         }
                     }
@@ -305,6 +307,11 @@ impl Operation {
                         self.fail(error);
                     }
                 },
+                State::Saving { .. } => {
+                    if ready!(self.poll_checkpoint(cx)) {
+                        return Poll::Ready(Some(Ok(())));
+                    }
+                }
                 State::Failing(_) => {
                     let State::Failing(error) = self.set_state(State::Done) else {
                         continue;

@@ -11,6 +11,7 @@
 
 mod builder;
 mod cancel;
+mod checkpoint;
 mod clock;
 mod core;
 mod flight;
@@ -20,6 +21,7 @@ mod machine;
 mod mapped;
 mod monitor;
 mod outcome;
+mod saving;
 mod schedule;
 mod start;
 mod start_request;
@@ -29,6 +31,7 @@ mod tests;
 mod unbuilt;
 
 pub use builder::OperationBuilder;
+pub use checkpoint::Checkpoint;
 pub use core::Operation;
 pub use mapped::Mapped;
 pub use outcome::Outcome;
