@@ -258,7 +258,9 @@ impl Operation {
         let started = now.checked_sub(self.elapsed()).unwrap_or(now);
         token.started_at_ms = to_ms(started);
         token.polls = self.schedule.polls();
-        let (schedule, due) = self.schedule.save(from_ms(token.started_at_ms));
+        let from = from_ms(token.started_at_ms);
+        let behind = started.duration_since(from).unwrap_or_default();
+        let (schedule, due) = self.schedule.save(from, behind);
         token.schedule = Some(schedule);
         token.next_poll_at_ms = due;
         Some(token)

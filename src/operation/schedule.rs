@@ -5,6 +5,16 @@ use std::time::{Duration, SystemTime};
 
 use crate::policy::{Decision, ErrorPolicy, Pacer, PollContext, PollPolicy};
 use crate::resume::{SavedSchedule, from_ms, to_ms};
+
+/// `time` in milliseconds since the Unix epoch, rounded up.
+fn ceil_ms(time: SystemTime) -> u64 {
+    let ms = to_ms(time);
+    if from_ms(ms) < time {
+        ms.saturating_add(1)
+    } else {
+        ms
+    }
+}
 use crate::status::AsyncJobStatus;
 
 /// When to poll next, and how many polls and failures so far.
@@ -46,44 +56,56 @@ impl Schedule {
         }
     }
 
-    /// Takes up the schedule a token saved; `started` is the operation's
-    /// start on the wall clock, `due` the token's due time.
-    pub(super) fn restore(&mut self, saved: &SavedSchedule, started: SystemTime, due: Option<u64>) {
-        let since_start = |ms: u64| from_ms(ms).duration_since(started).unwrap_or_default();
-        self.due = due.map(since_start);
-        self.last_poll = saved.last_poll_ms.map(since_start);
-        self.hint = saved
-            .retry_after
-            .map(|(read_ms, hint)| (since_start(read_ms), hint));
+    /// Takes up the schedule a token saved. The resumed operation's elapsed
+    /// time counts from the token's start time, as the saved times do;
+    /// `due_ms` is the token's due time on the wall clock, which wins when
+    /// it disagrees with the exact one (someone changed it).
+    pub(super) fn restore(
+        &mut self,
+        saved: &SavedSchedule,
+        started: SystemTime,
+        due_ms: Option<u64>,
+    ) {
+        let to_ms = |since_start: Duration| started.checked_add(since_start).map(ceil_ms);
+        self.due = match (saved.due, due_ms) {
+            (Some(exact), Some(ms)) if to_ms(exact) == Some(ms) => Some(exact),
+            (_, Some(ms)) => Some(from_ms(ms).duration_since(started).unwrap_or_default()),
+            (_, None) => None,
+        };
+        self.last_poll = saved.last_poll;
+        self.hint = saved.retry_after;
         self.previous_delay = saved.previous_delay;
         self.failures = saved.failures;
+        self.from_job_start |= saved.from_job_start;
         if let Some(backoff) = &saved.backoff {
             self.pacer.restore(backoff);
         }
     }
 
-    /// The schedule to keep in a token, and the due time (milliseconds since
-    /// the Unix epoch, rounded up: never sooner); `started` is the
-    /// operation's start on the wall clock.
-    pub(super) fn save(&self, started: SystemTime) -> (SavedSchedule, Option<u64>) {
-        let at = |elapsed: Duration| started.checked_add(elapsed).map(to_ms);
-        let due = self.due.and_then(|due| {
-            let rounded = started.checked_add(due)?;
-            let ms = to_ms(rounded);
-            Some(if from_ms(ms) < rounded {
-                ms.saturating_add(1)
-            } else {
-                ms
-            })
-        });
+    /// The schedule to keep in a token, and the due time on the wall clock
+    /// (milliseconds since the Unix epoch, rounded up: never sooner).
+    /// `behind` is how far the operation's start is past the token's
+    /// (whole-millisecond) start time, `started` the token's start time.
+    pub(super) fn save(
+        &self,
+        started: SystemTime,
+        behind: Duration,
+    ) -> (SavedSchedule, Option<u64>) {
+        let since_start = |elapsed: Duration| elapsed.saturating_add(behind);
+        let due = self.due.map(since_start);
         let saved = SavedSchedule {
-            last_poll_ms: self.last_poll.and_then(at),
+            due,
+            last_poll: self.last_poll.map(since_start),
             previous_delay: self.previous_delay,
+            from_job_start: self.from_job_start,
             failures: self.failures,
-            retry_after: self.hint.and_then(|(read, hint)| Some((at(read)?, hint))),
+            retry_after: self.hint.map(|(read, hint)| (since_start(read), hint)),
             backoff: self.pacer.save(),
         };
-        (saved, due)
+        (
+            saved,
+            due.and_then(|due| started.checked_add(due)).map(ceil_ms),
+        )
     }
 
     /// When the next poll is due (elapsed); `None` while one is in flight or

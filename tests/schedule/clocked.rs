@@ -36,6 +36,16 @@ impl Clocked {
         }
     }
 
+    /// The same script and log, stamped on another timer (a resumed
+    /// operation's).
+    pub fn on(&self, timer: VirtualTimer) -> Self {
+        Clocked {
+            script: self.script.clone(),
+            timer,
+            sent: Arc::clone(&self.sent),
+        }
+    }
+
     /// The requests sent so far, stamped.
     pub fn sent(&self) -> Sent {
         self.sent.lock().unwrap().clone()

@@ -6,3 +6,4 @@ mod clocked;
 mod due_time;
 mod loopback;
 mod resume_waits;
+mod stop_and_resume;
