@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::origin::UrlRejection;
 use crate::resume::TokenError;
 
 /// Why an operation could not be built: returned by
@@ -46,13 +47,7 @@ pub enum BuildError {
     },
     /// The monitor URL (given, or in the token) is one the operation's
     /// [`UrlPolicy`](crate::UrlPolicy) does not follow.
-    #[non_exhaustive]
-    UrlRejected {
-        /// The URL, redacted.
-        url: String,
-        /// Why.
-        reason: String,
-    },
+    UrlRejected(UrlRejection),
 }
 
 impl fmt::Display for BuildError {
@@ -75,7 +70,7 @@ impl fmt::Display for BuildError {
                 "the resume token is for protocol `{name}`, which this operation was not given (known: {})",
                 known.join(", ")
             ),
-            BuildError::UrlRejected { url, reason } => write!(f, "refused to follow {url}: {reason}"),
+            BuildError::UrlRejected(rejection) => rejection.fmt(f),
         }
     }
 }
@@ -85,6 +80,7 @@ impl std::error::Error for BuildError {
         match self {
             BuildError::InvalidUrl { reason, .. } => Some(reason),
             BuildError::InvalidToken(error) => Some(error),
+            BuildError::UrlRejected(rejection) => Some(rejection),
             _ => None,
         }
     }

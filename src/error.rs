@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use crate::build_error::BuildError;
+use crate::origin::UrlRejection;
 use crate::protocol_error::{ProtocolError, excerpt};
 use crate::resume::ResumeToken;
 use crate::status::{AsyncJobStatus, ServiceError};
@@ -69,14 +70,8 @@ pub enum Error {
     /// A server handed out a URL the operation's
     /// [`UrlPolicy`](crate::UrlPolicy) does not follow, or changed the monitor
     /// URL too many times.
-    #[error("refused to follow {url}: {reason}")]
-    #[non_exhaustive]
-    UrlRejected {
-        /// The URL, redacted.
-        url: String,
-        /// Why.
-        reason: String,
-    },
+    #[error("{0}")]
+    UrlRejected(Box<UrlRejection>),
     /// [`Operation::cancel`](crate::Operation::cancel) only: the protocol, or
     /// the service, has no way to cancel the job (or the job has not started
     /// yet). Nothing was sent when `http_status` is `None`. It lives here,

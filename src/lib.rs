@@ -61,7 +61,6 @@
 //! - `tower`: [`transport::TowerTransport`], over any `tower::Service`.
 //! - `tracing`: a span per operation, an event per poll.
 //! - `waiters`: [`waiter`], Smithy/AWS-style waiters (re-send a request, decide by acceptors).
-//! - `cli`: the `lro` command-line tool.
 //!
 //! With default features off (and neither timer feature on), pass a timer
 //! with [`OperationBuilder::with_timer`]; otherwise `build` fails with
@@ -92,7 +91,7 @@ pub use error::{Error, GaveUp, GaveUpCause, RequestError};
 pub use operation::{
     Checkpoint, Mapped, Operation, OperationBuilder, Outcome, StartRetry, StartRetryNotice,
 };
-pub use origin::UrlPolicy;
+pub use origin::{UrlPolicy, UrlRejection};
 pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};
 pub use transport::{RequestKind, RequestMeta, Transport, TransportError};
@@ -104,3 +103,9 @@ pub use bytes;
 pub use http;
 pub use serde_json;
 pub use url;
+
+// The README's examples are doctests: they compile against the crate as it
+// is, with any set of features (the first one with none).
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -5,6 +5,8 @@
 //! through [`redact`], which keeps the scheme, host, port and path and drops the
 //! user info, query and fragment.
 
+use std::fmt;
+
 use url::Url;
 
 /// The URL without user info, query or fragment: safe to print or log
@@ -127,19 +129,20 @@ impl UrlPolicy {
     }
 
     /// Whether `url`, handed out by a server during an operation started at
-    /// `origin`, may be followed; the reason when not.
-    pub fn check(&self, origin: &Url, url: &Url) -> Result<(), String> {
+    /// `origin`, may be followed; why not when it may not.
+    pub fn check(&self, origin: &Url, url: &Url) -> Result<(), UrlRejection> {
+        let reject = |reason| Err(UrlRejection::new(url, reason));
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!("scheme `{}` is not followed", url.scheme()));
+            return reject(Reason::Scheme(url.scheme().to_owned()));
         }
         if !self.allow_downgrade && origin.scheme() == "https" && url.scheme() == "http" {
-            return Err("an https operation does not follow an http URL".into());
+            return reject(Reason::Downgrade);
         }
         if same_origin(origin, url) {
             return Ok(());
         }
         if self.same_origin_only {
-            return Err("only URLs on the start request's origin are followed".into());
+            return reject(Reason::OtherOrigin);
         }
         if self.allowed_hosts.is_empty() {
             return Ok(());
@@ -155,10 +158,66 @@ impl UrlPolicy {
         if allowed {
             Ok(())
         } else {
-            Err(format!("host `{host}` is not on the allow-list"))
+            reject(Reason::HostNotAllowed(host))
         }
     }
 }
+
+/// A URL a server handed out that the operation's [`UrlPolicy`] does not
+/// follow: which (redacted: no query, no user info) and why. Nothing was sent
+/// to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UrlRejection {
+    url: String,
+    reason: Reason,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Reason {
+    Scheme(String),
+    Downgrade,
+    OtherOrigin,
+    HostNotAllowed(String),
+    TooManyChanges(u32),
+}
+
+impl UrlRejection {
+    fn new(url: &Url, reason: Reason) -> Self {
+        UrlRejection {
+            url: redact(url),
+            reason,
+        }
+    }
+
+    /// The monitor URL changed more than `bound` times.
+    pub(crate) fn too_many_changes(url: &Url, bound: u32) -> Self {
+        UrlRejection::new(url, Reason::TooManyChanges(bound))
+    }
+
+    /// The URL, redacted.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Display for UrlRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "refused to follow {}: ", self.url)?;
+        match &self.reason {
+            Reason::Scheme(scheme) => write!(f, "scheme `{scheme}` is not followed"),
+            Reason::Downgrade => f.write_str("an https operation does not follow an http URL"),
+            Reason::OtherOrigin => {
+                f.write_str("only URLs on the start request's origin are followed")
+            }
+            Reason::HostNotAllowed(host) => write!(f, "host `{host}` is not on the allow-list"),
+            Reason::TooManyChanges(bound) => {
+                write!(f, "the monitor URL changed more than {bound} times")
+            }
+        }
+    }
+}
+
+impl std::error::Error for UrlRejection {}
 
 /// Resolves a URL a server sent in a header against the URL of the request it
 /// answered (RFC 9110 §10.2.2), accepting only `http` and `https` results.
@@ -177,6 +236,45 @@ pub(crate) fn resolve_header_url(base: &Url, value: &str) -> Result<Url, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rejection_names_the_redacted_url_and_why() {
+        let https = Url::parse("https://api.example/start").unwrap();
+        let u = |s: &str| Url::parse(s).unwrap();
+        let said = |policy: &UrlPolicy, url: &str| policy.check(&https, &u(url)).unwrap_err();
+        let ftp = said(&UrlPolicy::new(), "ftp://api.example/m?sig=SECRET");
+        assert_eq!(ftp.url(), "ftp://api.example/m?…");
+        assert_eq!(
+            ftp.to_string(),
+            "refused to follow ftp://api.example/m?…: scheme `ftp` is not followed"
+        );
+        let down = said(&UrlPolicy::new(), "http://api.example/m");
+        assert!(
+            down.to_string()
+                .ends_with("an https operation does not follow an http URL")
+        );
+        let other = said(&UrlPolicy::new().same_origin_only(), "https://b.example/m");
+        assert!(
+            other
+                .to_string()
+                .ends_with("only URLs on the start request's origin are followed")
+        );
+        let host = said(
+            &UrlPolicy::new().allow_host("a.example"),
+            "https://B.example/m",
+        );
+        assert!(
+            host.to_string()
+                .ends_with("host `b.example` is not on the allow-list"),
+            "{host}"
+        );
+        let moved = UrlRejection::too_many_changes(&u("https://a.example/m?x=1"), 10);
+        assert_eq!(
+            moved.to_string(),
+            "refused to follow https://a.example/m?…: the monitor URL changed more than 10 times"
+        );
+        assert_ne!(ftp, down);
+    }
 
     #[test]
     fn url_policy_rules() {

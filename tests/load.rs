@@ -1,7 +1,7 @@
 //! 10,000 operations in flight at once against one loopback server: every one
 //! reaches its outcome, none is lost or duplicated, and memory stays bounded.
 
-#[path = "http/server.rs"]
+#[path = "support/server.rs"]
 #[allow(dead_code)] // shared with the scenario tests, which use all of it
 mod server;
 

@@ -7,7 +7,7 @@
 //! HTTP client (ureq) on its own thread and hands the answer back through a
 //! oneshot channel. The server runs on its own tokio runtime on another thread.
 
-#[path = "http/server.rs"]
+#[path = "support/server.rs"]
 #[allow(dead_code)] // shared with the scenario tests, which use all of it
 mod server;
 

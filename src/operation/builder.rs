@@ -275,10 +275,7 @@ impl OperationBuilder {
         let origin = origin.filter(|origin| *origin != monitor);
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
-            .map_err(|reason| BuildError::UrlRejected {
-                url: redact(&monitor),
-                reason,
-            })?;
+            .map_err(BuildError::UrlRejected)?;
         let mut schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
         if let Some((saved, started, due)) = &saved_schedule {
             schedule.restore(saved, *started, *due);

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use url::Url;
 
 use crate::error::Error;
-use crate::origin::{DEFAULT_URL_POLICY, UrlPolicy, redact, same_origin};
+use crate::origin::{DEFAULT_URL_POLICY, UrlPolicy, UrlRejection, same_origin};
 use crate::protocol::Protocol;
 use crate::transport::{RequestKind, RequestMeta};
 
@@ -111,10 +111,7 @@ impl Monitor {
     pub(super) fn follow(&self, url: &Url) -> Result<(), Error> {
         self.urls()
             .check(self.origin(), url)
-            .map_err(|reason| Error::UrlRejected {
-                url: redact(url),
-                reason,
-            })
+            .map_err(|rejection| Error::UrlRejected(Box::new(rejection)))
     }
 
     /// Moves to `next`, a monitor URL a status handed out, when the URL
@@ -122,13 +119,9 @@ impl Monitor {
     pub(super) fn change_to(&mut self, next: Url, protocol: &dyn Protocol) -> Result<(), Error> {
         self.changes = self.changes.saturating_add(1);
         if self.changes > self.urls().max_url_changes() {
-            return Err(Error::UrlRejected {
-                url: redact(&next),
-                reason: format!(
-                    "the monitor URL changed more than {} times",
-                    self.urls().max_url_changes()
-                ),
-            });
+            return Err(Error::UrlRejected(Box::new(
+                UrlRejection::too_many_changes(&next, self.urls().max_url_changes()),
+            )));
         }
         self.follow(&next)?;
         self.move_to(next, protocol);

@@ -98,6 +98,7 @@ impl SmithyBuilder {
     /// Counts `attempts` requests made before the first poll as attempts:
     /// a waiter's start request is its first attempt, so the wait after poll
     /// `n` is that of attempt `n + 1`.
+    #[cfg(any(test, feature = "waiters"))]
     pub(crate) fn with_attempt_offset(mut self, attempts: u32) -> Self {
         self.offset = attempts;
         self

@@ -2,7 +2,6 @@
 //! the store chooses what a failed save means.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -11,7 +10,33 @@ use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Checkpoint, Error, GaveUpCause, JobState, Operation, ResumeToken};
 
-use crate::loopback::job_server;
+use crate::support::{Server, reply};
+
+/// A Graph-style job on a loopback server: `POST /jobs` answers `202` with a
+/// monitor, which says `inProgress` `running_for` times, then `completed`.
+async fn job_server(running_for: u32) -> Server {
+    let server = Server::start().await;
+    server.on(
+        "/jobs",
+        vec![reply(202).header("location", "{base}/monitor/7?tempauth=x")],
+    );
+    let mut answers: Vec<_> = (1..=running_for)
+        .map(|n| {
+            reply(202).json(&format!(
+                r#"{{"status":"inProgress","percentageComplete":{}}}"#,
+                n * 10
+            ))
+        })
+        .collect();
+    answers.push(reply(200).json(r#"{"status":"completed","resourceId":"R7"}"#));
+    server.on("/monitor/7", answers);
+    server
+}
+
+/// The polls the server saw.
+fn polls(server: &Server) -> usize {
+    server.requests_to("/monitor/7").len()
+}
 
 fn quick() -> PollPolicy {
     PollPolicy::new(ConstantBuilder::new(Duration::from_millis(20)))
@@ -76,7 +101,8 @@ impl Checkpoint for FileStore {
 
 #[tokio::test]
 async fn every_status_is_yielded_once_its_token_is_on_disk() {
-    let (base, polls) = job_server(3).await;
+    let server = job_server(3).await;
+    let base = server.base().to_owned();
     let store = FileStore::in_temp_dir("every");
     let mut operation = Operation::start(ReqwestTransport::default(), start(&base))
         .with_policy(quick())
@@ -105,14 +131,15 @@ async fn every_status_is_yielded_once_its_token_is_on_disk() {
     // One save after the start was answered, one per running status; none
     // after the end.
     assert_eq!(store.saves(), 1 + 3);
-    assert_eq!(polls.load(Ordering::SeqCst), 4);
+    assert_eq!(polls(&server), 4);
     let outcome = operation.outcome().await.unwrap();
     assert_eq!(outcome.resource_id(), Some("R7"));
 }
 
 #[tokio::test]
 async fn a_process_that_dies_goes_on_from_the_file() {
-    let (base, polls) = job_server(3).await;
+    let server = job_server(3).await;
+    let base = server.base().to_owned();
     let store = FileStore::in_temp_dir("dies");
     {
         let mut operation = Operation::start(ReqwestTransport::default(), start(&base))
@@ -133,13 +160,14 @@ async fn a_process_that_dies_goes_on_from_the_file() {
         .unwrap();
     assert_eq!(outcome.status().status, JobState::Completed);
     assert_eq!(outcome.polls(), 4, "no poll lost or repeated");
-    assert_eq!(polls.load(Ordering::SeqCst), 4);
+    assert_eq!(polls(&server), 4);
     assert_eq!(store.read().polls, 3, "the last running status's token");
 }
 
 #[tokio::test]
 async fn a_failed_save_ends_the_operation_with_the_token_it_could_not_keep() {
-    let (base, polls) = job_server(3).await;
+    let server = job_server(3).await;
+    let base = server.base().to_owned();
     let full_disk = |_: &ResumeToken| -> Result<(), std::io::Error> {
         Err(std::io::Error::other("no space left on device"))
     };
@@ -159,7 +187,7 @@ async fn a_failed_save_ends_the_operation_with_the_token_it_could_not_keep() {
     assert!(error.to_string().contains("could not be saved"), "{error}");
     assert!(operation.next().await.is_none(), "nothing goes on");
     // Nothing was polled: the save after the start failed first.
-    assert_eq!(polls.load(Ordering::SeqCst), 0);
+    assert_eq!(polls(&server), 0);
     // The token it could not keep goes on elsewhere.
     let token = error.resume_token().expect("the error carries the token");
     assert!(token.next_poll_at().is_some());
@@ -174,7 +202,8 @@ async fn a_failed_save_ends_the_operation_with_the_token_it_could_not_keep() {
 
 #[tokio::test]
 async fn a_store_may_go_on_after_a_failed_save_and_report_it() {
-    let (base, _) = job_server(2).await;
+    let server = job_server(2).await;
+    let base = server.base().to_owned();
     let failures = Arc::new(Mutex::new(Vec::new()));
     let noted = Arc::clone(&failures);
     let missing = std::env::temp_dir().join(format!("lro-no-such-dir-{}", std::process::id()));

@@ -4,6 +4,8 @@
 mod checkpoint;
 mod clocked;
 mod due_time;
-mod loopback;
 mod resume_waits;
 mod stop_and_resume;
+
+#[path = "../support/mod.rs"]
+mod support;

@@ -22,7 +22,10 @@ use proptest::prelude::*;
 
 use crate::clocked::{Clocked, Sent, wall};
 
-const TABLE: &str = include_str!("../fixtures/waiters/table_exists.json");
+const TABLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/waiters/table_exists.json"
+));
 
 #[derive(Debug, Clone, Copy)]
 enum Family {

@@ -8,7 +8,7 @@ use lro_poller::transport::TowerTransport;
 use lro_poller::{Error, JobState, Operation, RequestMeta};
 use tower::ServiceBuilder;
 
-use crate::{Server, fast, reply, request, run, states};
+use crate::support::{Server, fast, reply, request, run, states};
 
 /// A layer of "the SDK's own" that adds an `x-sdk` header to every request,
 /// and a token only where the crate's marker allows credentials.

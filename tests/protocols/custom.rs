@@ -5,12 +5,9 @@
 //! until its answer says it is ready. Each talks HTTP to a loopback server
 //! through the reqwest transport.
 
-#[path = "http/server.rs"]
-#[allow(dead_code)]
-mod server;
-
 use std::time::Duration;
 
+use crate::support::{Server, reply};
 use futures::StreamExt;
 use lro_poller::TokenError;
 use lro_poller::bytes::Bytes;
@@ -23,7 +20,6 @@ use lro_poller::url::Url;
 use lro_poller::{
     AsyncJobStatus, BuildError, Error, JobState, Operation, OperationBuilder, ResumeToken,
 };
-use server::{Server, reply};
 
 fn fast() -> PollPolicy {
     PollPolicy::new(ConstantBuilder::new(Duration::from_millis(10)))
@@ -156,7 +152,7 @@ fn put_copy(server: &Server) -> OperationBuilder {
         .with_policy(fast())
 }
 
-fn pending(copied: u64) -> server::Reply {
+fn pending(copied: u64) -> crate::support::server::Reply {
     reply(200)
         .header("x-blob-copy-status", "pending")
         .header("x-blob-copy-progress", &format!("{copied}/4096"))

@@ -1,10 +1,10 @@
-//! Azure scenarios: Azure-AsyncOperation, Operation-Location, Location, body
-//! polling, final-state-via.
+//! Azure: Azure-AsyncOperation, Operation-Location, Location, body polling,
+//! final-state-via, and the Azure sad paths after autorest.testserver.
 
 use lro_poller::protocol::{FinalStateVia, ProtocolKind};
 use lro_poller::{Error, JobState};
 
-use crate::{Server, TOKEN, auth, reply, run, start, states};
+use crate::support::{Server, TOKEN, auth, methods, reply, run, start, states};
 
 #[tokio::test]
 async fn put_with_azure_async_operation_reads_the_original_uri() {
@@ -212,34 +212,6 @@ async fn body_polling_on_provisioning_state() {
 }
 
 #[tokio::test]
-async fn failed_azure_operation_keeps_the_service_error() {
-    let server = Server::start().await;
-    server.on(
-        "/deploy",
-        vec![reply(201).header("azure-asyncoperation", "/ops/f")],
-    );
-    server.on(
-        "/ops/f",
-        vec![reply(200).json(
-            r#"{"status":"Failed","error":{"code":"QuotaExceeded","message":"Not enough cores"}}"#,
-        )],
-    );
-    let (_, outcome) = run(start("PUT", &server.url("/deploy"), "{}")).await;
-    let error = outcome.unwrap_err();
-    let status = error.job_status().unwrap();
-    assert_eq!(status.status, JobState::Failed);
-    assert_eq!(
-        status.error.as_ref().unwrap().code.as_deref(),
-        Some("QuotaExceeded")
-    );
-    assert_eq!(
-        server.requests_to("/deploy").len(),
-        1,
-        "no result fetch after a failure"
-    );
-}
-
-#[tokio::test]
 async fn canceled_azure_operation() {
     let server = Server::start().await;
     server.on(
@@ -252,29 +224,6 @@ async fn canceled_azure_operation() {
         outcome.unwrap_err().job_status().unwrap().status,
         JobState::Cancelled
     );
-}
-
-#[tokio::test]
-async fn a_500_on_the_monitor_is_a_read_failure_not_a_failed_operation() {
-    let server = Server::start().await;
-    server.on(
-        "/jobs",
-        vec![reply(202).header("azure-asyncoperation", "/ops/5")],
-    );
-    server.on(
-        "/ops/5",
-        vec![
-            reply(500).json(r#"{"error":{"code":"InternalError"}}"#),
-            reply(502).body("<html>bad gateway</html>"),
-            reply(200).json(r#"{"status":"Succeeded"}"#),
-        ],
-    );
-    let builder = start("POST", &server.url("/jobs"), "{}")
-        .with_final_state_via(FinalStateVia::AzureAsyncOperation);
-    let (items, outcome) = run(builder).await;
-    assert_eq!(states(&items), [JobState::Completed]);
-    assert!(outcome.is_ok(), "{outcome:?}");
-    assert_eq!(server.requests_to("/ops/5").len(), 3);
 }
 
 #[tokio::test]
@@ -321,4 +270,120 @@ async fn a_failed_result_fetch_is_an_http_error() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test]
+async fn a_terminal_failure_in_a_201_ends_the_operation_with_its_error() {
+    let server = Server::start().await;
+    server.on(
+        "/vms/1",
+        vec![reply(201)
+            .header("azure-asyncoperation", "/ops/never")
+            .json(r#"{"properties":{"provisioningState":"Failed","error":{"code":409,"message":"conflict"}}}"#)],
+    );
+    let (_, outcome) = run(start("PUT", &server.url("/vms/1"), "{}")).await;
+    let error = outcome.unwrap_err();
+    let status = error.job_status().expect("a failed job");
+    assert_eq!(status.status, JobState::Failed);
+    assert_eq!(status.error.as_ref().unwrap().code.as_deref(), Some("409"));
+    assert_eq!(methods(&server), ["PUT /vms/1"]);
+}
+
+#[tokio::test]
+async fn a_put_that_ends_with_no_resource_is_an_error() {
+    // LROErrorPut201NoProvisioningStatePayload.
+    let server = Server::start().await;
+    server.on(
+        "/lro/error/put/201/noprovisioningstatepayload",
+        vec![reply(201), reply(200)],
+    );
+    let builder = start(
+        "PUT",
+        &server.url("/lro/error/put/201/noprovisioningstatepayload"),
+        "{}",
+    )
+    .with_protocol_kind(ProtocolKind::Azure);
+    let (_, outcome) = run(builder).await;
+    match outcome.unwrap_err() {
+        Error::Protocol(e) => assert!(e.message().contains("no resource"), "{}", e.message()),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        methods(&server),
+        [
+            "PUT /lro/error/put/201/noprovisioningstatepayload",
+            "GET /lro/error/put/201/noprovisioningstatepayload",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_put_created_without_a_state_is_polled_until_the_resource_says() {
+    let server = Server::start().await;
+    server.on(
+        "/accounts/b",
+        vec![
+            reply(201).json(r#"{"id":"/accounts/b","name":"b"}"#),
+            reply(200)
+                .json(r#"{"id":"/accounts/b","properties":{"provisioningState":"Creating"}}"#),
+            reply(200).json(r#"{"id":"/accounts/b","properties":{"size":3}}"#),
+        ],
+    );
+    let builder =
+        start("PUT", &server.url("/accounts/b"), "{}").with_protocol_kind(ProtocolKind::Azure);
+    let (items, outcome) = run(builder).await;
+    assert_eq!(
+        states(&items),
+        [JobState::Unknown("Creating".into()), JobState::Completed]
+    );
+    let outcome = outcome.unwrap();
+    assert_eq!(
+        outcome.json::<serde_json::Value>().unwrap()["properties"]["size"],
+        3
+    );
+    assert_eq!(
+        methods(&server),
+        ["PUT /accounts/b", "GET /accounts/b", "GET /accounts/b"]
+    );
+}
+
+#[tokio::test]
+async fn a_location_final_answer_is_read_for_its_provisioning_state() {
+    // LRODeleteProvisioningFailed: the last answer says how it ended.
+    let server = Server::start().await;
+    let path = "/lro/delete/provisioning/202/deleting/200/failed";
+    server.on(
+        path,
+        vec![
+            reply(202)
+                .header("location", "{base}/lro/delete/provisioning/202/deleting/200/failed")
+                .header("retry-after", "0")
+                .body(r#"{ "properties": { "provisioningState": "Deleting"}, "id": "100", "name": "foo" }"#),
+            reply(200)
+                .body(r#"{ "properties": { "provisioningState": "Failed"}, "id": "100", "name": "foo" }"#),
+        ],
+    );
+    let builder = start("DELETE", &server.url(path), "").with_protocol_kind(ProtocolKind::Azure);
+    let (_, outcome) = run(builder).await;
+    assert_eq!(
+        outcome.unwrap_err().job_status().unwrap().status,
+        JobState::Failed
+    );
+    assert_eq!(
+        methods(&server),
+        [format!("DELETE {path}"), format!("GET {path}")]
+    );
+
+    // A garbled final answer could hide a failure: an error, not a success.
+    let server = Server::start().await;
+    server.on("/things/g", vec![reply(202).header("location", "/ops/g")]);
+    server.on(
+        "/ops/g",
+        vec![reply(200).json(r#"{"properties":{"provisioningState":"Fai"#)],
+    );
+    let builder =
+        start("DELETE", &server.url("/things/g"), "").with_protocol_kind(ProtocolKind::Azure);
+    let (_, outcome) = run(builder).await;
+    assert!(matches!(outcome, Err(Error::Protocol(_))), "{outcome:?}");
+    assert_eq!(server.requests_to("/ops/g").len(), 1);
 }

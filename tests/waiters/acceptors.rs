@@ -2,23 +2,28 @@
 //! describe call, the real reqwest transport re-sends it, and the waiter's
 //! acceptors read each answer. Every test checks what the server received.
 
-#[allow(dead_code)]
-#[path = "http/server.rs"]
-mod server;
-
 use std::time::Duration;
 
+use crate::support::{Server, reply};
 use bytes::Bytes;
 use futures::StreamExt;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::waiter::{AcceptorState, Attempt, WaiterProtocol, Waiters};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, OperationBuilder, Outcome};
-use server::{Server, reply};
 
-const TABLE: &str = include_str!("fixtures/waiters/table_exists.json");
-const INSTANCE: &str = include_str!("fixtures/waiters/instance_running.json");
-const BUCKET: &str = include_str!("fixtures/waiters/bucket_not_exists.json");
+const TABLE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/waiters/table_exists.json"
+));
+const INSTANCE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/waiters/instance_running.json"
+));
+const BUCKET: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/waiters/bucket_not_exists.json"
+));
 
 /// The bearer token the transport adds where credentials are wanted.
 const TOKEN: &str = "Bearer waiter-token";

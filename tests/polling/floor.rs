@@ -9,7 +9,7 @@ use bytes::Bytes;
 use lro_poller::policy::{ConstantBuilder, PollPolicy, RetryAfterMode};
 use lro_poller::{Operation, Transport, TransportError};
 
-use super::{Server, reply, request, run, transport};
+use crate::support::{Server, reply, request, run, transport};
 
 /// Notes when each request was sent, then sends it with the real transport.
 struct Stopwatch {

@@ -4,6 +4,9 @@
 //! an infallible `copy`, and `Prefer: respond-async` only where the
 //! protocol asks for it.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,7 +16,7 @@ use lro_poller::protocol::{Graph, Next, Polled, Protocol, ProtocolError};
 use lro_poller::url::Url;
 use lro_poller::{BuildError, Error, JobState, Mapped, Operation};
 
-use super::{Server, TOKEN, auth, fast, reply, request, transport};
+use support::{Server, TOKEN, auth, fast, reply, request, transport};
 
 /// The SDK's own types.
 mod drive {

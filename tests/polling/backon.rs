@@ -6,7 +6,7 @@ use backon::BackoffBuilder as _;
 use lro_poller::policy::{PollPolicy, from_fn};
 use lro_poller::{Error, GaveUpCause};
 
-use super::{Server, reply, run, start};
+use crate::support::{Server, reply, run, start};
 
 #[tokio::test]
 async fn a_backon_exponential_backoff_paces_the_polls_and_ends_them() {

@@ -5,13 +5,12 @@ use lro_poller::protocol::ProtocolKind;
 use lro_poller::transport::ReqwestTransport;
 use lro_poller::{Error, JobState, Operation, RequestKind, StartRetry};
 
-use crate::faults::raw_server;
-use crate::{Server, fast, reply, request, run, start, states};
+use crate::support::{Server, fast, raw_server, reply, request, run, start, states};
 
 const BODY: &str = r#"{"location":"westus","properties":{"size":"Standard_D2"}}"#;
 
 /// The requests to `path` with `method`.
-fn sent(server: &Server, path: &str, method: &str) -> Vec<crate::server::Seen> {
+fn sent(server: &Server, path: &str, method: &str) -> Vec<crate::support::server::Seen> {
     server
         .requests_to(path)
         .into_iter()
@@ -105,7 +104,7 @@ async fn a_post_is_sent_once_unless_keyed_or_opted_in() {
         "repeatability-first-sent",
         "Wed, 02 Dec 2026 13:00:00 GMT".parse().unwrap(),
     );
-    let builder = Operation::start(crate::transport(), keyed).with_policy(fast());
+    let builder = Operation::start(crate::support::transport(), keyed).with_policy(fast());
     let (_, outcome) = run(builder).await;
     assert!(outcome.is_ok(), "{outcome:?}");
     let posts = sent(&server, path, "POST");

@@ -8,7 +8,7 @@ use lro_poller::policy::{ConstantBuilder, PollPolicy};
 use lro_poller::testing::VirtualTimer;
 use lro_poller::{Error, GaveUpCause};
 
-use super::{Server, reply, run, start};
+use crate::support::{Server, reply, run, start};
 
 fn slow_job(server: &Server, answer_after: Duration) {
     server.on("/copy", vec![reply(202).header("location", "/m")]);

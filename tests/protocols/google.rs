@@ -1,9 +1,10 @@
-//! Google AIP-151 scenarios.
+//! Google AIP-151 operations: progress, result, cancellation and the
+//! operations URL.
 
+use lro_poller::JobState;
 use lro_poller::protocol::ProtocolKind;
-use lro_poller::{JobState, Operation};
 
-use crate::{Server, TOKEN, auth, fast, reply, run, start, states, transport};
+use crate::support::{Server, TOKEN, auth, reply, run, start, states};
 
 #[tokio::test]
 async fn operation_runs_with_progress_then_returns_its_response() {
@@ -49,27 +50,6 @@ async fn operation_runs_with_progress_then_returns_its_response() {
 }
 
 #[tokio::test]
-async fn operation_error_is_a_failed_job_with_the_rpc_status() {
-    let server = Server::start().await;
-    server.on(
-        "/v1/things",
-        vec![reply(200).json(r#"{"name":"operations/e","done":false}"#)],
-    );
-    server.on(
-        "/v1/operations/e",
-        vec![reply(200).json(
-            r#"{"name":"operations/e","done":true,"error":{"code":3,"message":"Invalid machine type","details":[]}}"#,
-        )],
-    );
-    let (_, outcome) = run(start("POST", &server.url("/v1/things"), "{}")).await;
-    let error = outcome.unwrap_err();
-    let status = error.job_status().unwrap();
-    assert_eq!(status.status, JobState::Failed);
-    assert_eq!(status.error.as_ref().unwrap().code.as_deref(), Some("3"));
-    assert!(error.to_string().contains("Invalid machine type"));
-}
-
-#[tokio::test]
 async fn cancelled_operation_ends_with_code_1() {
     let server = Server::start().await;
     server.on(
@@ -85,45 +65,6 @@ async fn cancelled_operation_ends_with_code_1() {
         outcome.unwrap_err().job_status().unwrap().status,
         JobState::Cancelled
     );
-}
-
-#[tokio::test]
-async fn an_operation_already_done_at_the_start_needs_no_poll() {
-    let server = Server::start().await;
-    server.on(
-        "/v1/quick",
-        vec![reply(200).json(r#"{"name":"operations/q","done":true,"response":{"ok":1}}"#)],
-    );
-    let (items, outcome) = run(start("POST", &server.url("/v1/quick"), "{}")).await;
-    assert_eq!(states(&items), [JobState::Completed]);
-    assert_eq!(
-        outcome.unwrap().json::<serde_json::Value>().unwrap()["ok"],
-        1
-    );
-    assert_eq!(server.requests().len(), 1);
-}
-
-#[tokio::test]
-async fn watching_an_operation_url_with_auto_detection() {
-    let server = Server::start().await;
-    server.on(
-        "/v1/operations/w",
-        vec![
-            reply(200).json(r#"{"name":"operations/w","metadata":{"progress":{"percent":70}}}"#),
-            reply(200).json(r#"{"name":"operations/w","done":true,"response":{"name":"done"}}"#),
-        ],
-    );
-    let builder =
-        Operation::monitor(transport(), server.url("/v1/operations/w")).with_policy(fast());
-    let (items, outcome) = run(builder).await;
-    assert_eq!(items[0].as_ref().unwrap().percentage_complete, Some(70.0));
-    assert_eq!(outcome.unwrap().resource_id(), Some("done"));
-
-    let explicit = Operation::monitor(transport(), server.url("/v1/operations/w"))
-        .with_protocol_kind(ProtocolKind::Google)
-        .build()
-        .unwrap();
-    assert_eq!(explicit.protocol(), "google");
 }
 
 #[tokio::test]

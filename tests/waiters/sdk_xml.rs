@@ -4,14 +4,11 @@
 //! model, plugs in its own XML decoder and error-code reader, and waits — with
 //! the public API only, against a loopback HTTP server.
 
-#[allow(dead_code)]
-#[path = "http/server.rs"]
-mod server;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::{Server, reply};
 use bytes::Bytes;
 use futures::StreamExt;
 use lro_poller::policy::{ConstantBuilder, PollPolicy};
@@ -19,7 +16,6 @@ use lro_poller::transport::ReqwestTransport;
 use lro_poller::waiter::{Attempt, WaiterProtocol, Waiters};
 use lro_poller::{AsyncJobStatus, Error, JobState, Operation, Outcome};
 use serde_json::{Value, json};
-use server::{Server, reply};
 
 /// The SDK's own code: what a generated EC2 client would carry.
 mod ec2 {
@@ -155,7 +151,7 @@ fn fast() -> PollPolicy {
         .with_min_interval(Duration::ZERO)
 }
 
-fn xml(status: u16, body: &str) -> server::Reply {
+fn xml(status: u16, body: &str) -> crate::support::server::Reply {
     reply(status)
         .header("content-type", "text/xml;charset=UTF-8")
         .body(body)

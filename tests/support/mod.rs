@@ -1,19 +1,10 @@
-//! End-to-end scenarios: a real HTTP server on 127.0.0.1 (axum), the real
-//! reqwest transport, and the tokio timer.
+//! Shared by the integration tests: a real HTTP server on 127.0.0.1 (axum),
+//! the real reqwest transport, the tokio timer, and helpers to start and run
+//! an operation against them. Each test binary uses a part of it.
 
-mod azure;
-mod backon_interop;
-mod faults;
-mod floor;
-mod google;
-mod graph;
-mod lifecycle;
-mod sad_paths;
-mod sdk;
-mod server;
-mod start_retry;
-mod tower;
-mod virtual_time;
+#![allow(dead_code)]
+
+pub mod server;
 
 use std::time::Duration;
 
@@ -82,4 +73,57 @@ pub fn auth(seen: &server::Seen) -> Option<String> {
     seen.headers
         .get("authorization")
         .map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// A raw TCP server that answers the n-th connection with `answers[n]` (the
+/// last repeating), then closes it; an empty answer resets the connection.
+pub async fn raw_server(
+    answers: Vec<&'static [u8]>,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let n = seen.fetch_add(1, Ordering::SeqCst);
+            let answer = answers[n.min(answers.len() - 1)];
+            let mut buf = [0u8; 4096];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(answer).await;
+            if answer.is_empty() {
+                // Reset: close with linger 0 sends RST instead of FIN.
+                #[allow(deprecated)]
+                let _ = socket.set_linger(Some(Duration::ZERO));
+            }
+            drop(socket);
+        }
+    });
+    (base, count)
+}
+
+/// The monitor path `monitor_start` points the start at.
+pub const MONITOR: &str = "/monitor/1";
+
+/// Scripts `/start` to answer 202 with a Location to `MONITOR` (and a secret
+/// in the query).
+pub fn monitor_start(server: &Server) {
+    server.on(
+        "/start",
+        vec![reply(202).header("location", "/monitor/1?tempauth=SECRET")],
+    );
+}
+
+/// Every request the server saw, as `METHOD /path`, in order.
+pub fn methods(server: &Server) -> Vec<String> {
+    server
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect()
 }

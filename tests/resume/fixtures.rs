@@ -7,7 +7,10 @@ use lro_poller::policy::PollPolicy;
 use lro_poller::testing::{ScriptedTransport, VirtualTimer};
 use lro_poller::{JobState, Operation, RequestKind, ResumeToken};
 
-const FIXTURES: &str = include_str!("fixtures/tokens/lro1-release.txt");
+const FIXTURES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/tokens/lro1-release.txt"
+));
 
 fn fixture(name: &str) -> ResumeToken {
     let line = FIXTURES
