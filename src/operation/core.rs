@@ -268,8 +268,9 @@ impl Operation {
 
     /// When the next poll is due, on the wall clock, while the operation
     /// waits for it (after a status that is not the last, or a failure it
-    /// retries); `None` while a request is in flight, before the first
-    /// decision and after the end.
+    /// retries; for a resumed operation not yet polled, the token's due
+    /// time); `None` while a request is in flight, before a new operation's
+    /// first decision and after the end.
     ///
     /// A caller that polls once per wake-up (a job queue, a cron, a
     /// serverless function) takes one status, stores the

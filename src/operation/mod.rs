@@ -3,8 +3,9 @@
 //! An [`Operation`] is a [`Stream`] of status reports and, through
 //! [`IntoFuture`], a future of the final [`Outcome`]. It is lazy: nothing is
 //! sent until it is polled. Its states are *idle* (nothing sent yet),
-//! *requesting* (a poll in flight), *sleeping* (waiting for the next poll) and
-//! *done*. Each status is yielded the moment it is read; the sleep comes after.
+//! *requesting* (a poll in flight), *sleeping* (waiting for the next poll,
+//! due at [`Operation::next_poll_at`]), *saving* (the newest token handed to
+//! the caller's [`Checkpoint`] before it goes on) and *done*. Each status is yielded the moment it is read; the sleep comes after.
 //! After a terminal status the stream ends and no request is ever sent again.
 //! Dropping the operation drops the request in flight and the sleep: polling
 //! stops at once.

@@ -5,7 +5,10 @@
 //! monitor URL, the origin of the start request, the wall-clock start time (so
 //! a deadline keeps counting across a resume), the polls so far, when the
 //! next poll is due and the backoff's running state (its schedule).
-//! [`Operation::resume`](crate::Operation::resume) continues from it.
+//! [`Operation::resume`](crate::Operation::resume) continues from it, waiting
+//! until the next poll is due: resuming is indistinguishable from never
+//! stopping. [`OperationBuilder::with_checkpoint`](crate::OperationBuilder::with_checkpoint)
+//! hands every new token to the caller's store.
 //!
 //! A token has a compact string form, `lro1.<base64url JSON>`, and is also
 //! serde-serializable. Tokens are versioned: a token from a newer version of

@@ -105,3 +105,14 @@ fn a_token_without_a_due_time_polls_after_the_initial_delay() {
     assert_eq!(old.next_poll_at(), None);
     assert_eq!(resume(old, secs(4), every(secs(30))), [secs(4)]);
 }
+
+#[test]
+fn a_resumed_operation_says_when_it_is_due_before_it_polls() {
+    let token = token_after_one_poll();
+    let resumed = Operation::resume(ScriptedTransport::new(), token.clone())
+        .with_timer(VirtualTimer::with_wall_clock(wall() + secs(5)))
+        .build()
+        .unwrap();
+    assert_eq!(resumed.next_poll_at(), token.next_poll_at());
+    assert_eq!(resumed.next_poll_at(), Some(wall() + secs(30)));
+}
