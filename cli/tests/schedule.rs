@@ -83,3 +83,47 @@ fn resume_after_no_wait_polls_when_the_token_says() {
     assert_eq!(server.seen_at("/monitor/1").len(), 2);
     assert_eq!(resumed.last()["resourceId"], "R1");
 }
+
+#[test]
+fn resume_after_an_interrupted_wait_polls_when_the_token_says() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+
+    // Each running status asks for 3 s before the next poll.
+    let server = Server::start(|seen| match seen.hit {
+        0 => reply(202, r#"{"status":"inProgress"}"#).header("retry-after", "3"),
+        _ => reply(200, r#"{"status":"completed","resourceId":"R2"}"#),
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lro"))
+        .args(["watch", &server.url("/monitor/1"), "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run lro");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    let due = parse_utc(first["nextPollAt"].as_str().expect("a due time"));
+    let interrupted_at = Instant::now();
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(2), "{rest}");
+    let last: serde_json::Value = serde_json::from_str(rest.lines().last().unwrap()).unwrap();
+    let token = last["token"].as_str().expect("a token").to_owned();
+
+    let resumed = lro_json(&["resume", &token]);
+    assert_eq!(resumed.code, 0, "{}", resumed.everything());
+    assert_eq!(resumed.last()["resourceId"], "R2");
+    // The second poll came when the token said, not at once.
+    let waited = interrupted_at.elapsed().as_secs_f64();
+    assert!(now() >= due - 0.05, "resumed before {due}");
+    assert!(waited >= 2.0, "{waited}");
+    assert_eq!(server.seen_at("/monitor/1").len(), 2);
+}
