@@ -115,7 +115,7 @@ impl ResumeToken {
 
     /// When the operation started.
     pub fn started_at(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_millis(self.started_at_ms)
+        from_ms(self.started_at_ms)
     }
 
     /// When the next poll is due, on the wall clock (UTC): a resumed
@@ -165,9 +165,12 @@ impl ResumeToken {
     }
 }
 
-/// `ms` milliseconds after the Unix epoch.
+/// `ms` milliseconds after the Unix epoch (the epoch itself when the
+/// platform's clock cannot hold that time: a token is untrusted input).
 pub(crate) fn from_ms(ms: u64) -> SystemTime {
-    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
+    SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_millis(ms))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 pub(crate) fn to_ms(time: SystemTime) -> u64 {
