@@ -159,6 +159,10 @@ pub enum GaveUpCause {
     /// The backoff stopped, for this reason (a Smithy waiter's maximum wait
     /// time, an iterator of delays that ran out).
     BackoffStopped(Cow<'static, str>),
+    /// The operation's store could not keep its newest token, for this
+    /// reason ([`Checkpoint`](crate::Checkpoint)); the error still carries
+    /// the token.
+    Checkpoint(Cow<'static, str>),
 }
 
 /// The operation stopped waiting before the job ended: why, after how many
@@ -217,6 +221,10 @@ impl fmt::Display for GaveUp {
             GaveUpCause::BackoffStopped(reason) => write!(
                 f,
                 "the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})"
+            ),
+            GaveUpCause::Checkpoint(reason) => write!(
+                f,
+                "the resume token could not be saved: {reason} (after {polls} poll(s) and {elapsed:?})"
             ),
         }
     }

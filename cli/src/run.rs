@@ -223,7 +223,7 @@ async fn statuses(operation: &mut Operation, reporter: &mut Reporter, no_wait: b
     std::future::poll_fn(|cx| {
         loop {
             match operation.poll_next_unpin(cx) {
-                Poll::Ready(Some(Ok(status))) => reporter.status(&status),
+                Poll::Ready(Some(Ok(status))) => reporter.status(&status, operation.next_poll_at()),
                 // An error ends the stream; `outcome` returns it.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
                 // Waiting: on the start request (no token yet; perhaps

@@ -12,6 +12,8 @@ use crate::origin::{UrlPolicy, redact};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
 use crate::resume::ResumeToken;
+
+use super::checkpoint::{Checkpoint, Store};
 use crate::timer::{Timer, default_timer};
 use crate::transport::Transport;
 
@@ -36,6 +38,7 @@ pub struct OperationBuilder {
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
     start_retry: StartRetry,
+    checkpoint: Option<Store>,
 }
 
 pub(super) enum Target {
@@ -82,6 +85,7 @@ impl OperationBuilder {
             final_state: None,
             urls: UrlPolicy::default(),
             start_retry: StartRetry::default(),
+            checkpoint: None,
         }
     }
 
@@ -93,6 +97,26 @@ impl OperationBuilder {
     /// the retries. See [`Operation::start_retry`] to report them.
     pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
         self.start_retry = retry;
+        self
+    }
+
+    /// Hands every new resume token to `store` before the operation goes on
+    /// (after the start is answered, after each poll); a failed save ends the
+    /// operation unless the store says otherwise (see [`Checkpoint`], which
+    /// a closure `Fn(&ResumeToken) -> Result<(), E>` is too).
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::{Operation, ResumeToken};
+    /// use lro_poller::testing::ScriptedTransport;
+    ///
+    /// let file = std::env::temp_dir().join("job-42.token");
+    /// let operation = Operation::monitor(ScriptedTransport::new(), "https://api.example/monitor/42")
+    ///     .with_checkpoint(move |token: &ResumeToken| std::fs::write(&file, token.to_string()));
+    /// # }
+    /// ```
+    pub fn with_checkpoint(mut self, store: impl Checkpoint + 'static) -> Self {
+        self.checkpoint = Some(Arc::new(store));
         self
     }
 
@@ -210,6 +234,7 @@ impl OperationBuilder {
         let mut polls = 0;
         let mut origin = None;
         let mut resend = None;
+        let mut saved_schedule = None;
         let mut protocols = self.protocols;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
             Target::Monitor(url) => {
@@ -227,6 +252,10 @@ impl OperationBuilder {
                     .duration_since(token.started_at())
                     .unwrap_or(Duration::ZERO);
                 polls = token.polls;
+                saved_schedule = token
+                    .schedule
+                    .as_ref()
+                    .map(|saved| (saved.clone(), token.started_at(), token.next_poll_at_ms));
                 origin = Some(token.origin_url()?);
                 let monitor = token.monitor_url()?;
                 if let Some(request) = &token.request {
@@ -247,11 +276,15 @@ impl OperationBuilder {
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
             .map_err(BuildError::UrlRejected)?;
-        let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        let mut schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        if let Some((saved, started, due)) = &saved_schedule {
+            schedule.restore(saved, *started, *due);
+        }
         let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
         let clock = Clock::new(timer, carried);
-        let operation =
+        let mut operation =
             Operation::assemble(self.transport, protocol, clock, schedule, monitor, start);
+        operation.set_checkpoint(self.checkpoint);
         Ok(operation)
     }
 }

@@ -24,7 +24,8 @@ impl Operation {
 
     pub(super) fn send_poll(&mut self) {
         let request = self.watch().poll_request(self.family());
-        self.schedule_mut().count_poll();
+        let elapsed = self.elapsed();
+        self.schedule_mut().count_poll(elapsed);
         let flight = InFlight::send(self.transport(), request);
         self.set_state(State::Requesting(flight));
     }
@@ -175,7 +176,8 @@ impl Operation {
     }
 
     pub(super) fn sleep(&mut self, delay: Duration) {
-        self.schedule_mut().slept(delay);
+        let elapsed = self.elapsed();
+        self.schedule_mut().slept(delay, elapsed);
         let sleep = self.clock().sleep(delay);
         self.set_state(State::Sleeping(sleep));
     }
@@ -184,7 +186,7 @@ impl Operation {
     /// and after a start request at least the floor), then polls.
     pub(super) fn start_polling(&mut self, retry_after: Option<Duration>) {
         let elapsed = self.elapsed();
-        let decision = self.schedule().first(retry_after, elapsed);
+        let decision = self.schedule_mut().first(retry_after, elapsed);
         self.follow_decision(decision, elapsed, true);
     }
 
@@ -280,7 +282,8 @@ impl Operation {
                     let State::Starting { setup, .. } = self.set_state(State::Done) else {
                         continue;
                     };
-                    if self.start_answered(answer, setup) {
+                    let yielded = self.start_answered(answer, setup);
+                    if !self.begin_checkpoint(yielded) && yielded {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
@@ -294,7 +297,8 @@ impl Operation {
                 }
                 State::Requesting(flight) => match ready!(flight.poll(clock.timer(), cutoff, cx)) {
                     Some(answer) => {
-                        if self.on_answer(answer) {
+                        let yielded = self.on_answer(answer);
+                        if !self.begin_checkpoint(yielded) && yielded {
                             return Poll::Ready(Some(Ok(())));
                         }
                     }
@@ -303,6 +307,11 @@ impl Operation {
                         self.fail(error);
                     }
                 },
+                State::Saving { .. } => {
+                    if ready!(self.poll_checkpoint(cx)) {
+                        return Poll::Ready(Some(Ok(())));
+                    }
+                }
                 State::Failing(_) => {
                     let State::Failing(error) = self.set_state(State::Done) else {
                         continue;
