@@ -117,12 +117,12 @@ impl BackoffBuilder for ProgressBuilder {
     type Backoff = ProgressBackoff;
 
     fn build(&self) -> ProgressBackoff {
-        let fallback = match &self.config.fallback {
+        let fallback = match self.settings().fallback() {
             None => Fallback::Default(fastrand::Rng::new()),
             Some(builder) => Fallback::Custom(builder.build_boxed()),
         };
         ProgressBackoff {
-            config: Arc::clone(&self.config),
+            config: Arc::clone(self.settings()),
             samples: Vec::new(),
             aimed_at: f64::NAN,
             overdue: 0,
@@ -143,7 +143,7 @@ impl ProgressBackoff {
     }
 
     fn clamp(&self, delay: Duration) -> Duration {
-        delay.max(self.config.min).min(self.config.max)
+        delay.max(self.config.min()).min(self.config.max())
     }
 
     /// Records the progress in `ctx`; returns whether it is a usable report.
@@ -176,13 +176,13 @@ impl ProgressBackoff {
         }
         if self.samples.is_empty() {
             // One allocation of the window's size, for the operation's life.
-            self.samples.reserve_exact(self.config.window);
+            self.samples.reserve_exact(self.config.window());
         }
         if self.samples.is_empty() && ctx.from_job_start && !self.anchor_dropped && t > 0.0 {
             self.samples.push(Sample { t: 0.0, p: 0.0 });
             self.anchored = true;
         }
-        if self.samples.len() >= self.config.window {
+        if self.samples.len() >= self.config.window() {
             self.samples.remove(0);
             self.anchored = false;
         }
@@ -228,7 +228,7 @@ impl ProgressBackoff {
         let newest = self.samples.len() - 1;
         let weight = |i: usize| {
             let age = i32::try_from(newest - i).unwrap_or(i32::MAX);
-            self.config.smoothing.powi(age)
+            self.config.smoothing().powi(age)
         };
         // Centre time on the newest report so large elapsed values keep their
         // precision.
@@ -303,11 +303,14 @@ impl Backoff for ProgressBackoff {
         let at = at - SCATTER_MARGIN * spread;
         self.aimed_at = at;
         let config = &self.config;
-        let remaining = ((at - now) * (1.0 + config.slack)).min(now * config.reach);
+        let remaining = ((at - now) * (1.0 + config.slack())).min(now * config.reach());
         let remaining = scale(Duration::from_secs(1), remaining);
         let search = match self.overdue {
             0 => Duration::ZERO,
-            n => scale(config.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
+            n => scale(
+                config.min(),
+                2f64.powi(n.saturating_sub(1).min(1024) as i32),
+            ),
         };
         Step::Wait(self.clamp(remaining.max(search)))
     }
@@ -330,11 +333,11 @@ impl Backoff for ProgressBackoff {
         // Untrusted input: only reports that could have been recorded, and
         // no more than the window.
         let valid = |s: &Sample| s.t.is_finite() && s.t >= 0.0 && (0.0..=100.0).contains(&s.p);
-        if saved.samples.len() > self.config.window || !saved.samples.iter().all(valid) {
+        if saved.samples.len() > self.config.window() || !saved.samples.iter().all(valid) {
             return false;
         }
         self.samples.clear();
-        self.samples.reserve_exact(self.config.window);
+        self.samples.reserve_exact(self.config.window());
         self.samples.extend(saved.samples);
         self.aimed_at = saved.aimed_at.unwrap_or(f64::NAN);
         self.overdue = saved.overdue;
