@@ -91,3 +91,39 @@ impl From<TokenError> for BuildError {
         BuildError::InvalidToken(error)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn a_build_error_keeps_its_cause() {
+        let parse = url::Url::parse("not a url").unwrap_err();
+        let invalid = BuildError::InvalidUrl {
+            role: "monitor",
+            reason: parse,
+        };
+        assert_eq!(invalid.source().unwrap().to_string(), parse.to_string());
+        let token = "lro1.!".parse::<crate::ResumeToken>().unwrap_err();
+        let bad = BuildError::from(token.clone());
+        assert_eq!(bad.source().unwrap().to_string(), token.to_string());
+        let https = url::Url::parse("https://a.example/start").unwrap();
+        let ftp = url::Url::parse("ftp://a.example/m").unwrap();
+        let rejection = crate::UrlPolicy::new().check(&https, &ftp).unwrap_err();
+        let refused = BuildError::UrlRejected(rejection.clone());
+        assert_eq!(refused.source().unwrap().to_string(), rejection.to_string());
+        assert_eq!(refused.to_string(), rejection.to_string());
+        assert!(BuildError::NoTimer.source().is_none());
+        let unknown = BuildError::UnknownProtocol {
+            name: "blob-copy".into(),
+            known: vec!["graph", "azure"],
+        };
+        assert!(unknown.source().is_none());
+        assert!(
+            unknown.to_string().ends_with("(known: graph, azure)"),
+            "{unknown}"
+        );
+    }
+}

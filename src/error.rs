@@ -160,6 +160,10 @@ pub enum GaveUpCause {
     /// The backoff stopped, for this reason (a Smithy waiter's maximum wait
     /// time, an iterator of delays that ran out).
     BackoffStopped(Cow<'static, str>),
+    /// The operation's store could not keep its newest token, for this
+    /// reason ([`Checkpoint`](crate::Checkpoint)); the error still carries
+    /// the token.
+    Checkpoint(Cow<'static, str>),
 }
 
 /// The operation stopped waiting before the job ended: why, after how many
@@ -218,6 +222,10 @@ impl fmt::Display for GaveUp {
             GaveUpCause::BackoffStopped(reason) => write!(
                 f,
                 "the backoff gave up: {reason} (after {polls} poll(s) and {elapsed:?})"
+            ),
+            GaveUpCause::Checkpoint(reason) => write!(
+                f,
+                "the resume token could not be saved: {reason} (after {polls} poll(s) and {elapsed:?})"
             ),
         }
     }
@@ -449,5 +457,25 @@ mod tests {
             "{}",
             std::mem::size_of::<Error>()
         );
+    }
+
+    #[test]
+    fn a_refused_cancel_says_what_the_service_answered() {
+        let asked = Error::CancelUnsupported {
+            protocol: "azure",
+            http_status: Some(StatusCode::METHOD_NOT_ALLOWED),
+        };
+        assert_eq!(asked.http_status(), Some(StatusCode::METHOD_NOT_ALLOWED));
+        assert!(
+            asked
+                .to_string()
+                .ends_with("(the service answered 405 Method Not Allowed)")
+        );
+        let never_sent = Error::CancelUnsupported {
+            protocol: "graph",
+            http_status: None,
+        };
+        assert_eq!(never_sent.http_status(), None);
+        assert_eq!(never_sent.to_string(), "cancel is not supported by graph");
     }
 }

@@ -88,7 +88,9 @@ pub mod waiter;
 pub use answer::Answer;
 pub use build_error::BuildError;
 pub use error::{Error, GaveUp, GaveUpCause, RequestError};
-pub use operation::{Mapped, Operation, OperationBuilder, Outcome, RetryNotice, StartRetry};
+pub use operation::{
+    Checkpoint, Mapped, Operation, OperationBuilder, Outcome, RetryNotice, StartRetry,
+};
 pub use origin::{UrlPolicy, UrlRejection};
 pub use resume::{ResumeToken, TokenError};
 pub use status::{AsyncJobStatus, JobState, ServiceError};

@@ -1,7 +1,11 @@
 //! The `--json` lines: one JSON object per line on stdout, each with its
 //! `event`.
 
+use std::time::SystemTime;
+
 use lro_poller::{AsyncJobStatus, JobState, Outcome, ServiceError};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::redact::redact;
 use serde::Serialize;
@@ -24,12 +28,25 @@ pub fn outcome_word(state: &JobState) -> &'static str {
     }
 }
 
-/// A `status` event: one status report.
+/// A `status` event: one status report, and when the next poll is due
+/// (absent after the last status).
 #[derive(Serialize)]
 pub struct StatusLine<'a> {
     pub event: &'static str,
     #[serde(flatten)]
     pub status: &'a AsyncJobStatus,
+    #[serde(rename = "nextPollAt", skip_serializing_if = "Option::is_none")]
+    pub next_poll_at: Option<String>,
+}
+
+/// `time` in RFC 3339, UTC, to the millisecond (rounded up, as a resume
+/// token keeps it: never sooner).
+pub fn rfc3339(time: SystemTime) -> Option<String> {
+    let since = time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    let ms = since.as_nanos().div_ceil(1_000_000);
+    let at =
+        OffsetDateTime::from_unix_timestamp_nanos(i128::try_from(ms).ok()? * 1_000_000).ok()?;
+    at.format(&Rfc3339).ok()
 }
 
 /// The `outcome` event: how the job ended.
@@ -168,6 +185,9 @@ pub struct StartedLine {
     /// The resume token (it can hold a secret).
     pub token: String,
     pub protocol: &'static str,
+    /// When the first poll is due (`lro resume` waits until then).
+    #[serde(rename = "nextPollAt", skip_serializing_if = "Option::is_none")]
+    pub next_poll_at: Option<String>,
 }
 
 /// The `cancel-requested` event (`cancel`).
@@ -181,6 +201,21 @@ pub struct CancelLine {
 mod tests {
     use super::*;
     use crate::human::human_outcome;
+
+    #[test]
+    fn due_times_are_rfc3339_utc_to_the_millisecond() {
+        let at = |ms| SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(ms);
+        assert_eq!(
+            rfc3339(at(1_800_000_000_000)).as_deref(),
+            Some("2027-01-15T08:00:00Z")
+        );
+        assert_eq!(
+            rfc3339(at(1_800_000_000_250)).as_deref(),
+            Some("2027-01-15T08:00:00.25Z")
+        );
+        let late = at(1_800_000_000_250) + std::time::Duration::from_nanos(1);
+        assert_eq!(rfc3339(late).as_deref(), Some("2027-01-15T08:00:00.251Z"));
+    }
 
     #[test]
     fn results_are_json_or_a_string_or_null() {

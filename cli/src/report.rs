@@ -10,7 +10,7 @@
 //! resume token only where the user asked for one: `start --no-wait`, the
 //! `token` of an error that ended the wait early, and the hint after Ctrl-C.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use lro_poller::{AsyncJobStatus, Error, Outcome, RequestKind, ResumeToken, RetryNotice};
 
@@ -18,7 +18,8 @@ use crate::errors::{http_status, kind, may_still_run, message, service_error};
 use crate::exit::Exit;
 use crate::human::{Human, human_outcome};
 use crate::json::{
-    CancelLine, ErrorLine, ErrorObject, OutcomeLine, RetryLine, StartedLine, StatusLine, print_json,
+    CancelLine, ErrorLine, ErrorObject, OutcomeLine, RetryLine, StartedLine, StatusLine,
+    print_json, rfc3339,
 };
 
 /// How a run ended.
@@ -110,11 +111,12 @@ impl Reporter {
     }
 
     /// A status report arrived.
-    pub fn status(&mut self, status: &AsyncJobStatus) {
+    pub fn status(&mut self, status: &AsyncJobStatus, next_poll_at: Option<SystemTime>) {
         match self {
             Reporter::Json => print_json(&StatusLine {
                 event: "status",
                 status,
+                next_poll_at: next_poll_at.and_then(rfc3339),
             }),
             Reporter::Human(human) => human.status(status),
         }
@@ -220,6 +222,7 @@ impl Reporter {
                         event: "started",
                         token: token.to_string(),
                         protocol,
+                        next_poll_at: token.next_poll_at().and_then(rfc3339),
                     });
                 } else {
                     println!("{token}");

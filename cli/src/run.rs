@@ -241,7 +241,7 @@ async fn statuses(
             let polled = operation.poll_next_unpin(cx);
             retries.show(reporter);
             match polled {
-                Poll::Ready(Some(Ok(status))) => reporter.status(&status),
+                Poll::Ready(Some(Ok(status))) => reporter.status(&status, operation.next_poll_at()),
                 // An error ends the stream; `outcome` returns it.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
                 // Waiting: on the start request (no token yet; perhaps

@@ -12,6 +12,8 @@ use crate::origin::{UrlPolicy, redact};
 use crate::policy::{ErrorPolicy, PollPolicy};
 use crate::protocol::{FinalStateVia, Protocol, ProtocolKind};
 use crate::resume::ResumeToken;
+
+use super::checkpoint::{Checkpoint, Store};
 use crate::timer::{Timer, default_timer};
 use crate::transport::Transport;
 
@@ -38,6 +40,7 @@ pub struct OperationBuilder {
     urls: UrlPolicy,
     start_retry: StartRetry,
     on_retry: Option<RetryHook>,
+    checkpoint: Option<Store>,
 }
 
 pub(super) enum Target {
@@ -85,6 +88,7 @@ impl OperationBuilder {
             urls: UrlPolicy::default(),
             start_retry: StartRetry::default(),
             on_retry: None,
+            checkpoint: None,
         }
     }
 
@@ -106,6 +110,26 @@ impl OperationBuilder {
     /// the retries. See [`OperationBuilder::on_retry`] to report them.
     pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
         self.start_retry = retry;
+        self
+    }
+
+    /// Hands every new resume token to `store` before the operation goes on
+    /// (after the start is answered, after each poll); a failed save ends the
+    /// operation unless the store says otherwise (see [`Checkpoint`], which
+    /// a closure `Fn(&ResumeToken) -> Result<(), E>` is too).
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use lro_poller::{Operation, ResumeToken};
+    /// use lro_poller::testing::ScriptedTransport;
+    ///
+    /// let file = std::env::temp_dir().join("job-42.token");
+    /// let operation = Operation::monitor(ScriptedTransport::new(), "https://api.example/monitor/42")
+    ///     .with_checkpoint(move |token: &ResumeToken| std::fs::write(&file, token.to_string()));
+    /// # }
+    /// ```
+    pub fn with_checkpoint(mut self, store: impl Checkpoint + 'static) -> Self {
+        self.checkpoint = Some(Arc::new(store));
         self
     }
 
@@ -224,6 +248,7 @@ impl OperationBuilder {
         let mut origin = None;
         let mut resend = None;
         let mut result = None;
+        let mut saved_schedule = None;
         let mut protocols = self.protocols;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
             Target::Monitor(url) => {
@@ -241,6 +266,10 @@ impl OperationBuilder {
                     .duration_since(token.started_at())
                     .unwrap_or(Duration::ZERO);
                 polls = token.polls;
+                saved_schedule = token
+                    .schedule
+                    .as_ref()
+                    .map(|saved| (saved.clone(), token.started_at(), token.next_poll_at_ms));
                 origin = Some(token.origin_url()?);
                 let monitor = token.monitor_url()?;
                 if let Some(request) = &token.request {
@@ -262,7 +291,10 @@ impl OperationBuilder {
         self.urls
             .check(origin.as_ref().unwrap_or(&monitor), &monitor)
             .map_err(BuildError::UrlRejected)?;
-        let schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        let mut schedule = Schedule::new(&self.policy, self.errors, polls, start.is_some());
+        if let Some((saved, started, due)) = &saved_schedule {
+            schedule.restore(saved, *started, *due);
+        }
         let monitor = Monitor::new(monitor, origin, self.urls, resend, &*protocol);
         let clock = Clock::new(timer, carried);
         let mut operation =
@@ -271,6 +303,7 @@ impl OperationBuilder {
         if let Some(result) = result {
             operation.succeeded_before(result);
         }
+        operation.set_checkpoint(self.checkpoint);
         Ok(operation)
     }
 }

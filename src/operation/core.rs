@@ -5,7 +5,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use futures::Stream;
 use url::Url;
@@ -13,11 +13,12 @@ use url::Url;
 use crate::error::Error;
 use crate::origin::redact;
 use crate::protocol::{Protocol, ResultSource};
-use crate::resume::{ResumeToken, SavedRequest, to_ms};
+use crate::resume::{ResumeToken, SavedRequest, from_ms, to_ms};
 use crate::status::AsyncJobStatus;
 use crate::timer::Sleep;
 use crate::transport::Transport;
 
+use super::checkpoint::{Saving, Store};
 use super::clock::Clock;
 use super::flight::InFlight;
 use super::monitor::Monitor;
@@ -76,6 +77,8 @@ pub struct Operation {
     end: Option<Box<End>>,
     /// The caller's callback for each retry.
     on_retry: Option<RetryHook>,
+    /// Where every new token goes.
+    checkpoint: Option<Store>,
     #[cfg(feature = "tracing")]
     span: tracing::Span,
 }
@@ -89,6 +92,13 @@ pub(super) enum State {
     },
     Requesting(InFlight),
     Sleeping(Sleep),
+    /// The newest token is being saved; then the operation goes on in
+    /// `then` (yielding the status first, if `yield_status`).
+    Saving {
+        save: Saving,
+        then: Box<State>,
+        yield_status: bool,
+    },
     Failing(Box<Error>),
     Done,
 }
@@ -131,6 +141,7 @@ impl Operation {
             last_status: None,
             end: None,
             on_retry: None,
+            checkpoint: None,
             #[cfg(feature = "tracing")]
             span,
         }
@@ -193,6 +204,18 @@ impl Operation {
         &self.state
     }
 
+    pub(super) fn state_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
+
+    pub(super) fn checkpoint(&self) -> Option<&Store> {
+        self.checkpoint.as_ref()
+    }
+
+    pub(super) fn set_checkpoint(&mut self, store: Option<Store>) {
+        self.checkpoint = store;
+    }
+
     pub(super) fn set_state(&mut self, state: State) -> State {
         std::mem::replace(&mut self.state, state)
     }
@@ -241,9 +264,60 @@ impl Operation {
         token.origin = self.monitor.origin().to_string();
         token.request = self.monitor.resend().map(SavedRequest::from_request);
         let now = self.clock.wall_clock();
-        token.started_at_ms = to_ms(now.checked_sub(self.elapsed()).unwrap_or(now));
+        let started = now.checked_sub(self.elapsed()).unwrap_or(now);
+        token.started_at_ms = to_ms(started);
         token.polls = self.schedule.polls();
+        let from = from_ms(token.started_at_ms);
+        let behind = started.duration_since(from).unwrap_or_default();
+        let (schedule, due) = self.schedule.save(from, behind);
+        token.schedule = Some(schedule);
+        token.next_poll_at_ms = due;
         Some(token)
+    }
+
+    /// When the next poll is due, on the wall clock, while the operation
+    /// waits for it (after a status that is not the last, or a failure it
+    /// retries; for a resumed operation not yet polled, the token's due
+    /// time); `None` while a request is in flight, before a new operation's
+    /// first decision and after the end.
+    ///
+    /// A caller that polls once per wake-up (a job queue, a cron, a
+    /// serverless function) takes one status, stores the
+    /// [token](Operation::resume_token) (which records the same due time),
+    /// drops the operation, and comes back then: the resumed operation waits
+    /// until the due time itself, so coming back early costs nothing but the
+    /// wait. See `examples/one_poll_per_wakeup.rs`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use std::time::{Duration, SystemTime};
+    /// use futures::StreamExt;
+    /// use lro_poller::Operation;
+    /// use lro_poller::policy::{ConstantBuilder, PollPolicy};
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let transport = ScriptedTransport::new()
+    ///     .with_json(202, r#"{"status":"inProgress"}"#)
+    ///     .with_json(200, r#"{"status":"completed"}"#);
+    /// let mut operation = Operation::monitor(transport, "https://api.example/monitor/1")
+    ///     .with_policy(PollPolicy::new(ConstantBuilder::new(Duration::from_secs(30))))
+    ///     .with_timer(VirtualTimer::with_wall_clock(wall))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(operation.next_poll_at(), None); // nothing decided yet
+    /// futures::executor::block_on(operation.next()).unwrap().unwrap();
+    /// assert_eq!(operation.next_poll_at(), Some(wall + Duration::from_secs(30)));
+    /// futures::executor::block_on(operation.next()).unwrap().unwrap();
+    /// assert_eq!(operation.next_poll_at(), None); // completed
+    /// # }
+    /// ```
+    pub fn next_poll_at(&self) -> Option<SystemTime> {
+        if matches!(self.state, State::Done | State::Failing(_)) {
+            return None;
+        }
+        let wait = self.schedule.due()?.saturating_sub(self.elapsed());
+        self.clock.wall_clock().checked_add(wait)
     }
 
     /// The URL polled now. It can hold a credential in its query: do not log
@@ -311,6 +385,7 @@ impl fmt::Debug for Operation {
             State::Starting { .. } => "starting",
             State::Requesting(_) => "requesting",
             State::Sleeping(_) => "sleeping",
+            State::Saving { .. } => "saving",
             State::Failing(_) => "failing",
             State::Done => "done",
         };

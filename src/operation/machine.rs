@@ -25,7 +25,8 @@ impl Operation {
 
     pub(super) fn send_poll(&mut self) {
         let request = self.watch().poll_request(self.family());
-        self.schedule_mut().count_poll();
+        let elapsed = self.elapsed();
+        self.schedule_mut().count_poll(elapsed);
         let flight = InFlight::send(self.transport(), request);
         self.set_state(State::Requesting(flight));
     }
@@ -165,7 +166,8 @@ impl Operation {
     }
 
     pub(super) fn sleep(&mut self, delay: Duration) {
-        self.schedule_mut().slept(delay);
+        let elapsed = self.elapsed();
+        self.schedule_mut().slept(delay, elapsed);
         let sleep = self.clock().sleep(delay);
         self.set_state(State::Sleeping(sleep));
     }
@@ -174,7 +176,7 @@ impl Operation {
     /// and after a start request at least the floor), then polls.
     pub(super) fn start_polling(&mut self, retry_after: Option<Duration>) {
         let elapsed = self.elapsed();
-        let decision = self.schedule().first(retry_after, elapsed);
+        let decision = self.schedule_mut().first(retry_after, elapsed);
         self.follow_decision(decision, elapsed, true);
     }
 
@@ -307,7 +309,8 @@ impl Operation {
                     let State::Starting { setup, .. } = self.set_state(State::Done) else {
                         continue;
                     };
-                    if self.start_answered(answer, setup) {
+                    let yielded = self.start_answered(answer, setup);
+                    if !self.begin_checkpoint(yielded) && yielded {
                         return Poll::Ready(Some(Ok(())));
                     }
                 }
@@ -321,7 +324,8 @@ impl Operation {
                 }
                 State::Requesting(flight) => match ready!(flight.poll(clock.timer(), cutoff, cx)) {
                     Some(answer) => {
-                        if self.on_answer(answer) {
+                        let yielded = self.on_answer(answer);
+                        if !self.begin_checkpoint(yielded) && yielded {
                             return Poll::Ready(Some(Ok(())));
                         }
                     }
@@ -330,6 +334,11 @@ impl Operation {
                         self.fail(error);
                     }
                 },
+                State::Saving { .. } => {
+                    if ready!(self.poll_checkpoint(cx)) {
+                        return Poll::Ready(Some(Ok(())));
+                    }
+                }
                 State::Failing(_) => {
                     let State::Failing(error) = self.set_state(State::Done) else {
                         continue;

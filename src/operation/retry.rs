@@ -192,7 +192,7 @@ impl Retrier {
                         error: request_error(self.kind, url.clone(), answer, attempts),
                     });
                 }
-                self.schedule.slept(delay);
+                self.schedule.slept(delay, elapsed);
                 self.clock.sleep(delay).await;
             }
         }

@@ -1,9 +1,20 @@
 //! The schedule: the polling policy's running state, the polls sent and the
-//! failures in a row, and what to do next.
+//! failures in a row, when the next poll is due, and what to do next.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::policy::{Decision, ErrorPolicy, Pacer, PollContext, PollPolicy, Step};
+use crate::resume::{SavedSchedule, from_ms, to_ms};
+
+/// `time` in milliseconds since the Unix epoch, rounded up.
+fn ceil_ms(time: SystemTime) -> u64 {
+    let ms = to_ms(time);
+    if from_ms(ms) < time {
+        ms.saturating_add(1)
+    } else {
+        ms
+    }
+}
 use crate::status::AsyncJobStatus;
 
 /// When to poll next, and how many polls and failures so far.
@@ -16,6 +27,12 @@ pub(super) struct Schedule {
     previous_delay: Option<Duration>,
     /// The operation sends the request that starts the job.
     from_job_start: bool,
+    /// When the next poll is due (elapsed); `None` while one is in flight.
+    due: Option<Duration>,
+    /// When the last poll was sent (elapsed).
+    last_poll: Option<Duration>,
+    /// The last `Retry-After` and when it was read (elapsed).
+    hint: Option<(Duration, Duration)>,
 }
 
 impl Schedule {
@@ -33,7 +50,68 @@ impl Schedule {
             failures: 0,
             previous_delay: None,
             from_job_start,
+            due: None,
+            last_poll: None,
+            hint: None,
         }
+    }
+
+    /// Takes up the schedule a token saved. The resumed operation's elapsed
+    /// time counts from the token's start time, as the saved times do;
+    /// `due_ms` is the token's due time on the wall clock, which wins when
+    /// it disagrees with the exact one (someone changed it).
+    pub(super) fn restore(
+        &mut self,
+        saved: &SavedSchedule,
+        started: SystemTime,
+        due_ms: Option<u64>,
+    ) {
+        let to_ms = |since_start: Duration| started.checked_add(since_start).map(ceil_ms);
+        self.due = match (saved.due, due_ms) {
+            (Some(exact), Some(ms)) if to_ms(exact) == Some(ms) => Some(exact),
+            (_, Some(ms)) => Some(from_ms(ms).duration_since(started).unwrap_or_default()),
+            (_, None) => None,
+        };
+        self.last_poll = saved.last_poll;
+        self.hint = saved.retry_after;
+        self.previous_delay = saved.previous_delay;
+        self.failures = saved.failures;
+        self.from_job_start |= saved.from_job_start;
+        if let Some(backoff) = &saved.backoff {
+            self.pacer.restore(backoff);
+        }
+    }
+
+    /// The schedule to keep in a token, and the due time on the wall clock
+    /// (milliseconds since the Unix epoch, rounded up: never sooner).
+    /// `behind` is how far the operation's start is past the token's
+    /// (whole-millisecond) start time, `started` the token's start time.
+    pub(super) fn save(
+        &self,
+        started: SystemTime,
+        behind: Duration,
+    ) -> (SavedSchedule, Option<u64>) {
+        let since_start = |elapsed: Duration| elapsed.saturating_add(behind);
+        let due = self.due.map(since_start);
+        let saved = SavedSchedule {
+            due,
+            last_poll: self.last_poll.map(since_start),
+            previous_delay: self.previous_delay,
+            from_job_start: self.from_job_start,
+            failures: self.failures,
+            retry_after: self.hint.map(|(read, hint)| (since_start(read), hint)),
+            backoff: self.pacer.save(),
+        };
+        (
+            saved,
+            due.and_then(|due| started.checked_add(due)).map(ceil_ms),
+        )
+    }
+
+    /// When the next poll is due (elapsed); `None` while one is in flight or
+    /// before the first decision.
+    pub(super) fn due(&self) -> Option<Duration> {
+        self.due
     }
 
     /// The polling policy.
@@ -54,9 +132,11 @@ impl Schedule {
         self.polls
     }
 
-    /// One more poll sent.
-    pub(super) fn count_poll(&mut self) {
+    /// One more poll sent, `elapsed` into the operation.
+    pub(super) fn count_poll(&mut self, elapsed: Duration) {
         self.polls = self.polls.saturating_add(1);
+        self.last_poll = Some(elapsed);
+        self.due = None;
     }
 
     /// Failures to read the status (or to send the start) in a row.
@@ -75,9 +155,10 @@ impl Schedule {
         self.previous_delay
     }
 
-    /// A sleep of `delay` begins.
-    pub(super) fn slept(&mut self, delay: Duration) {
+    /// A sleep of `delay` begins, `elapsed` into the operation.
+    pub(super) fn slept(&mut self, delay: Duration, elapsed: Duration) {
         self.previous_delay = Some(delay);
+        self.due = Some(elapsed.saturating_add(delay));
     }
 
     /// What to do after a status or a failure, `elapsed` into the operation.
@@ -87,6 +168,7 @@ impl Schedule {
         last_status: Option<&AsyncJobStatus>,
         retry_after: Option<Duration>,
     ) -> Decision {
+        self.hint = retry_after.map(|hint| (elapsed, hint));
         let ctx = PollContext {
             attempt: self.polls,
             elapsed,
@@ -131,9 +213,40 @@ impl Schedule {
     /// What to do before the first poll: the initial delay (at least the
     /// start answer's `Retry-After`, and after a start request at least the
     /// floor), within the limits.
-    pub(super) fn first(&self, retry_after: Option<Duration>, elapsed: Duration) -> Decision {
+    ///
+    /// A resumed operation whose token says when the next poll is due waits
+    /// until then instead — at least the floor (and the last `Retry-After`)
+    /// after the last poll, at most until the deadline.
+    pub(super) fn first(&mut self, retry_after: Option<Duration>, elapsed: Duration) -> Decision {
+        if let Some(due) = self.due.take() {
+            return self.resumed(due, elapsed);
+        }
+        self.hint = retry_after.map(|hint| (elapsed, hint));
         let policy = self.pacer.policy();
         let delay = policy.first_delay(retry_after, self.from_job_start);
         policy.limit(delay, self.polls, elapsed)
+    }
+
+    /// The first decision of a resumed operation whose next poll was due at
+    /// `due`, now `elapsed` into it.
+    fn resumed(&self, due: Duration, elapsed: Duration) -> Decision {
+        let policy = self.pacer.policy();
+        let mut at = due;
+        if let Some(last) = self.last_poll {
+            at = at.max(last.saturating_add(policy.min_interval()));
+        }
+        if let Some((read, hint)) = self.hint {
+            let honoured = policy.with_hint(Duration::ZERO, Some(hint));
+            at = at.max(read.saturating_add(honoured));
+        }
+        let delay = at.saturating_sub(elapsed);
+        if policy.max_polls().is_some_and(|max| self.polls >= max) {
+            return Decision::PollLimitExceeded;
+        }
+        match policy.remaining(elapsed) {
+            Some(remaining) if remaining.is_zero() => Decision::DeadlineExceeded,
+            Some(remaining) => Decision::PollAfter(delay.min(remaining)),
+            None => Decision::PollAfter(delay),
+        }
     }
 }

@@ -80,12 +80,80 @@ impl Step {
 pub trait Backoff: Send + fmt::Debug {
     /// The step after the last poll.
     fn next(&mut self, ctx: &PollContext<'_>) -> Step;
+
+    /// This backoff's running state, for a resume token, so that a resumed
+    /// operation goes on where this one stopped. The default, `None`, keeps
+    /// nothing: a resumed operation builds a fresh backoff and its schedule
+    /// starts over (the token's due time and poll count still hold). The
+    /// built-in backoffs all keep theirs (a progress-aware one its recent
+    /// reports, a jittered one its generator); [`from_fn`](super::from_fn)
+    /// keeps how many delays it took and skips them on resume.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use lro_poller::policy::{Backoff, PollContext, Step};
+    /// use lro_poller::serde_json::{Value, json};
+    ///
+    /// /// Waits one second longer after each poll it answers.
+    /// #[derive(Debug, Default)]
+    /// struct Slower {
+    ///     answered: u64,
+    /// }
+    ///
+    /// impl Backoff for Slower {
+    ///     fn next(&mut self, _ctx: &PollContext<'_>) -> Step {
+    ///         self.answered += 1;
+    ///         Step::Wait(Duration::from_secs(self.answered))
+    ///     }
+    ///     fn save_state(&self) -> Option<Value> {
+    ///         Some(json!(self.answered))
+    ///     }
+    ///     fn restore_state(&mut self, saved: &Value) -> bool {
+    ///         saved.as_u64().map(|n| self.answered = n).is_some()
+    ///     }
+    /// }
+    ///
+    /// let mut first = Slower::default();
+    /// first.next(&PollContext::new(1, Duration::ZERO));
+    /// let mut resumed = Slower::default();
+    /// assert!(resumed.restore_state(&first.save_state().unwrap()));
+    /// assert_eq!(resumed.next(&PollContext::new(2, Duration::ZERO)).delay(), Some(Duration::from_secs(2)));
+    /// ```
+    fn save_state(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Takes up the state [`save_state`](Backoff::save_state) gave, on a
+    /// freshly built backoff; returns whether it could (when it cannot, the
+    /// backoff stays fresh). The default takes nothing up.
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        let _ = saved;
+        false
+    }
 }
 
 impl<B: Backoff + ?Sized> Backoff for Box<B> {
     fn next(&mut self, ctx: &PollContext<'_>) -> Step {
         (**self).next(ctx)
     }
+
+    fn save_state(&self) -> Option<serde_json::Value> {
+        (**self).save_state()
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        (**self).restore_state(saved)
+    }
+}
+
+/// Reads a backoff's saved state into `T`, or `None` when it does not fit.
+pub(crate) fn read_state<T: serde::de::DeserializeOwned>(saved: &serde_json::Value) -> Option<T> {
+    T::deserialize(saved).ok()
+}
+
+/// A backoff's state as JSON (`None` if it cannot be written).
+pub(crate) fn write_state(state: &impl serde::Serialize) -> Option<serde_json::Value> {
+    serde_json::to_value(state).ok()
 }
 
 /// The configuration of a backoff: makes a fresh [`Backoff`] for each

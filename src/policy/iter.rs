@@ -4,8 +4,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use super::backoff::{Backoff, BackoffBuilder, Step};
+use super::backoff::{Backoff, BackoffBuilder, Step, read_state, write_state};
 use super::context::PollContext;
+
+/// The most delays a resumed iterator skips (a token is untrusted input).
+const MAX_SKIPPED: u32 = 1 << 16;
 
 /// [`from_fn`]'s builder.
 #[derive(Clone)]
@@ -111,6 +114,26 @@ impl<I: Iterator<Item = Duration> + Send> Backoff for DelaysBackoff<I> {
                 self.taken
             ))),
         }
+    }
+
+    /// How many delays were taken: a resumed operation's fresh iterator
+    /// skips them.
+    fn save_state(&self) -> Option<serde_json::Value> {
+        write_state(&self.taken)
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        // A token is untrusted input: skip a bounded number of delays.
+        let Some(taken) = read_state::<u32>(saved).filter(|&n| n <= MAX_SKIPPED) else {
+            return false;
+        };
+        for _ in 0..taken {
+            if self.delays.next().is_none() {
+                break;
+            }
+            self.taken = self.taken.saturating_add(1);
+        }
+        true
     }
 }
 

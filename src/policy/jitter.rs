@@ -69,7 +69,30 @@ pub(crate) struct JitterState {
     previous: Option<Duration>,
 }
 
+/// What a [`JitterState`] keeps in a token: the generator's state and the
+/// previous delay.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+pub(crate) struct SavedJitter {
+    rng: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous: Option<Duration>,
+}
+
 impl JitterState {
+    /// The state to keep in a token.
+    pub(crate) fn save(&self) -> SavedJitter {
+        SavedJitter {
+            rng: self.rng.get_seed(),
+            previous: self.previous,
+        }
+    }
+
+    /// Takes up a saved state.
+    pub(crate) fn restore(&mut self, saved: SavedJitter) {
+        self.rng.seed(saved.rng);
+        self.previous = saved.previous;
+    }
+
     /// `d` randomised, never above `max`.
     pub(crate) fn apply(&mut self, d: Duration, max: Duration) -> Duration {
         let delay = apply_jitter(self.jitter, &mut self.rng, d, self.previous).min(max);

@@ -30,6 +30,16 @@ impl Pacer {
         &self.policy
     }
 
+    /// The backoff's running state, for a token.
+    pub(crate) fn save(&self) -> Option<serde_json::Value> {
+        self.backoff.save_state()
+    }
+
+    /// Takes up a backoff state saved in a token; whether the backoff could.
+    pub(crate) fn restore(&mut self, saved: &serde_json::Value) -> bool {
+        self.backoff.restore_state(saved)
+    }
+
     /// The backoff's step with the server's hint and the floor applied,
     /// before the limits.
     pub(crate) fn delay(&mut self, ctx: &PollContext<'_>) -> Step {

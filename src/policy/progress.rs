@@ -107,20 +107,58 @@ pub(super) const MIN_SAMPLES: usize = 2;
 /// ```
 #[derive(Debug, Clone)]
 pub struct ProgressBuilder {
-    pub(super) config: Arc<Config>,
+    config: Arc<Config>,
 }
 
 /// The settings of a [`ProgressBuilder`], shared by the backoffs it builds.
 #[derive(Debug, Clone)]
 pub(super) struct Config {
-    pub(super) min: Duration,
-    pub(super) max: Duration,
-    pub(super) slack: f64,
-    pub(super) reach: f64,
-    pub(super) window: usize,
-    pub(super) smoothing: f64,
+    min: Duration,
+    max: Duration,
+    slack: f64,
+    reach: f64,
+    window: usize,
+    smoothing: f64,
     /// `None`: the default fallback, run inline (no allocation).
-    pub(super) fallback: Option<Arc<dyn DynBuilder>>,
+    fallback: Option<Arc<dyn DynBuilder>>,
+}
+
+/// The settings, read by the running backoff; only the builder sets them.
+impl Config {
+    /// The shortest delay.
+    pub(super) fn min(&self) -> Duration {
+        self.min
+    }
+
+    /// The longest delay.
+    pub(super) fn max(&self) -> Duration {
+        self.max
+    }
+
+    /// The share of the predicted remaining time added to it.
+    pub(super) fn slack(&self) -> f64 {
+        self.slack
+    }
+
+    /// How far ahead a prediction may reach, as a multiple of the time so far.
+    pub(super) fn reach(&self) -> f64 {
+        self.reach
+    }
+
+    /// How many recent reports the fit uses.
+    pub(super) fn window(&self) -> usize {
+        self.window
+    }
+
+    /// How much an older report weighs relative to the next newer one.
+    pub(super) fn smoothing(&self) -> f64 {
+        self.smoothing
+    }
+
+    /// The caller's fallback, or `None` for the default one.
+    pub(super) fn fallback(&self) -> Option<&Arc<dyn DynBuilder>> {
+        self.fallback.as_ref()
+    }
 }
 
 /// The default shortest delay: 1 s.
@@ -135,6 +173,11 @@ impl Default for ProgressBuilder {
 }
 
 impl ProgressBuilder {
+    /// The settings the backoffs it builds share.
+    pub(super) fn settings(&self) -> &Arc<Config> {
+        &self.config
+    }
+
     /// A progress-aware backoff with the defaults: delays within 1 s and
     /// 1 minute, a
     /// slack of 1% of the predicted remaining time, a reach of 30× the time

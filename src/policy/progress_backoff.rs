@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::backoff::{Backoff, BackoffBuilder, Step, scale};
+use super::backoff::{Backoff, BackoffBuilder, Step, read_state, scale, write_state};
 use super::context::PollContext;
 use super::jitter::{Jitter, apply_jitter};
 use super::progress::{Config, MIN_SAMPLES, ProgressBuilder};
@@ -68,22 +68,61 @@ impl Fallback {
 }
 
 /// One progress report: seconds since the start, percent complete.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Sample {
     t: f64,
     p: f64,
+}
+
+/// What a [`ProgressBackoff`] keeps in a token: the reports its fit uses (at
+/// most the window), the prediction's state, and the fallback's state.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct SavedProgress {
+    samples: Vec<Sample>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aimed_at: Option<f64>,
+    #[serde(default)]
+    overdue: u32,
+    #[serde(default)]
+    anchored: bool,
+    #[serde(default)]
+    anchor_dropped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fallback: Option<serde_json::Value>,
+}
+
+impl Fallback {
+    fn save(&self) -> Option<serde_json::Value> {
+        match self {
+            Fallback::Default(rng) => write_state(&rng.get_seed()),
+            Fallback::Custom(backoff) => backoff.save_state(),
+        }
+    }
+
+    fn restore(&mut self, saved: &serde_json::Value) {
+        match self {
+            Fallback::Default(rng) => {
+                if let Some(seed) = read_state::<u64>(saved) {
+                    rng.seed(seed);
+                }
+            }
+            Fallback::Custom(backoff) => {
+                backoff.restore_state(saved);
+            }
+        }
+    }
 }
 
 impl BackoffBuilder for ProgressBuilder {
     type Backoff = ProgressBackoff;
 
     fn build(&self) -> ProgressBackoff {
-        let fallback = match &self.config.fallback {
+        let fallback = match self.settings().fallback() {
             None => Fallback::Default(fastrand::Rng::new()),
             Some(builder) => Fallback::Custom(builder.build_boxed()),
         };
         ProgressBackoff {
-            config: Arc::clone(&self.config),
+            config: Arc::clone(self.settings()),
             samples: Vec::new(),
             aimed_at: f64::NAN,
             overdue: 0,
@@ -104,7 +143,7 @@ impl ProgressBackoff {
     }
 
     fn clamp(&self, delay: Duration) -> Duration {
-        delay.max(self.config.min).min(self.config.max)
+        delay.max(self.config.min()).min(self.config.max())
     }
 
     /// Records the progress in `ctx`; returns whether it is a usable report.
@@ -137,13 +176,13 @@ impl ProgressBackoff {
         }
         if self.samples.is_empty() {
             // One allocation of the window's size, for the operation's life.
-            self.samples.reserve_exact(self.config.window);
+            self.samples.reserve_exact(self.config.window());
         }
         if self.samples.is_empty() && ctx.from_job_start && !self.anchor_dropped && t > 0.0 {
             self.samples.push(Sample { t: 0.0, p: 0.0 });
             self.anchored = true;
         }
-        if self.samples.len() >= self.config.window {
+        if self.samples.len() >= self.config.window() {
             self.samples.remove(0);
             self.anchored = false;
         }
@@ -189,7 +228,7 @@ impl ProgressBackoff {
         let newest = self.samples.len() - 1;
         let weight = |i: usize| {
             let age = i32::try_from(newest - i).unwrap_or(i32::MAX);
-            self.config.smoothing.powi(age)
+            self.config.smoothing().powi(age)
         };
         // Centre time on the newest report so large elapsed values keep their
         // precision.
@@ -264,13 +303,50 @@ impl Backoff for ProgressBackoff {
         let at = at - SCATTER_MARGIN * spread;
         self.aimed_at = at;
         let config = &self.config;
-        let remaining = ((at - now) * (1.0 + config.slack)).min(now * config.reach);
+        let remaining = ((at - now) * (1.0 + config.slack())).min(now * config.reach());
         let remaining = scale(Duration::from_secs(1), remaining);
         let search = match self.overdue {
             0 => Duration::ZERO,
-            n => scale(config.min, 2f64.powi(n.saturating_sub(1).min(1024) as i32)),
+            n => scale(
+                config.min(),
+                2f64.powi(n.saturating_sub(1).min(1024) as i32),
+            ),
         };
         Step::Wait(self.clamp(remaining.max(search)))
+    }
+
+    fn save_state(&self) -> Option<serde_json::Value> {
+        write_state(&SavedProgress {
+            samples: self.samples.clone(),
+            aimed_at: Some(self.aimed_at).filter(|at| at.is_finite()),
+            overdue: self.overdue,
+            anchored: self.anchored,
+            anchor_dropped: self.anchor_dropped,
+            fallback: self.fallback.save(),
+        })
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        let Some(saved) = read_state::<SavedProgress>(saved) else {
+            return false;
+        };
+        // Untrusted input: only reports that could have been recorded, and
+        // no more than the window.
+        let valid = |s: &Sample| s.t.is_finite() && s.t >= 0.0 && (0.0..=100.0).contains(&s.p);
+        if saved.samples.len() > self.config.window() || !saved.samples.iter().all(valid) {
+            return false;
+        }
+        self.samples.clear();
+        self.samples.reserve_exact(self.config.window());
+        self.samples.extend(saved.samples);
+        self.aimed_at = saved.aimed_at.unwrap_or(f64::NAN);
+        self.overdue = saved.overdue;
+        self.anchored = saved.anchored && !self.samples.is_empty();
+        self.anchor_dropped = saved.anchor_dropped;
+        if let Some(fallback) = &saved.fallback {
+            self.fallback.restore(fallback);
+        }
+        true
     }
 }
 

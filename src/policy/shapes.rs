@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use super::backoff::{Backoff, BackoffBuilder, Step, scale};
+use super::backoff::{Backoff, BackoffBuilder, Step, read_state, scale, write_state};
 use super::context::PollContext;
-use super::jitter::{Jitter, JitterConfig, JitterState};
+use super::jitter::{Jitter, JitterConfig, JitterState, SavedJitter};
 
 /// The same delay after every poll, optionally jittered.
 ///
@@ -67,6 +67,16 @@ impl BackoffBuilder for ConstantBuilder {
 impl Backoff for ConstantBackoff {
     fn next(&mut self, _ctx: &PollContext<'_>) -> Step {
         Step::Wait(self.jitter.apply(self.delay, Duration::MAX))
+    }
+
+    fn save_state(&self) -> Option<serde_json::Value> {
+        write_state(&self.jitter.save())
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        read_state::<SavedJitter>(saved)
+            .map(|saved| self.jitter.restore(saved))
+            .is_some()
     }
 }
 
@@ -161,6 +171,17 @@ impl Backoff for ExponentialBackoff {
     fn next(&mut self, ctx: &PollContext<'_>) -> Step {
         let delay = self.shape.delay(ctx.attempt);
         Step::Wait(self.jitter.apply(delay, self.shape.max))
+    }
+
+    /// The attempt count is the token's poll count; the jitter is kept here.
+    fn save_state(&self) -> Option<serde_json::Value> {
+        write_state(&self.jitter.save())
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        read_state::<SavedJitter>(saved)
+            .map(|saved| self.jitter.restore(saved))
+            .is_some()
     }
 }
 

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use super::backoff::{Backoff, BackoffBuilder, Step};
+use super::backoff::{Backoff, BackoffBuilder, Step, read_state, write_state};
 use super::context::PollContext;
 
 /// The Smithy spec's default shortest delay: 2 s.
@@ -204,6 +204,18 @@ impl Backoff for SmithyBackoff {
             Some(delay) => Step::Wait(delay),
             None => Step::Stop(Cow::Borrowed("the waiter's maximum wait time is reached")),
         }
+    }
+
+    /// The attempt count is the token's poll count; the generator is kept
+    /// here.
+    fn save_state(&self) -> Option<serde_json::Value> {
+        write_state(&self.rng.get_seed())
+    }
+
+    fn restore_state(&mut self, saved: &serde_json::Value) -> bool {
+        read_state::<u64>(saved)
+            .map(|seed| self.rng.seed(seed))
+            .is_some()
     }
 }
 

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::error::TokenError;
 use super::saved::{SavedProtocol, SavedRequest, redact_text};
+use super::schedule::SavedSchedule;
 
 /// The token format this version writes and reads.
 pub(crate) const TOKEN_VERSION: u32 = 1;
@@ -71,6 +72,13 @@ pub struct ResumeToken {
     /// result is left to fetch; `None` while the job may still run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) result: Option<String>,
+    /// When the next poll is due, in milliseconds since the Unix epoch (UTC);
+    /// `None`: at once (a poll was in flight, or a token of 0.1.0).
+    #[serde(default, rename = "due_ms", skip_serializing_if = "Option::is_none")]
+    pub(crate) next_poll_at_ms: Option<u64>,
+    /// The schedule's running state; `None`: it starts over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) schedule: Option<SavedSchedule>,
 }
 
 impl ResumeToken {
@@ -85,6 +93,8 @@ impl ResumeToken {
             polls: 0,
             request: None,
             result: None,
+            next_poll_at_ms: None,
+            schedule: None,
         }
     }
 
@@ -123,7 +133,37 @@ impl ResumeToken {
 
     /// When the operation started.
     pub fn started_at(&self) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_millis(self.started_at_ms)
+        from_ms(self.started_at_ms)
+    }
+
+    /// When the next poll is due, on the wall clock (UTC): a resumed
+    /// operation waits until then (never sooner than the policy's floor after
+    /// the last poll, never past its deadline). `None` when the token was
+    /// taken with a poll in flight, or by lro-poller 0.1.0: the resumed
+    /// operation polls after its initial delay.
+    ///
+    /// ```
+    /// # #[cfg(feature = "test-util")] {
+    /// use std::time::{Duration, SystemTime};
+    /// use futures::StreamExt;
+    /// use lro_poller::Operation;
+    /// use lro_poller::policy::{ConstantBuilder, PollPolicy};
+    /// use lro_poller::testing::{ScriptedTransport, VirtualTimer};
+    ///
+    /// let wall = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    /// let transport = ScriptedTransport::new().with_json(202, r#"{"status":"inProgress"}"#);
+    /// let mut operation = Operation::monitor(transport, "https://api.example/monitor/1")
+    ///     .with_policy(PollPolicy::new(ConstantBuilder::new(Duration::from_secs(30))))
+    ///     .with_timer(VirtualTimer::with_wall_clock(wall))
+    ///     .build()
+    ///     .unwrap();
+    /// futures::executor::block_on(operation.next()).unwrap().unwrap();
+    /// let token = operation.resume_token().unwrap();
+    /// assert_eq!(token.next_poll_at(), Some(wall + Duration::from_secs(30)));
+    /// # }
+    /// ```
+    pub fn next_poll_at(&self) -> Option<SystemTime> {
+        self.next_poll_at_ms.map(from_ms)
     }
 
     /// Checks the version and the URLs.
@@ -144,6 +184,14 @@ impl ResumeToken {
     }
 }
 
+/// `ms` milliseconds after the Unix epoch (the epoch itself when the
+/// platform's clock cannot hold that time: a token is untrusted input).
+pub(crate) fn from_ms(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH
+        .checked_add(Duration::from_millis(ms))
+        .unwrap_or(SystemTime::UNIX_EPOCH)
+}
+
 pub(crate) fn to_ms(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
@@ -161,6 +209,8 @@ impl fmt::Debug for ResumeToken {
             .field("polls", &self.polls)
             .field("request", &self.request.as_ref().map(|r| &r.method))
             .field("result", &self.result.as_deref().map(redact_text))
+            .field("next_poll_at_ms", &self.next_poll_at_ms)
+            .field("schedule", &self.schedule.is_some())
             .finish()
     }
 }

@@ -23,11 +23,27 @@ impl Run {
             .collect()
     }
 
-    /// The `status` lines.
+    /// The `status` lines, without their due times (which differ from run
+    /// to run: see [`Run::due_times`]).
     pub fn statuses(&self) -> Vec<Value> {
         self.lines()
             .into_iter()
             .filter(|l| l["event"] == "status")
+            .map(|mut l| {
+                if let Some(line) = l.as_object_mut() {
+                    line.remove("nextPollAt");
+                }
+                l
+            })
+            .collect()
+    }
+
+    /// Each `status` line's `nextPollAt`, if it has one.
+    pub fn due_times(&self) -> Vec<Option<String>> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l["event"] == "status")
+            .map(|l| l["nextPollAt"].as_str().map(str::to_owned))
             .collect()
     }
 
