@@ -125,6 +125,7 @@ impl Error {
         match self {
             Error::GaveUp(e) => e.resume.as_deref(),
             Error::Request(e) => e.resume.as_deref(),
+            Error::Protocol(e) => e.resume_token(),
             _ => None,
         }
     }

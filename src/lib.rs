@@ -89,7 +89,7 @@ pub use answer::Answer;
 pub use build_error::BuildError;
 pub use error::{Error, GaveUp, GaveUpCause, RequestError};
 pub use operation::{
-    Checkpoint, Mapped, Operation, OperationBuilder, Outcome, StartRetry, StartRetryNotice,
+    Checkpoint, Mapped, Operation, OperationBuilder, Outcome, RetryNotice, StartRetry,
 };
 pub use origin::{UrlPolicy, UrlRejection};
 pub use resume::{ResumeToken, TokenError};

@@ -7,6 +7,7 @@ use http::StatusCode;
 use url::Url;
 
 use crate::origin::redact;
+use crate::resume::ResumeToken;
 
 /// How many bytes of a response body an error quotes at most.
 pub(crate) const EXCERPT_LIMIT: usize = 512;
@@ -33,6 +34,9 @@ pub struct ProtocolError {
     status: Option<StatusCode>,
     url: Option<String>,
     excerpt: Option<String>,
+    /// A token to go on with, when the error ended the wait before the job
+    /// did.
+    resume: Option<Box<ResumeToken>>,
 }
 
 impl ProtocolError {
@@ -44,6 +48,7 @@ impl ProtocolError {
             status: None,
             url: None,
             excerpt: None,
+            resume: None,
         }
     }
 
@@ -72,7 +77,19 @@ impl ProtocolError {
             status,
             url,
             excerpt: excerpt(body),
+            resume: None,
         }
+    }
+
+    /// With a token to go on with.
+    pub(crate) fn with_resume(mut self, resume: Option<ResumeToken>) -> Self {
+        self.resume = resume.map(Box::new);
+        self
+    }
+
+    /// The token to go on with, if any.
+    pub(crate) fn resume_token(&self) -> Option<&ResumeToken> {
+        self.resume.as_deref()
     }
 
     /// The HTTP status of the answer.

@@ -75,3 +75,47 @@ pub fn service_error(error: &Error) -> Option<&ServiceError> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every `kind` an `error` line can have: the ones [`super::kind`]
+    /// returns, and the CLI's own.
+    const KINDS: &[&str] = &[
+        "failed",
+        "transport",
+        "expired",
+        "http",
+        "protocol",
+        "deadline",
+        "poll-limit",
+        "backoff-stopped",
+        "cancel-unsupported",
+        "url-rejected",
+        "invalid-token",
+        "config",
+        "usage",
+        "interrupted",
+        "other",
+    ];
+
+    #[test]
+    fn the_json_reference_lists_every_kind() {
+        let reference = include_str!("../../docs/cli-json.md");
+        for kind in KINDS {
+            assert!(
+                reference.contains(&format!("| `{kind}` |")),
+                "docs/cli-json.md does not list the kind `{kind}`"
+            );
+        }
+        let source = include_str!("errors.rs");
+        let body = source
+            .split("pub fn kind(")
+            .nth(1)
+            .and_then(|rest| rest.split("\n}\n").next())
+            .unwrap_or_default();
+        for literal in body.split("=> \"").skip(1) {
+            let kind = literal.split('"').next().unwrap_or_default();
+            assert!(KINDS.contains(&kind), "`{kind}` is missing from KINDS");
+        }
+    }
+}

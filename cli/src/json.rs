@@ -161,12 +161,12 @@ pub struct ErrorLine<'a> {
     pub token: Option<String>,
 }
 
-/// A `retry` event: the start request is sent again.
+/// A `retry` event: a request is sent again.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryLine<'a> {
     pub event: &'static str,
-    /// Which request is sent again (`start`).
+    /// Which request is sent again: `start`, `poll`, `result` or `cancel`.
     pub request: &'static str,
     /// The attempt to be sent next (2 for the first retry).
     pub attempt: u32,

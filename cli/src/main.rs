@@ -17,6 +17,7 @@ mod human;
 mod json;
 mod redact;
 mod report;
+mod retries;
 mod run;
 mod settings;
 mod transport;

@@ -3,7 +3,7 @@
 //! Human mode draws a progress bar on stderr (plain status lines when stderr
 //! is not a terminal) and prints one final line on stdout. `--json` prints one
 //! JSON object per line on stdout: a `status` event per status report (and a
-//! `retry` event each time the start request is sent again), then exactly
+//! `retry` event each time a request is sent again), then exactly
 //! one `outcome`, `started` (`start --no-wait`), `cancel-requested`
 //! (`cancel`) or `error` event. Error messages also go to stderr in both
 //! modes. No URL is ever printed with its query (it can hold a token), and a
@@ -12,7 +12,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use lro_poller::{AsyncJobStatus, Error, Outcome, ResumeToken, StartRetryNotice};
+use lro_poller::{AsyncJobStatus, Error, Outcome, RequestKind, ResumeToken, RetryNotice};
 
 use crate::errors::{http_status, kind, may_still_run, message, service_error};
 use crate::exit::Exit;
@@ -71,6 +71,17 @@ impl Ending {
     }
 }
 
+/// The name of a request in a `retry` event.
+fn request_name(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Start => "start",
+        RequestKind::Poll => "poll",
+        RequestKind::Result => "result",
+        RequestKind::Cancel => "cancel",
+        _ => "other",
+    }
+}
+
 /// Where output goes.
 pub enum Reporter {
     /// One JSON object per line on stdout.
@@ -111,13 +122,14 @@ impl Reporter {
         }
     }
 
-    /// The start request failed and is to be sent again.
-    pub fn start_retry(&mut self, retry: &StartRetryNotice) {
+    /// A request failed and is to be sent again.
+    pub fn retry(&mut self, retry: &RetryNotice) {
         let text = message(&retry.error);
+        let request = request_name(retry.request);
         match self {
             Reporter::Json => print_json(&RetryLine {
                 event: "retry",
-                request: "start",
+                request,
                 attempt: retry.attempt,
                 delay_ms: u64::try_from(retry.delay.as_millis()).unwrap_or(u64::MAX),
                 kind: kind(&retry.error),
@@ -126,7 +138,7 @@ impl Reporter {
                 error: service_error(&retry.error).map(ErrorObject::from),
             }),
             Reporter::Human(human) => human.note(&format!(
-                "lro: {text}; sending the start request again in {:.1}s (attempt {})",
+                "lro: {text}; sending the {request} request again in {:.1}s (attempt {})",
                 retry.delay.as_secs_f64(),
                 retry.attempt
             )),
@@ -156,7 +168,12 @@ impl Reporter {
             }
             Ending::Error(error) => {
                 let text = message(error);
-                let hint = if may_still_run(error) {
+                let result_left = error
+                    .resume_token()
+                    .is_some_and(|token| token.result_url().ok().flatten().is_some());
+                let hint = if result_left {
+                    " (the job succeeded; its result is still to fetch)"
+                } else if may_still_run(error) {
                     " (the job may still be running)"
                 } else {
                     ""
@@ -172,7 +189,9 @@ impl Reporter {
                         error: service_error(error).map(ErrorObject::from),
                         token: token.map(ToString::to_string),
                     });
-                } else if let Some(token) = token {
+                }
+                // The way to go on, in both modes.
+                if let Some(token) = token {
                     resume_hint(token);
                 }
             }

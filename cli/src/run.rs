@@ -19,6 +19,7 @@ const LAST_POLL_GRACE: Duration = Duration::from_secs(10);
 use crate::args::{self, CancelArgs, Cli, Command, ResumeArgs, StartArgs, WatchArgs};
 use crate::exit::Exit;
 use crate::report::{Ending, Reporter};
+use crate::retries::Retries;
 use crate::settings::{Settings, request};
 use crate::usage::UsageError;
 use crate::wait::wait;
@@ -85,21 +86,23 @@ fn cancel(args: CancelArgs) -> Result<Exit, UsageError> {
         return Ok(Exit::Error);
     };
     let _entered = runtime.enter();
+    let retries = Retries::default();
     let operation = builder
         .with_timer(TokioTimer::new())
+        .on_retry(retries.hook())
         .build()
         .map_err(|error| UsageError::new(error.to_string()))?;
     let protocol = operation.protocol();
+    let mut reporter = Reporter::quiet(settings.json);
     let ending = runtime.block_on(async {
         tokio::select! {
-            sent = operation.cancel() => match sent {
+            sent = retries.showing(operation.cancel(), &mut reporter) => match sent {
                 Ok(()) => Ending::CancelRequested { protocol },
                 Err(error) => Ending::Error(error),
             },
             () = interrupted() => Ending::Interrupted { token: None },
         }
     });
-    let mut reporter = Reporter::quiet(settings.json);
     reporter.finish(&ending);
     Ok(ending.exit())
 }
@@ -133,9 +136,11 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
     };
     // The operation's clock starts now, on the runtime's clock.
     let _entered = runtime.enter();
+    let retries = Retries::default();
     let mut builder = builder
         .with_policy(settings.policy())
-        .with_timer(TokioTimer::new());
+        .with_timer(TokioTimer::new())
+        .on_retry(retries.hook());
     if let Some(kind) = settings.protocol {
         builder = builder.with_protocol_kind(kind);
     }
@@ -152,7 +157,13 @@ fn follow(builder: OperationBuilder, settings: &Settings) -> Exit {
     let backstop = settings
         .timeout()
         .map(|t| t.saturating_add(LAST_POLL_GRACE));
-    let ending = runtime.block_on(drive(operation, &mut reporter, backstop, settings));
+    let ending = runtime.block_on(drive(
+        operation,
+        &mut reporter,
+        &retries,
+        backstop,
+        settings,
+    ));
     reporter.finish(&ending);
     ending.exit()
 }
@@ -170,13 +181,14 @@ enum Stopped {
 async fn drive(
     mut operation: Operation,
     reporter: &mut Reporter,
+    retries: &Retries,
     backstop: Option<Duration>,
     settings: &Settings,
 ) -> Ending {
     let limit = backstop.map(|backstop| tokio::time::Instant::now() + backstop);
     let mut interrupt = pin!(interrupted());
     let stopped = {
-        let statuses = statuses(&mut operation, reporter, settings.no_wait);
+        let statuses = statuses(&mut operation, reporter, retries, settings.no_wait);
         tokio::select! {
             stopped = within(limit, statuses) => Some(stopped),
             () = &mut interrupt => None,
@@ -205,7 +217,7 @@ async fn drive(
     let token = operation.resume_token().map(Box::new);
     let expired_now = expired(&operation);
     tokio::select! {
-        outcome = within(limit, operation.outcome()) => match outcome {
+        outcome = retries.showing(within(limit, operation.outcome()), reporter) => match outcome {
             Some(Ok(outcome)) => Ending::Succeeded(Box::new(outcome)),
             Some(Err(error)) => Ending::Error(error),
             None => expired_now,
@@ -214,27 +226,27 @@ async fn drive(
     }
 }
 
-/// Drains the status stream, reporting each status, and each retry of the
-/// start request while the stream waits. With `no_wait`, stops instead as
+/// Drains the status stream, reporting each status, and each retry as it
+/// is told. With `no_wait`, stops instead as
 /// soon as the stream waits after the start request was answered (the
 /// transport holds every poll back, so none is sent).
-async fn statuses(operation: &mut Operation, reporter: &mut Reporter, no_wait: bool) -> Stopped {
-    let mut retries_reported = 1;
+async fn statuses(
+    operation: &mut Operation,
+    reporter: &mut Reporter,
+    retries: &Retries,
+    no_wait: bool,
+) -> Stopped {
     std::future::poll_fn(|cx| {
         loop {
-            match operation.poll_next_unpin(cx) {
+            let polled = operation.poll_next_unpin(cx);
+            retries.show(reporter);
+            match polled {
                 Poll::Ready(Some(Ok(status))) => reporter.status(&status, operation.next_poll_at()),
                 // An error ends the stream; `outcome` returns it.
                 Poll::Ready(Some(Err(_)) | None) => return Poll::Ready(Stopped::Ended),
                 // Waiting: on the start request (no token yet; perhaps
                 // before sending it again), or on a poll or a sleep.
                 Poll::Pending => {
-                    if let Some(retry) = operation.start_retry() {
-                        if retry.attempt > retries_reported {
-                            retries_reported = retry.attempt;
-                            reporter.start_retry(retry);
-                        }
-                    }
                     return if no_wait && operation.resume_token().is_some() {
                         Poll::Ready(Stopped::Started)
                     } else {

@@ -192,3 +192,33 @@ fn a_cancel_that_races_completion_fails_and_resume_reports_success() {
     assert_eq!(last["outcome"], "succeeded");
     assert_eq!(last["result"], json!({"id": "r"}));
 }
+
+#[test]
+fn a_cancel_answered_503_is_sent_again_and_each_retry_reported() {
+    let server = Server::start(|seen| match (seen.method.as_str(), seen.path.as_str()) {
+        ("POST", "/start") => reply(202, "")
+            .header("operation-location", "/operations/1")
+            .header("retry-after", "0"),
+        ("POST", "/operations/1:cancel") if seen.hit == 0 => reply(
+            503,
+            r#"{"error":{"code":"ServiceUnavailable","message":"busy"}}"#,
+        )
+        .header("retry-after", "0"),
+        ("POST", "/operations/1:cancel") => reply(202, r#"{"id":"1","status":"Canceling"}"#),
+        ("GET", "/operations/1") => reply(200, r#"{"id":"1","status":"Running"}"#),
+        _ => reply(404, ""),
+    });
+    let token = start_no_wait(&server.url("/start"), "azure", &[]);
+    let cancel = lro(&["cancel", &token, "--json"]);
+    assert_eq!(cancel.code, 0, "{}", cancel.everything());
+    let retries = cancel.retries();
+    assert_eq!(retries.len(), 1, "{}", cancel.stdout);
+    assert_eq!(retries[0]["request"], "cancel");
+    assert_eq!(retries[0]["attempt"], 2);
+    assert_eq!(retries[0]["httpStatus"], 503);
+    assert_eq!(
+        cancel.last(),
+        json!({"event": "cancel-requested", "protocol": "azure"})
+    );
+    assert_eq!(server.seen_at("/operations/1:cancel").len(), 2);
+}

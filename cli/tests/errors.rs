@@ -51,12 +51,19 @@ fn a_monitor_that_expires_midway_exits_2() {
 
 #[test]
 fn garbage_from_the_monitor_is_a_protocol_error() {
+    // Each unreadable answer is a failed read, retried (and reported); a
+    // run of them ends the wait with a token to go on with.
     let server = Server::start(|_| reply(200, "<html>hello</html>"));
     let run = lro_json(&["watch", &server.url("/monitor/1")]);
     assert_eq!(run.code, 2, "{}", run.everything());
     let last = run.last();
     assert_eq!(last["kind"], "protocol");
     assert_eq!(last["httpStatus"], 200);
+    assert!(last["token"].as_str().unwrap().starts_with("lro1."));
+    assert!(run.stderr.contains("lro resume lro1."), "{}", run.stderr);
+    let retries = run.retries();
+    assert_eq!(retries.len(), 5, "{}", run.stdout);
+    assert!(retries.iter().all(|r| r["request"] == "poll"));
     assert!(run.statuses().is_empty());
 }
 

@@ -20,6 +20,7 @@ use crate::transport::Transport;
 use super::clock::Clock;
 use super::core::Operation;
 use super::monitor::Monitor;
+use super::retry::{RetryHook, RetryNotice};
 use super::schedule::Schedule;
 use super::start_request::PendingStart;
 use super::start_request::StartRetry;
@@ -38,6 +39,7 @@ pub struct OperationBuilder {
     final_state: Option<FinalStateVia>,
     urls: UrlPolicy,
     start_retry: StartRetry,
+    on_retry: Option<RetryHook>,
     checkpoint: Option<Store>,
 }
 
@@ -85,8 +87,19 @@ impl OperationBuilder {
             final_state: None,
             urls: UrlPolicy::default(),
             start_retry: StartRetry::default(),
+            on_retry: None,
             checkpoint: None,
         }
+    }
+
+    /// Calls `notice` before the wait of each retry of every request the
+    /// operation sends — the start (when it is safe to repeat), a poll, the
+    /// result fetch, a cancel request — with which request, the attempt to
+    /// come, the wait and why the last attempt failed ([`RetryNotice`]).
+    /// Called from within the operation's future: keep it short.
+    pub fn on_retry(mut self, notice: impl Fn(&RetryNotice) + Send + Sync + 'static) -> Self {
+        self.on_retry = Some(Arc::new(notice));
+        self
     }
 
     /// When the start request is sent again after a transient failure
@@ -94,7 +107,7 @@ impl OperationBuilder {
     /// safe). [`StartRetry::Always`] opts a `POST` or `PATCH` in. The body is
     /// sent again byte for byte; the wait goes through the polling policy
     /// (backoff, `Retry-After`, floor, deadline) and the error policy bounds
-    /// the retries. See [`Operation::start_retry`] to report them.
+    /// the retries. See [`OperationBuilder::on_retry`] to report them.
     pub fn with_start_retry(mut self, retry: StartRetry) -> Self {
         self.start_retry = retry;
         self
@@ -234,6 +247,7 @@ impl OperationBuilder {
         let mut polls = 0;
         let mut origin = None;
         let mut resend = None;
+        let mut result = None;
         let mut saved_schedule = None;
         let mut protocols = self.protocols;
         let (monitor, start, protocol): (Url, _, Box<dyn Protocol>) = match target {
@@ -261,6 +275,7 @@ impl OperationBuilder {
                 if let Some(request) = &token.request {
                     resend = Some(request.to_request(&monitor)?);
                 }
+                result = token.result_url()?;
                 (monitor, None, protocol)
             }
             Target::Start(request, url) => {
@@ -284,6 +299,10 @@ impl OperationBuilder {
         let clock = Clock::new(timer, carried);
         let mut operation =
             Operation::assemble(self.transport, protocol, clock, schedule, monitor, start);
+        operation.set_retry_hook(self.on_retry);
+        if let Some(result) = result {
+            operation.succeeded_before(result);
+        }
         operation.set_checkpoint(self.checkpoint);
         Ok(operation)
     }

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use url::Url;
 
-use crate::error::{Error, RequestError};
+use crate::error::Error;
 use crate::origin::redact;
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::transport::{RequestKind, RequestMeta};
 
 use super::core::{Operation, State};
+use super::retry::request_error;
 
 /// The future of [`Operation::cancel`].
 pub(crate) type CancelFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -22,6 +23,11 @@ impl Operation {
     /// without one it returns [`Error::CancelUnsupported`] without sending
     /// anything; a service that answers `404`/`405` to every way gives the
     /// same error with its status.
+    ///
+    /// Each cancel request follows the operation's failure rule: after a
+    /// transient failure (I/O, `408`, `429`, `5xx`) it is sent again — a
+    /// cancel is idempotent — within the error policy's bound, the polling
+    /// policy's wait and the deadline.
     ///
     /// Cancelling is a request, not an end: keep polling the operation (or
     /// await it) until the service reports a terminal status — usually
@@ -49,13 +55,19 @@ impl Operation {
         }
         let transport = Arc::clone(self.transport());
         let url = redact(self.watch().url());
+        let mut retrier = self.retrier(RequestKind::Cancel, None);
         Box::pin(async move {
             let count = requests.len();
             for (i, request) in requests.into_iter().enumerate() {
-                let response = transport.send(request).await.map_err(|source| {
-                    let error = RequestError::transport(RequestKind::Cancel, url.clone(), source);
-                    Error::Request(Box::new(error))
-                })?;
+                let (answer, attempts) = retrier
+                    .send(Arc::clone(&transport), request, url.clone())
+                    .await?;
+                let response = match answer {
+                    Ok(response) => response,
+                    failed => {
+                        return Err(request_error(RequestKind::Cancel, url, failed, attempts));
+                    }
+                };
                 let code = response.status();
                 if code.is_success() {
                     return Ok(());
@@ -70,12 +82,12 @@ impl Operation {
                         http_status: Some(code),
                     });
                 }
-                return Err(Error::Request(Box::new(RequestError::answer(
+                return Err(request_error(
                     RequestKind::Cancel,
                     url,
-                    code,
-                    response.body(),
-                ))));
+                    Ok(response),
+                    attempts,
+                ));
             }
             Err(Error::CancelUnsupported {
                 protocol,

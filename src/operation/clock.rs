@@ -7,6 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::timer::{Sleep, Timer};
 
 /// The operation's clock.
+#[derive(Clone)]
 pub(super) struct Clock {
     timer: Arc<dyn Timer>,
     started: Instant,

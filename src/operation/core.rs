@@ -22,6 +22,7 @@ use super::checkpoint::{Saving, Store};
 use super::clock::Clock;
 use super::flight::InFlight;
 use super::monitor::Monitor;
+use super::retry::RetryHook;
 use super::schedule::Schedule;
 use super::start_request::{PendingStart, StartSetup};
 
@@ -74,6 +75,8 @@ pub struct Operation {
     state: State,
     last_status: Option<AsyncJobStatus>,
     end: Option<Box<End>>,
+    /// The caller's callback for each retry.
+    on_retry: Option<RetryHook>,
     /// Where every new token goes.
     checkpoint: Option<Store>,
     #[cfg(feature = "tracing")]
@@ -137,6 +140,7 @@ impl Operation {
             state: State::Idle,
             last_status: None,
             end: None,
+            on_retry: None,
             checkpoint: None,
             #[cfg(feature = "tracing")]
             span,
@@ -180,10 +184,6 @@ impl Operation {
 
     pub(super) fn pending_start(&self) -> Option<&PendingStart> {
         self.start.as_deref()
-    }
-
-    pub(super) fn pending_start_mut(&mut self) -> Option<&mut PendingStart> {
-        self.start.as_deref_mut()
     }
 
     pub(super) fn take_start(&mut self) -> Option<Box<PendingStart>> {
@@ -230,6 +230,15 @@ impl Operation {
 
     pub(super) fn take_end(&mut self) -> Option<End> {
         self.end.take().map(|end| *end)
+    }
+
+    /// The caller's callback for each retry.
+    pub(super) fn retry_hook(&self) -> Option<&RetryHook> {
+        self.on_retry.as_ref()
+    }
+
+    pub(super) fn set_retry_hook(&mut self, hook: Option<RetryHook>) {
+        self.on_retry = hook;
     }
 
     #[cfg(feature = "tracing")]

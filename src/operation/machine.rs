@@ -9,12 +9,13 @@ use url::Url;
 use crate::answer::Answer;
 use crate::error::{Error, GaveUp, GaveUpCause, RequestError};
 use crate::origin::redact;
-use crate::policy::{Decision, FailureClass, RetryAfterMode};
+use crate::policy::{Decision, FailureClass};
 use crate::protocol::{Polled, Reading};
 use crate::transport::{RequestKind, RequestMeta, TransportError};
 
 use super::core::{End, Operation, State};
 use super::flight::{InFlight, cutoff};
+use super::retry::{RetryNotice, retry_after};
 
 impl Operation {
     /// The marker of a request of `kind` to `url`.
@@ -30,19 +31,8 @@ impl Operation {
         self.set_state(State::Requesting(flight));
     }
 
-    /// How long a request sent now may take: until the deadline, or
-    /// `LAST_POLL_GRACE` for the poll sent at the deadline.
-    pub(super) fn cutoff(&self) -> Option<Duration> {
-        cutoff(self.schedule().policy().deadline(), self.elapsed())
-    }
-
     pub(super) fn retry_after(&self, response: &http::Response<Bytes>) -> Option<Duration> {
-        match self.schedule().policy().retry_after_mode() {
-            RetryAfterMode::Ignore => None,
-            _ => crate::policy::parse_retry_after_with(response.headers(), || {
-                self.clock().wall_clock()
-            }),
-        }
+        retry_after(self.schedule().policy(), self.clock(), response)
     }
 
     /// Gives the reading's status the answer it was read from, with the
@@ -208,9 +198,43 @@ impl Operation {
                 retry_after = ?retry_after,
                 "failed to read the status; retrying"
             );
-            self.schedule_next(retry_after);
+            let elapsed = self.elapsed();
+            let last_status = self.last_status().cloned();
+            let decision = self
+                .schedule_mut()
+                .decide(elapsed, last_status.as_ref(), retry_after);
+            self.tell_retry(RequestKind::Poll, failures, &decision, error);
+            self.follow_decision(decision, elapsed, false);
         } else {
             self.fail(error);
+        }
+    }
+
+    /// Waits before sending again a request of `kind` other than a poll
+    /// (the start) that failed transiently for the `attempts`-th time in a
+    /// row, or ends on a limit (the deadline, the backoff stopping).
+    pub(super) fn retry_after_failure(
+        &mut self,
+        kind: RequestKind,
+        attempts: u32,
+        retry_after: Option<Duration>,
+        error: Error,
+    ) {
+        let elapsed = self.elapsed();
+        let decision = self.schedule_mut().retry(elapsed, retry_after, attempts);
+        self.tell_retry(kind, attempts, &decision, error);
+        self.follow_decision(decision, elapsed, false);
+    }
+
+    /// Tells the caller's callback of a retry, when `decision` is one.
+    fn tell_retry(&self, request: RequestKind, attempts: u32, decision: &Decision, error: Error) {
+        if let (Some(hook), Decision::PollAfter(delay)) = (self.retry_hook(), decision) {
+            hook(&RetryNotice {
+                request,
+                attempt: attempts.saturating_add(1),
+                delay: *delay,
+                error,
+            });
         }
     }
 
@@ -235,7 +259,10 @@ impl Operation {
         let retry_after = self.retry_after(&response);
         match self.family().read_poll(self.watch().url(), &response) {
             Err(error) => {
-                self.fail(error.into());
+                // An answer that cannot be read says nothing about the job:
+                // a transient failure of this read.
+                let error = error.with_resume(self.resume_token());
+                self.read_failure(FailureClass::Transient, retry_after, error.into());
                 false
             }
             Ok(Polled::ReadFailure) => {

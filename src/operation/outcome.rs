@@ -9,14 +9,17 @@ use std::time::Duration;
 use bytes::Bytes;
 use url::Url;
 
-use crate::error::{Error, RequestError};
+use crate::error::Error;
 use crate::origin::redact;
 use crate::protocol::ProtocolError;
 use crate::protocol::ResultSource;
-use crate::status::AsyncJobStatus;
-use crate::transport::{RequestKind, RequestMeta, Transport};
+use crate::resume::ResumeToken;
+use crate::status::{AsyncJobStatus, JobState};
+use crate::transport::RequestKind;
 
-use super::core::{End, NO_OUTCOME, Operation};
+use super::core::{End, NO_OUTCOME, Operation, State};
+use super::retry::{Retrier, request_error};
+use super::schedule::Schedule;
 
 pub(super) type BodyFuture = Pin<Box<dyn Future<Output = Result<Option<Bytes>, Error>> + Send>>;
 
@@ -66,8 +69,11 @@ impl Operation {
     }
 
     /// The final result body: none, the one that came with the answer, or a
-    /// `GET` raced against the deadline. Boxed, so that the request's future
-    /// does not make every awaited operation's future as large as itself.
+    /// `GET`, sent again after a transient failure as every request is
+    /// ([`Retrier`]), each attempt raced against the deadline. An error
+    /// carries a token that goes straight to fetching the result. Boxed, so
+    /// that the request's future does not make every awaited operation's
+    /// future as large as itself.
     pub(super) fn result_body(&self, source: ResultSource) -> BodyFuture {
         let url = match source {
             ResultSource::Fetch(url) => url,
@@ -77,47 +83,57 @@ impl Operation {
         if let Err(error) = self.watch().follow(&url) {
             return Box::pin(async move { Err(error) });
         }
-        let meta = self.meta(RequestKind::Result, &url);
-        let fetch = fetch_result(Arc::clone(self.transport()), url, meta);
-        let Some(cutoff) = self.cutoff() else {
-            return Box::pin(async move { fetch.await.map(Some) });
-        };
-        let deadline = self.clock().timeout(cutoff);
-        let late = self.deadline_error();
+        let mut request = crate::protocol::get_json(&url);
+        request
+            .extensions_mut()
+            .insert(self.meta(RequestKind::Result, &url));
+        let token = self.resume_token().map(|token| token.with_result(&url));
+        let mut retrier = self.retrier(RequestKind::Result, token);
+        let transport = Arc::clone(self.transport());
+        let url = redact(&url);
         Box::pin(async move {
-            let fetch = std::pin::pin!(fetch);
-            match futures::future::select(fetch, deadline).await {
-                futures::future::Either::Left((body, _)) => body.map(Some),
-                futures::future::Either::Right(_) => Err(late),
+            let (answer, attempts) = retrier.send(transport, request, url.clone()).await?;
+            match answer {
+                Ok(response) if response.status().as_u16() < 400 => Ok(Some(response.into_body())),
+                answer => {
+                    let error = request_error(RequestKind::Result, url, answer, attempts);
+                    Err(with_token(error, retrier.token()))
+                }
             }
         })
     }
+
+    /// The failure rule for a request of `kind` sent outside the state
+    /// machine; its errors carry `token`.
+    pub(super) fn retrier(&self, kind: RequestKind, token: Option<ResumeToken>) -> Retrier {
+        let schedule = Schedule::new(
+            self.schedule().policy(),
+            self.schedule().errors().clone(),
+            self.polls(),
+            false,
+        );
+        let hook = self.retry_hook().cloned();
+        Retrier::new(kind, schedule, self.clock().clone(), hook, token)
+    }
+
+    /// Ends the operation as a job that has succeeded before (a resume token
+    /// of a result not fetched yet): awaiting it fetches `result`.
+    pub(super) fn succeeded_before(&mut self, result: Url) {
+        *self.last_status_mut() = Some(AsyncJobStatus::new(JobState::Completed));
+        self.set_end(End::Succeeded {
+            location: Some(result.clone()),
+            result: ResultSource::Fetch(result),
+        });
+        self.set_state(State::Done);
+    }
 }
 
-pub(super) async fn fetch_result(
-    transport: Arc<dyn Transport>,
-    url: Url,
-    meta: RequestMeta,
-) -> Result<Bytes, Error> {
-    let mut request = crate::protocol::get_json(&url);
-    request.extensions_mut().insert(meta);
-    let response = transport.send(request).await.map_err(|source| {
-        Error::Request(Box::new(RequestError::transport(
-            RequestKind::Result,
-            redact(&url),
-            source,
-        )))
-    })?;
-    let code = response.status();
-    if code.is_client_error() || code.is_server_error() {
-        return Err(Error::Request(Box::new(RequestError::answer(
-            RequestKind::Result,
-            redact(&url),
-            code,
-            response.body(),
-        ))));
+/// `error`, carrying `token` when it is a request error.
+fn with_token(error: Error, token: Option<&ResumeToken>) -> Error {
+    match error {
+        Error::Request(request) => Error::Request(Box::new(request.with_resume(token.cloned()))),
+        other => other,
     }
-    Ok(response.into_body())
 }
 
 /// How a job ended, when it ended well.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::policy::{Decision, ErrorPolicy, Pacer, PollContext, PollPolicy};
+use crate::policy::{Decision, ErrorPolicy, Pacer, PollContext, PollPolicy, Step};
 use crate::resume::{SavedSchedule, from_ms, to_ms};
 
 /// `time` in milliseconds since the Unix epoch, rounded up.
@@ -150,6 +150,7 @@ impl Schedule {
     }
 
     /// The last delay slept.
+    #[cfg(feature = "tracing")]
     pub(super) fn previous_delay(&self) -> Option<Duration> {
         self.previous_delay
     }
@@ -179,6 +180,34 @@ impl Schedule {
             from_job_start: self.from_job_start,
         };
         self.pacer.decide(&ctx)
+    }
+
+    /// What to do after the `attempts`-th attempt in a row of a request
+    /// other than a poll (the start, the result fetch, a cancel request)
+    /// failed, `elapsed` into the operation: the backoff sees the attempts
+    /// of that request (so it backs off attempt after attempt), the answer's
+    /// `Retry-After` and the floor apply, and the deadline bounds the wait.
+    /// The poll limit does not count these attempts.
+    pub(super) fn retry(
+        &mut self,
+        elapsed: Duration,
+        retry_after: Option<Duration>,
+        attempts: u32,
+    ) -> Decision {
+        let ctx = PollContext {
+            attempt: attempts,
+            elapsed,
+            remaining: self.pacer.policy().remaining(elapsed),
+            last_status: None,
+            retry_after,
+            previous_delay: self.previous_delay,
+            consecutive_failures: attempts,
+            from_job_start: self.from_job_start,
+        };
+        match self.pacer.delay(&ctx) {
+            Step::Wait(delay) => self.pacer.policy().limit(delay, 0, elapsed),
+            Step::Stop(reason) => Decision::Stopped(reason),
+        }
     }
 
     /// What to do before the first poll: the initial delay (at least the

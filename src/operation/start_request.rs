@@ -1,13 +1,10 @@
 //! The start request, in one room: as the operation keeps it (waiting to be
 //! sent, or sent again after a transient failure; on its way), the caller's
 //! rule for sending it again ([`StartRetry`]) and what makes a request safe
-//! to repeat, and the notice of a retry.
-
-use std::time::Duration;
+//! to repeat.
 
 use bytes::Bytes;
 
-use crate::error::Error;
 use crate::transport::{RequestKind, RequestMeta};
 
 /// `Prefer: respond-async`, added to a start request that has no `Prefer`
@@ -18,34 +15,19 @@ const RESPOND_ASYNC: http::HeaderValue = http::HeaderValue::from_static("respond
 pub(super) struct PendingStart {
     request: http::Request<Bytes>,
     retry: StartRetry,
-    /// Why this is a retry, when it is one.
-    notice: Option<Box<StartRetryNotice>>,
 }
 
 impl PendingStart {
     /// `request`, to be sent (again, after a failure, as `retry` allows).
     pub(super) fn new(request: http::Request<Bytes>, retry: StartRetry) -> Self {
-        PendingStart {
-            request,
-            retry,
-            notice: None,
-        }
-    }
-
-    /// Why this is a retry, when it is one.
-    pub(super) fn notice(&self) -> Option<&StartRetryNotice> {
-        self.notice.as_deref()
+        PendingStart { request, retry }
     }
 
     /// The request to send now (with `Prefer: respond-async` when
     /// `prefer_async` and it has no `Prefer`), and what reading its answer
     /// needs.
     pub(super) fn send(self: Box<Self>, prefer_async: bool) -> (http::Request<Bytes>, StartSetup) {
-        let PendingStart {
-            mut request,
-            retry,
-            notice,
-        } = *self;
+        let PendingStart { mut request, retry } = *self;
         if prefer_async && !request.headers().contains_key("prefer") {
             request.headers_mut().insert("prefer", RESPOND_ASYNC);
         }
@@ -58,14 +40,8 @@ impl PendingStart {
             request: kept,
             may_repeat,
             retry,
-            notice,
         };
         (request, setup)
-    }
-
-    /// Says why this is a retry.
-    pub(super) fn set_notice(&mut self, notice: StartRetryNotice) {
-        self.notice = Some(Box::new(notice));
     }
 }
 
@@ -77,15 +53,9 @@ pub(super) struct StartSetup {
     /// Whether the retry rule allows sending it again.
     may_repeat: bool,
     retry: StartRetry,
-    notice: Option<Box<StartRetryNotice>>,
 }
 
 impl StartSetup {
-    /// Why the request on its way is a retry, when it is one.
-    pub(super) fn notice(&self) -> Option<&StartRetryNotice> {
-        self.notice.as_deref()
-    }
-
     /// Whether the retry rule allows sending the request again.
     pub(super) fn may_repeat(&self) -> bool {
         self.may_repeat
@@ -165,16 +135,4 @@ pub(crate) fn is_idempotent(request: &http::Request<Bytes>) -> bool {
         || (headers.contains_key("repeatability-request-id")
             && headers.contains_key("repeatability-first-sent"))
         || headers.contains_key("idempotency-key")
-}
-
-/// A start request that failed, and is to be sent again.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct StartRetryNotice {
-    /// The attempt to be sent next (2 for the first retry).
-    pub attempt: u32,
-    /// The wait before it.
-    pub delay: Duration,
-    /// Why the previous attempt failed.
-    pub error: Error,
 }

@@ -14,45 +14,21 @@
 //! answer's `Retry-After`, the same floor and the same deadline; the
 //! [`ErrorPolicy`]'s limit on consecutive failures bounds the retries.
 
-use bytes::Bytes;
-
-use crate::error::{Error, RequestError};
 use crate::origin::redact;
 use crate::policy::FailureClass;
-use crate::transport::{RequestKind, TransportError};
+use crate::transport::RequestKind;
 
-use super::core::{Operation, State};
-use super::start_request::StartRetryNotice;
+use super::core::Operation;
+use super::retry::{Answer, failure_of, request_error};
 use super::start_request::StartSetup;
 
 impl Operation {
-    /// While the operation is starting, the last retry of the start request
-    /// (set when an attempt failed and another is due; kept while that one is
-    /// on its way). `None` once the start request has been answered, and
-    /// when it never failed.
-    pub fn start_retry(&self) -> Option<&StartRetryNotice> {
-        match self.state() {
-            State::Starting { setup, .. } => setup.notice(),
-            _ => self.pending_start().and_then(|start| start.notice()),
-        }
-    }
-
     /// Reads the answer to the start request: sends it again after a
     /// transient failure when that is allowed, else reads it; returns a
     /// status to yield, if any.
-    pub(super) fn start_answered(
-        &mut self,
-        answer: Result<http::Response<Bytes>, TransportError>,
-        setup: Box<StartSetup>,
-    ) -> bool {
-        let failure = match &answer {
-            Err(source) => Some((self.schedule().errors().classify_transport(source), None)),
-            Ok(response) if response.status().as_u16() >= 400 => Some((
-                self.schedule().errors().classify_status(response.status()),
-                self.retry_after(response),
-            )),
-            Ok(_) => None,
-        };
+    pub(super) fn start_answered(&mut self, answer: Answer, setup: Box<StartSetup>) -> bool {
+        let schedule = self.schedule();
+        let failure = failure_of(schedule.errors(), schedule.policy(), self.clock(), &answer);
         let Some((class, retry_after)) = failure else {
             self.schedule_mut().set_failures(0);
             return self.on_start(answer, setup.into_request());
@@ -65,7 +41,8 @@ impl Operation {
             // Never retried: the answer is read as it is.
             return self.on_start(answer, setup.into_request());
         }
-        let error = self.start_error(answer, attempts);
+        let url = redact(self.watch().origin());
+        let error = request_error(RequestKind::Start, url, answer, attempts);
         if !again {
             self.fail(error);
             return false;
@@ -82,41 +59,8 @@ impl Operation {
         self.set_start(Box::new(setup.again()));
         // A limit or the deadline may end the operation here: the start
         // stays unanswered (and the operation has no resume token).
-        self.schedule_next(retry_after);
-        if matches!(self.state(), State::Sleeping(_)) {
-            let delay = self.schedule().previous_delay().unwrap_or_default();
-            if let Some(start) = self.pending_start_mut() {
-                start.set_notice(StartRetryNotice {
-                    attempt: attempts.saturating_add(1),
-                    delay,
-                    error,
-                });
-            }
-        }
+        self.retry_after_failure(RequestKind::Start, attempts, retry_after, error);
         false
-    }
-
-    /// The error of a failed start request, after `attempts` attempts.
-    fn start_error(
-        &self,
-        answer: Result<http::Response<Bytes>, TransportError>,
-        attempts: u32,
-    ) -> Error {
-        match answer {
-            Err(source) => Error::Request(Box::new(
-                RequestError::transport(RequestKind::Start, redact(self.watch().origin()), source)
-                    .with_attempts(attempts),
-            )),
-            Ok(response) => Error::Request(Box::new(
-                RequestError::answer(
-                    RequestKind::Start,
-                    redact(self.watch().origin()),
-                    response.status(),
-                    response.body(),
-                )
-                .with_attempts(attempts),
-            )),
-        }
     }
 }
 
@@ -126,12 +70,16 @@ mod tests {
     use std::time::Duration;
 
     use super::super::builder::OperationBuilder;
+    use bytes::Bytes;
+
     use super::super::start_request::{StartRetry, is_idempotent};
     use super::*;
+    use crate::error::Error;
     use crate::policy::ConstantBuilder;
     use crate::policy::{ErrorPolicy, PollPolicy};
     use crate::testing::{ScriptedTransport, VirtualTimer};
     use crate::transport::Transport;
+    use crate::transport::TransportError;
     use futures::StreamExt;
     use futures::executor::block_on;
 
@@ -333,22 +281,57 @@ mod tests {
         let request = http::Request::put("https://api.example/things/1")
             .body(Bytes::new())
             .unwrap();
+        let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = std::sync::Arc::clone(&notices);
         let mut op = Operation::start(FirstOnly(transport.clone()), request)
             .with_timer(timer.clone())
             .with_policy(PollPolicy::new(ConstantBuilder::new(secs(1))).without_deadline())
+            .on_retry(move |notice| seen.lock().unwrap().push(notice.clone()))
             .build()
             .unwrap();
-        assert!(op.start_retry().is_none());
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(op.poll_report(&mut cx).is_pending());
-        // The retry is on its way; the notice says why.
-        let notice = op.start_retry().expect("a retry notice");
+        // The retry is on its way; the notice said why.
+        let notices = notices.lock().unwrap();
+        assert_eq!(notices.len(), 1);
+        let notice = &notices[0];
+        assert_eq!(notice.request, RequestKind::Start);
         assert_eq!(notice.attempt, 2);
         assert_eq!(notice.delay, secs(3));
         assert_eq!(notice.error.http_status().map(|s| s.as_u16()), Some(429));
         assert_eq!(timer.sleeps(), [secs(3)]);
         assert!(op.resume_token().is_none(), "not started yet");
+    }
+
+    #[test]
+    fn start_retries_do_not_count_against_the_poll_limit() {
+        let transport = ScriptedTransport::new();
+        for _ in 0..3 {
+            transport.push_response(503, &[], "busy");
+        }
+        transport.push_response(200, &[], "{}");
+        let timer = VirtualTimer::new();
+        let policy = PollPolicy::new(ConstantBuilder::new(secs(1))).with_max_polls(1);
+        let op = started(&transport, &timer, "PUT", policy).build().unwrap();
+        assert!(block_on(op.outcome()).is_ok());
+        assert_eq!(transport.requests().len(), 4);
+    }
+
+    #[test]
+    fn start_retries_back_off_attempt_after_attempt() {
+        let transport = ScriptedTransport::new();
+        for _ in 0..3 {
+            transport.push_response(503, &[], "busy");
+        }
+        transport.push_response(200, &[], "{}");
+        let timer = VirtualTimer::new();
+        let backoff = crate::policy::ExponentialBuilder::new(secs(1), 2.0, secs(60));
+        let op = started(&transport, &timer, "PUT", PollPolicy::new(backoff))
+            .build()
+            .unwrap();
+        assert!(block_on(op.outcome()).is_ok());
+        assert_eq!(timer.sleeps(), [secs(1), secs(2), secs(4)]);
     }
 
     fn request(method: &str, headers: &[(&str, &str)]) -> http::Request<Bytes> {

@@ -250,11 +250,30 @@ fn a_new_location_replaces_the_monitor_and_polls_carry_a_marker() {
 
 #[test]
 fn garbage_ends_with_a_protocol_error_not_a_completion() {
-    let transport = ScriptedTransport::new().with_json(200, "<html>hello</html>");
+    // A run of unreadable answers (one more than the retry bound) ends the
+    // wait with a protocol error that carries a token.
+    let transport = ScriptedTransport::new();
+    for _ in 0..6 {
+        transport.push_response(200, &[], "<html>hello</html>");
+    }
     let timer = VirtualTimer::new();
     let error =
         block_on(operation(&transport, &timer, PollPolicy::default()).outcome()).unwrap_err();
     assert!(matches!(error, Error::Protocol(_)), "{error:?}");
+    assert_eq!(error.resume_token().map(|t| t.polls), Some(6));
+    assert_eq!(transport.requests().len(), 6);
+}
+
+#[test]
+fn one_unreadable_answer_is_retried_like_a_failed_read() {
+    let transport = ScriptedTransport::new()
+        .with_json(200, r#"{"status":"inProgress"}"#)
+        .with_json(200, r#"{"status":"inProg"#)
+        .with_json(200, r#"{"status":"completed"}"#);
+    let timer = VirtualTimer::new();
+    let outcome = block_on(operation(&transport, &timer, PollPolicy::default()).outcome());
+    assert!(outcome.unwrap().status().status.is_success());
+    assert_eq!(transport.requests().len(), 3);
 }
 
 #[test]

@@ -472,12 +472,10 @@ mod tests {
             }
             other => panic!("expected done, got {other:?}"),
         }
-        // Graph decides by the code: a garbled 200 is the result, kept raw.
+        // Graph decides the same way: a garbled JSON 200 is an error, never
+        // a completion.
         let graph = response(200, &[("content-type", "application/json")], truncated);
-        assert_eq!(
-            done_state(start_as("graph", Method::POST, graph)),
-            JobState::Completed
-        );
+        assert!(start_as("graph", Method::POST, graph).is_err());
     }
 
     #[test]

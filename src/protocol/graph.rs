@@ -7,7 +7,7 @@ use url::Url;
 use super::read::{read_status, url_header};
 use super::reading::{Polled, Reading};
 use super::seam::Next;
-use super::seam::{Protocol, completed, no_monitor, not_accepted};
+use super::seam::{Protocol, completed_answer, no_monitor, not_accepted};
 use crate::protocol_error::ProtocolError;
 use crate::resume::SavedProtocol;
 use crate::resume::TokenError;
@@ -87,7 +87,7 @@ fn graph_start(url: &Url, response: &http::Response<Bytes>) -> Result<Next, Prot
             None => Next::poll(monitor),
         },
         (true, None) => return Err(no_monitor(url, response)),
-        (false, location) => Next::done(completed(response.body(), location)),
+        (false, location) => Next::done(completed_answer(url, response, location)?),
     })
 }
 
@@ -233,6 +233,26 @@ mod tests {
             "https://other.example/m/2"
         );
         assert!(running.result_location.is_none());
+    }
+
+    #[test]
+    fn a_synchronous_answer_whose_json_cannot_be_read_is_no_completion() {
+        let url = Url::parse("https://graph.example/items/1/copy").unwrap();
+        let answer = |headers: &[(&str, &str)], body: &'static str| {
+            let mut builder = http::Response::builder().status(200);
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            graph_start(
+                &url,
+                &builder.body(Bytes::from_static(body.as_bytes())).unwrap(),
+            )
+        };
+        assert!(answer(&[], r#"{"id":"01NEW","na"#).is_err());
+        assert!(answer(&[("content-type", "application/json")], "<html>").is_err());
+        assert!(answer(&[], r#"{"id":"01NEW"}"#).is_ok());
+        assert!(answer(&[("content-type", "text/plain")], "done").is_ok());
+        assert!(answer(&[], "").is_ok());
     }
 
     #[test]

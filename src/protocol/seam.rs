@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use url::Url;
 
-use super::read::{get_json, is_blank, url_header};
+use super::read::{claims_json, get_json, is_blank, url_header};
 use super::reading::{Polled, Reading, ResultSource};
 use crate::origin::redact;
 use crate::protocol_error::ProtocolError;
@@ -318,6 +318,31 @@ pub(crate) fn completed(body: &Bytes, location: Option<Url>) -> Reading {
     reading
 }
 
+/// A synchronous answer (a `2xx` other than `202`) read as a completed
+/// job whose body is the result — unless the body claims to be JSON (by its
+/// `Content-Type`, or by starting with `{` or `[`) and cannot be read: a
+/// cut or garbled answer could hide a failure, so it is a protocol error,
+/// never a completion (as for Azure's).
+pub(crate) fn completed_answer(
+    url: &Url,
+    response: &http::Response<Bytes>,
+    location: Option<Url>,
+) -> Result<Reading, ProtocolError> {
+    let body = response.body();
+    let unreadable = !is_blank(body)
+        && claims_json(response.headers(), body)
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
+    if unreadable {
+        return Err(ProtocolError::with_parts(
+            "the synchronous answer cannot be read as the JSON it claims to be",
+            Some(response.status()),
+            Some(redact(url)),
+            body,
+        ));
+    }
+    Ok(completed(body, location))
+}
+
 /// The start answer read by its headers alone, the default of
 /// [`Protocol::read_start`]: a `4xx`/`5xx` is refused; a monitor in
 /// `Azure-AsyncOperation`, `Operation-Location` or (on a `202`) `Location` is
@@ -346,7 +371,7 @@ pub(crate) fn start_from_headers(
             Some(monitor) => Next::poll(monitor),
             None => return Err(no_monitor(url, response)),
         },
-        (None, false) => Next::done(completed(response.body(), location)),
+        (None, false) => Next::done(completed_answer(url, response, location)?),
     })
 }
 

@@ -68,6 +68,10 @@ pub struct ResumeToken {
     /// re-sending its start request; `None` when it polls a monitor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) request: Option<SavedRequest>,
+    /// The URL of the final result, once the job has succeeded and only its
+    /// result is left to fetch; `None` while the job may still run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<String>,
     /// When the next poll is due, in milliseconds since the Unix epoch (UTC);
     /// `None`: at once (a poll was in flight, or a token of 0.1.0).
     #[serde(default, rename = "due_ms", skip_serializing_if = "Option::is_none")]
@@ -88,9 +92,23 @@ impl ResumeToken {
             started_at_ms: to_ms(SystemTime::now()),
             polls: 0,
             request: None,
+            result: None,
             next_poll_at_ms: None,
             schedule: None,
         }
+    }
+
+    /// The same token, for a job that has succeeded and whose result is at
+    /// `result`, still to fetch.
+    pub(crate) fn with_result(mut self, result: &Url) -> Self {
+        self.result = Some(result.to_string());
+        self
+    }
+
+    /// Where the final result is, when the job has succeeded and only its
+    /// result is left to fetch; `None` while the job may still run.
+    pub fn result_url(&self) -> Result<Option<Url>, TokenError> {
+        self.result.as_deref().map(token_url).transpose()
     }
 
     /// The monitor URL (it can hold a credential).
@@ -161,6 +179,7 @@ impl ResumeToken {
         }
         self.monitor_url()?;
         self.origin_url()?;
+        self.result_url()?;
         Ok(())
     }
 }
@@ -189,6 +208,7 @@ impl fmt::Debug for ResumeToken {
             .field("started_at_ms", &self.started_at_ms)
             .field("polls", &self.polls)
             .field("request", &self.request.as_ref().map(|r| &r.method))
+            .field("result", &self.result.as_deref().map(redact_text))
             .field("next_poll_at_ms", &self.next_poll_at_ms)
             .field("schedule", &self.schedule.is_some())
             .finish()
@@ -271,6 +291,28 @@ mod tests {
         let back: ResumeToken = text.parse().unwrap();
         assert_eq!(back, token);
         assert_eq!(back.polls, 7);
+    }
+
+    #[test]
+    fn a_result_left_to_fetch_round_trips_and_is_checked() {
+        let plain = azure();
+        assert_eq!(plain.result_url().unwrap(), None);
+        assert!(!plain.to_string().is_empty());
+        let result = Url::parse("https://api.example/things/1?sig=SECRET").unwrap();
+        let token = azure().with_result(&result);
+        assert_eq!(token.result_url().unwrap(), Some(result));
+        let back: ResumeToken = token.to_string().parse().unwrap();
+        assert_eq!(back, token);
+        let shown = format!("{token:?}");
+        assert!(
+            !shown.contains("SECRET") && shown.contains("things/1"),
+            "{shown}"
+        );
+        // A token without the field reads as before; a bad one is refused.
+        let mut bad = azure();
+        bad.result = Some("ftp://api.example/x".into());
+        assert!(bad.validate().is_err());
+        assert!(bad.to_string().parse::<ResumeToken>().is_err());
     }
 
     #[test]

@@ -145,7 +145,14 @@ fn predict(steps: &[Step]) -> End {
         match step {
             Step::Done => return End::Completed(polls),
             Step::Failed => return End::Failed(polls),
-            Step::Garbage(_) => return End::Malformed(polls),
+            // An unreadable answer is a failed read, as a 503 is: a run of
+            // them past the bound ends, with the last one's error.
+            Step::Garbage(_) => {
+                failures += 1;
+                if failures > RETRIES {
+                    return End::Malformed(polls);
+                }
+            }
             Step::Unavailable => {
                 failures += 1;
                 if failures > RETRIES {

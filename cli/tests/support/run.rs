@@ -47,10 +47,23 @@ impl Run {
             .collect()
     }
 
-    /// The last line, after checking it is the only final one.
+    /// The `retry` lines.
+    #[allow(dead_code)]
+    pub fn retries(&self) -> Vec<Value> {
+        self.lines()
+            .into_iter()
+            .filter(|l| l["event"] == "retry")
+            .collect()
+    }
+
+    /// The last line, after checking it is the only final one (`status`
+    /// and `retry` lines come before it).
     pub fn last(&self) -> Value {
         let lines = self.lines();
-        let finals: Vec<_> = lines.iter().filter(|l| l["event"] != "status").collect();
+        let finals: Vec<_> = lines
+            .iter()
+            .filter(|l| l["event"] != "status" && l["event"] != "retry")
+            .collect();
         assert_eq!(finals.len(), 1, "one final line: {}", self.stdout);
         let last = lines.last().cloned().unwrap();
         assert_eq!(&last, finals[0], "the final line comes last");
