@@ -148,13 +148,14 @@ impl UrlPolicy {
             return Ok(());
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let allowed = self
-            .allowed_hosts
-            .iter()
-            .any(|entry| match entry.strip_prefix('.') {
-                Some(domain) => host.len() > domain.len() + 1 && host.ends_with(entry.as_str()),
-                None => host == *entry,
-            });
+        let allowed = self.allowed_hosts.iter().any(|entry| {
+            // `.example.com`: a subdomain, never `example.com` itself.
+            if entry.starts_with('.') {
+                host.ends_with(entry.as_str())
+            } else {
+                host == *entry
+            }
+        });
         if allowed {
             Ok(())
         } else {
@@ -236,6 +237,27 @@ pub(crate) fn resolve_header_url(base: &Url, value: &str) -> Result<Url, String>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bound_on_url_changes_is_the_callers() {
+        assert_eq!(UrlPolicy::new().max_url_changes(), 10);
+        assert_eq!(
+            UrlPolicy::new().with_max_url_changes(3).max_url_changes(),
+            3
+        );
+    }
+
+    #[test]
+    fn an_allowed_domain_covers_its_subdomains_only() {
+        let https = Url::parse("https://api.example/start").unwrap();
+        let policy = UrlPolicy::new().allow_host(".sharepoint.com");
+        let ok = |url: &str| policy.check(&https, &Url::parse(url).unwrap()).is_ok();
+        assert!(ok("https://contoso.sharepoint.com/m"));
+        assert!(ok("https://a.b.sharepoint.com/m"));
+        assert!(!ok("https://sharepoint.com/m"));
+        assert!(!ok("https://evilsharepoint.com/m"));
+        assert!(ok("https://api.example/m"), "the start's own origin");
+    }
 
     #[test]
     fn a_rejection_names_the_redacted_url_and_why() {

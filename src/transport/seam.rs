@@ -140,3 +140,22 @@ impl RequestMeta {
         self.same_origin && self.wants_credentials
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::RequestKind;
+
+    #[test]
+    fn a_request_kind_shows_as_the_cli_names_it() {
+        let shown: Vec<String> = [
+            RequestKind::Start,
+            RequestKind::Poll,
+            RequestKind::Result,
+            RequestKind::Cancel,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(shown, ["start", "poll", "result", "cancel"]);
+    }
+}

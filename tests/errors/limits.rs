@@ -34,6 +34,29 @@ async fn a_body_over_the_limit_is_a_typed_error() {
 }
 
 #[tokio::test]
+async fn the_default_limit_reads_a_body_of_half_a_mebibyte_and_refuses_two() {
+    for (size, fits) in [(512 * 1024, true), (2 * 1024 * 1024, false)] {
+        let server = Server::start().await;
+        monitor_start(&server);
+        let body = format!(r#"{{"status":"completed","pad":"{}"}}"#, "x".repeat(size));
+        server.on(MONITOR, vec![reply(200).json(&body)]);
+        let builder = Operation::start(
+            ReqwestTransport::default(),
+            request("POST", &server.url("/start"), "{}"),
+        )
+        .with_policy(fast());
+        let (_, outcome) = run(builder).await;
+        match outcome {
+            Ok(_) => assert!(fits, "a {size} B body was read whole"),
+            Err(Error::Request(e)) if !fits => {
+                assert!(e.transport_error().unwrap().is_body_too_large(), "{e}")
+            }
+            Err(other) => panic!("a {size} B body: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
 async fn url_policy_refuses_other_hosts_and_never_sends_to_them() {
     let api = Server::start().await;
     let elsewhere = Server::start().await;
