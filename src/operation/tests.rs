@@ -189,6 +189,62 @@ fn retry_after_is_a_floor_and_capped() {
 }
 
 #[test]
+fn an_ignored_retry_after_on_a_failed_read_leaves_the_backoff_alone() {
+    let answers = |transport: &ScriptedTransport| {
+        transport.push_response(503, &[("retry-after", "30")], "");
+        transport.push_response(200, &[], r#"{"status":"completed"}"#);
+    };
+    let transport = ScriptedTransport::new();
+    answers(&transport);
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(2)))
+        .with_retry_after(crate::policy::RetryAfterMode::Ignore);
+    block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+    assert_eq!(timer.sleeps(), [secs(2)], "Retry-After ignored");
+    // The same answers with the default mode wait what the server said.
+    let transport = ScriptedTransport::new();
+    answers(&transport);
+    let timer = VirtualTimer::new();
+    let policy = PollPolicy::new(ConstantBuilder::new(secs(2)));
+    block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+    assert_eq!(timer.sleeps(), [secs(30)], "Retry-After honoured");
+}
+
+/// A backoff that records the `Retry-After` each context shows it.
+#[derive(Debug, Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<Option<Duration>>>>);
+
+impl crate::policy::BackoffBuilder for Seen {
+    type Backoff = Seen;
+    fn build(&self) -> Seen {
+        self.clone()
+    }
+}
+
+impl crate::policy::Backoff for Seen {
+    fn next(&mut self, ctx: &crate::policy::PollContext<'_>) -> crate::policy::Step {
+        self.0.lock().unwrap().push(ctx.retry_after);
+        crate::policy::Step::Wait(secs(2))
+    }
+}
+
+#[test]
+fn a_backoff_sees_the_retry_after_only_when_the_policy_reads_it() {
+    for (mode, expected) in [
+        (crate::policy::RetryAfterMode::Ignore, None),
+        (crate::policy::RetryAfterMode::Floor, Some(secs(30))),
+    ] {
+        let transport = ScriptedTransport::new();
+        transport.push_response(503, &[("retry-after", "30")], "");
+        transport.push_response(200, &[], r#"{"status":"completed"}"#);
+        let seen = Seen::default();
+        let policy = PollPolicy::new(seen.clone()).with_retry_after(mode);
+        block_on(operation(&transport, &VirtualTimer::new(), policy).outcome()).unwrap();
+        assert_eq!(*seen.0.lock().unwrap(), [expected], "{mode:?}");
+    }
+}
+
+#[test]
 fn deadline_polls_once_at_the_deadline_then_gives_up() {
     let transport = ScriptedTransport::new();
     for _ in 0..10 {
