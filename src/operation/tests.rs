@@ -245,6 +245,50 @@ fn a_backoff_sees_the_retry_after_only_when_the_policy_reads_it() {
 }
 
 #[test]
+fn a_result_fetch_whose_backoff_stops_gives_up_with_a_token_to_fetch_it() {
+    let transport = ScriptedTransport::new();
+    transport.push_response(
+        303,
+        &[("location", "https://api.example/items/01NEW")],
+        r#"{"status":"completed","resourceId":"01NEW"}"#,
+    );
+    transport.push_response(503, &[], "");
+    transport.push_response(503, &[], "");
+    // One delay, then the backoff stops.
+    let policy = PollPolicy::new(crate::policy::from_fn(|| std::iter::once(secs(3))));
+    let mut op = Operation::monitor(transport.clone(), MONITOR)
+        .with_protocol(crate::protocol::Graph::new().with_item_fetch())
+        .with_timer(VirtualTimer::new())
+        .with_policy(policy)
+        .build()
+        .unwrap();
+    let error = block_on(async {
+        while op.next().await.is_some() {}
+        op.outcome().await
+    })
+    .unwrap_err();
+    let Error::GaveUp(gave_up) = &error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        matches!(gave_up.cause(), GaveUpCause::BackoffStopped(_)),
+        "{error:?}"
+    );
+    let token = error
+        .resume_token()
+        .expect("a token to fetch the result later");
+    assert_eq!(
+        token.result_url().unwrap().map(String::from).as_deref(),
+        Some("https://api.example/items/01NEW")
+    );
+    assert_eq!(
+        transport.requests().len(),
+        3,
+        "one poll, two result fetches"
+    );
+}
+
+#[test]
 fn deadline_polls_once_at_the_deadline_then_gives_up() {
     let transport = ScriptedTransport::new();
     for _ in 0..10 {
