@@ -136,6 +136,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_retry_limit_is_five_unless_the_caller_sets_it() {
+        assert_eq!(ErrorPolicy::default().max_retries(), 5);
+        assert_eq!(ErrorPolicy::default().with_max_retries(2).max_retries(), 2);
+    }
+
+    #[test]
     fn default_classes() {
         let p = ErrorPolicy::default();
         for code in [408, 429, 500, 502, 503, 504] {
