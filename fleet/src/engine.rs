@@ -3,7 +3,7 @@
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
-use crate::FleetError;
+use crate::error::FleetError;
 
 /// The database engine a fleet runs on (the SQL differs where they do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,9 @@ use sqlx::AnyPool;
 
 use crate::clock::{now_ms, to_ms};
 use crate::engine::{Engine, connect};
-use crate::{FleetError, Row, Worker};
+use crate::error::FleetError;
+use crate::row::Row;
+use crate::worker::Worker;
 
 const COLUMNS: &str =
     "id, key, state, token, next_due_ms, progress, last_status, last_error, result, polls";

@@ -6,9 +6,9 @@ use futures::StreamExt;
 use lro_poller::policy::PollPolicy;
 use lro_poller::{Error, Operation, ResumeToken, Transport};
 
-use crate::State;
 use crate::clock::{now_ms, to_ms};
 use crate::hosts::HostLimits;
+use crate::row::State;
 
 /// What one poll leaves in the row.
 #[derive(Debug)]

@@ -6,8 +6,8 @@ use lro_poller::ResumeToken;
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::FleetError;
 use crate::clock::from_ms;
+use crate::error::FleetError;
 
 /// Where an operation stands in the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

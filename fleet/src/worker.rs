@@ -15,10 +15,11 @@ use sqlx::AnyPool;
 use crate::claim::claim;
 use crate::clock::now_ms;
 use crate::engine::Engine;
+use crate::error::FleetError;
 use crate::hosts::HostLimits;
 use crate::poll::poll_once;
+use crate::row::State;
 use crate::write_back::{release, write_back};
-use crate::{FleetError, State};
 
 /// What one [`Worker::run_once`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 use sqlx::AnyPool;
 use sqlx::Row as _;
 
-use crate::State;
 use crate::poll::Written;
+use crate::row::State;
 
 /// Columns of one written row, in bind order.
 const COLUMNS: usize = 8;
