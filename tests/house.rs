@@ -271,13 +271,15 @@ fn crates() -> Vec<(PathBuf, Vec<PathBuf>)> {
             .collect();
         crates.push((root, files));
     }
-    // The workspace's other crates (the `lro` CLI) keep the same rules.
-    let cli = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("cli")
-        .join("src");
-    let mut files = Vec::new();
-    rust_files(&cli, &mut files);
-    crates.push((cli, files));
+    // The workspace's other crates (the `lro` CLI, the fleet) keep the same rules.
+    for member in ["cli", "fleet"] {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(member)
+            .join("src");
+        let mut files = Vec::new();
+        rust_files(&root, &mut files);
+        crates.push((root, files));
+    }
     crates
 }
 
