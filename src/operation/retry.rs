@@ -210,3 +210,137 @@ async fn race(send: impl Future<Output = Answer>, timeout: Option<Sleep>) -> Opt
         futures::future::Either::Right(_) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The rule seen from outside: what a failed request's `Retry-After`
+    //! does, and how retries that cannot go on end.
+
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use futures::executor::block_on;
+
+    use crate::error::{Error, GaveUpCause};
+    use crate::operation::Operation;
+    use crate::policy::{ConstantBuilder, PollPolicy};
+    use crate::testing::{ScriptedTransport, VirtualTimer};
+
+    const MONITOR: &str = "https://api.example/monitor/1?tempauth=secret";
+
+    fn secs(s: u64) -> Duration {
+        Duration::from_secs(s)
+    }
+
+    fn operation(
+        transport: &ScriptedTransport,
+        timer: &VirtualTimer,
+        policy: PollPolicy,
+    ) -> Operation {
+        Operation::monitor(transport.clone(), MONITOR)
+            .with_timer(timer.clone())
+            .with_policy(policy)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_ignored_retry_after_on_a_failed_read_leaves_the_backoff_alone() {
+        let answers = |transport: &ScriptedTransport| {
+            transport.push_response(503, &[("retry-after", "30")], "");
+            transport.push_response(200, &[], r#"{"status":"completed"}"#);
+        };
+        let transport = ScriptedTransport::new();
+        answers(&transport);
+        let timer = VirtualTimer::new();
+        let policy = PollPolicy::new(ConstantBuilder::new(secs(2)))
+            .with_retry_after(crate::policy::RetryAfterMode::Ignore);
+        block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+        assert_eq!(timer.sleeps(), [secs(2)], "Retry-After ignored");
+        // The same answers with the default mode wait what the server said.
+        let transport = ScriptedTransport::new();
+        answers(&transport);
+        let timer = VirtualTimer::new();
+        let policy = PollPolicy::new(ConstantBuilder::new(secs(2)));
+        block_on(operation(&transport, &timer, policy).outcome()).unwrap();
+        assert_eq!(timer.sleeps(), [secs(30)], "Retry-After honoured");
+    }
+
+    /// A backoff that records the `Retry-After` each context shows it.
+    #[derive(Debug, Clone, Default)]
+    struct Seen(std::sync::Arc<std::sync::Mutex<Vec<Option<Duration>>>>);
+
+    impl crate::policy::BackoffBuilder for Seen {
+        type Backoff = Seen;
+        fn build(&self) -> Seen {
+            self.clone()
+        }
+    }
+
+    impl crate::policy::Backoff for Seen {
+        fn next(&mut self, ctx: &crate::policy::PollContext<'_>) -> crate::policy::Step {
+            self.0.lock().unwrap().push(ctx.retry_after);
+            crate::policy::Step::Wait(secs(2))
+        }
+    }
+
+    #[test]
+    fn a_backoff_sees_the_retry_after_only_when_the_policy_reads_it() {
+        for (mode, expected) in [
+            (crate::policy::RetryAfterMode::Ignore, None),
+            (crate::policy::RetryAfterMode::Floor, Some(secs(30))),
+        ] {
+            let transport = ScriptedTransport::new();
+            transport.push_response(503, &[("retry-after", "30")], "");
+            transport.push_response(200, &[], r#"{"status":"completed"}"#);
+            let seen = Seen::default();
+            let policy = PollPolicy::new(seen.clone()).with_retry_after(mode);
+            block_on(operation(&transport, &VirtualTimer::new(), policy).outcome()).unwrap();
+            assert_eq!(*seen.0.lock().unwrap(), [expected], "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn a_result_fetch_whose_backoff_stops_gives_up_with_a_token_to_fetch_it() {
+        let transport = ScriptedTransport::new();
+        transport.push_response(
+            303,
+            &[("location", "https://api.example/items/01NEW")],
+            r#"{"status":"completed","resourceId":"01NEW"}"#,
+        );
+        transport.push_response(503, &[], "");
+        transport.push_response(503, &[], "");
+        // One delay, then the backoff stops.
+        let policy = PollPolicy::new(crate::policy::from_fn(|| std::iter::once(secs(3))));
+        let mut op = Operation::monitor(transport.clone(), MONITOR)
+            .with_protocol(crate::protocol::Graph::new().with_item_fetch())
+            .with_timer(VirtualTimer::new())
+            .with_policy(policy)
+            .build()
+            .unwrap();
+        let error = block_on(async {
+            while op.next().await.is_some() {}
+            op.outcome().await
+        })
+        .unwrap_err();
+        let Error::GaveUp(gave_up) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(
+            matches!(gave_up.cause(), GaveUpCause::BackoffStopped(_)),
+            "{error:?}"
+        );
+        let token = error
+            .resume_token()
+            .expect("a token to fetch the result later");
+        assert_eq!(
+            token.result_url().unwrap().map(String::from).as_deref(),
+            Some("https://api.example/items/01NEW")
+        );
+        assert_eq!(
+            transport.requests().len(),
+            3,
+            "one poll, two result fetches"
+        );
+    }
+}
